@@ -1,0 +1,104 @@
+"""Plain values that cross the core/adapter boundary.
+
+Adapters build an `IncomingMessage` from a platform event and hand it to `ChatService.handle`;
+the core answers with a stream of `ReplyEvent`s. Nothing platform-specific (no telegram
+`Update`, no `discord.Message`) and nothing database-specific crosses this line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeAlias
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationKey:
+    """Identity of one conversation's memory: per chat and topic, never per user."""
+
+    platform: str  # "telegram" | "discord" | "console"
+    chat_id: str
+    thread_id: str = ""  # forum topic or Discord thread; "" for none
+
+    def __str__(self) -> str:
+        suffix = f"/{self.thread_id}" if self.thread_id else ""
+        return f"{self.platform}:{self.chat_id}{suffix}"
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """Who sent a message, as far as the core needs to know."""
+
+    user_id: str
+    display_name: str
+    language: str | None = None  # IETF tag from the platform, e.g. "ko" or "en-US"
+    # Whether the platform says this person may change the chat's settings
+    # (Telegram chat admin, Discord Manage Server or a configured role). Always True in private chats.
+    can_manage: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    """One platform message (or slash command, or button press) translated for the core."""
+
+    key: ConversationKey
+    author: Author
+    text: str
+    # True when the message is for the bot: a private chat, an @mention, a reply to the bot,
+    # a command, a button press, or a thread/channel the adapter knows is the bot's.
+    addressed: bool
+    is_private: bool
+    # The platform's message id; the core uses it to answer a redelivered update only once.
+    message_id: str = ""
+    # Who owns custom personas created here: a Discord server id, or the chat id otherwise.
+    space_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A button an adapter may show; pressing it sends `command` back as an addressed message."""
+
+    label: str
+    command: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerDelta:
+    """The next piece of the model's answer, in order, as it streams."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerDone:
+    """The whole answer as stored; adapters make sure every character of it was delivered."""
+
+    text: str
+    cut_short: bool = False  # the model stopped at max_tokens or the stream broke
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A short separate message from the bot (history trimmed, answer cut, input shortened...)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommandReply:
+    """The result of a chat command."""
+
+    text: str
+    choices: tuple[Choice, ...] = ()
+    # The command changed nothing because it was refused or malformed; Discord shows these
+    # ephemerally.
+    is_error: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A turn that could not be answered; `text` is short, readable and safe to show."""
+
+    text: str
+
+
+ReplyEvent: TypeAlias = AnswerDelta | AnswerDone | Notice | CommandReply | Failure
