@@ -31,8 +31,8 @@ class Author:
     user_id: str
     display_name: str
     language: str | None = None  # IETF tag from the platform, e.g. "ko" or "en-US"
-    # Whether the platform says this person may change the chat's settings
-    # (Telegram chat admin, Discord Manage Server or a configured role). Always True in private chats.
+    # Whether the platform says this person may change the chat's settings (Telegram chat
+    # admin, Discord Manage Server or a configured role). Always True in private chats.
     can_manage: bool = False
 
 

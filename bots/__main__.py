@@ -1,0 +1,75 @@
+"""`python -m bots [all|console|telegram|discord]`: start the bot."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+
+from bots.logging_setup import configure_logging
+from config.settings import ConfigError, Settings, load_settings
+from core.bootstrap import App, bootstrap
+
+log = logging.getLogger("bots")
+Runner = Callable[[App, asyncio.Event], Awaitable[None]]
+USAGE = "usage: python -m bots [all|console|telegram|discord]"
+
+
+def choose_adapters(settings: Settings, which: str) -> dict[str, Runner]:
+    """The adapters to run: the one asked for, or every one with a token (console if none)."""
+    from bots.console import run_console
+
+    available: dict[str, Runner] = {"console": run_console}
+    if which in ("all", "telegram") and settings.telegram_bot_token.get_secret_value():
+        from bots.telegram_adapter import run_telegram
+
+        available["telegram"] = run_telegram
+    if which in ("all", "discord") and settings.discord_bot_token.get_secret_value():
+        from bots.discord_adapter import run_discord
+
+        available["discord"] = run_discord
+    if which == "all":
+        platforms = {k: v for k, v in available.items() if k != "console"}
+        return platforms or {"console": run_console}
+    if which not in available:
+        variable = f"{which.upper()}_BOT_TOKEN"
+        raise ConfigError(f"{variable}: is not set, so the {which} adapter cannot start")
+    return {which: available[which]}
+
+
+async def serve(settings: Settings, which: str) -> None:
+    adapters = choose_adapters(settings, which)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    async with bootstrap(settings) as app:
+        log.info("starting %s", ", ".join(adapters))
+        async with asyncio.TaskGroup() as group:
+            for runner in adapters.values():
+                group.create_task(runner(app, stop))
+        log.info("stopped")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    which = args[0] if args else "all"
+    if which not in ("all", "console", "telegram", "discord") or len(args) > 1:
+        print(USAGE, file=sys.stderr)
+        return 2
+    try:
+        settings = load_settings()
+        configure_logging(settings)
+        asyncio.run(serve(settings, which))
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""The console adapter: chat with the core in a terminal, or script it through a pipe."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import locale
+import os
+import sys
+from collections.abc import AsyncIterator
+from typing import TextIO
+
+from core.bootstrap import App
+from core.types import (
+    AnswerDelta,
+    AnswerDone,
+    Author,
+    CommandReply,
+    ConversationKey,
+    Failure,
+    IncomingMessage,
+    Notice,
+    ReplyEvent,
+)
+
+CONSOLE_KEY = ConversationKey(platform="console", chat_id="local")
+
+
+def to_incoming(line: str, number: int) -> IncomingMessage:
+    user = getpass.getuser()
+    return IncomingMessage(
+        key=CONSOLE_KEY,
+        author=Author(user_id=user, display_name=user, language=_language(), can_manage=True),
+        text=line,
+        addressed=True,
+        is_private=True,
+    )
+
+
+async def deliver(events: AsyncIterator[ReplyEvent], out: TextIO) -> None:
+    """Print a reply as it streams; every event ends on its own line."""
+    streaming = False
+    async for event in events:
+        match event:
+            case AnswerDelta(text=text):
+                out.write(text)
+                out.flush()
+                streaming = True
+            case AnswerDone():
+                if streaming:
+                    out.write("\n")
+                streaming = False
+            case Notice(text=text) | CommandReply(text=text) | Failure(text=text):
+                if streaming:
+                    out.write("\n")
+                    streaming = False
+                out.write(text + "\n")
+    if streaming:
+        out.write("\n")
+    out.flush()
+
+
+async def run_console(app: App, stop: asyncio.Event) -> None:
+    """One message per input line until EOF (or until `stop` is set)."""
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print("Chatting in the console. /help lists the commands; Ctrl-D quits.")
+    number = 0
+    async for line in _lines(stop, prompt="you> " if interactive else ""):
+        number += 1
+        if not line.strip():
+            continue
+        await deliver(app.service.handle(to_incoming(line, number)), sys.stdout)
+
+
+async def _lines(stop: asyncio.Event, prompt: str) -> AsyncIterator[str]:
+    loop = asyncio.get_running_loop()
+    while not stop.is_set():
+        if prompt:
+            print(prompt, end="", flush=True)
+        # A thread read works for pipes, files and terminals alike; waiting on it together with
+        # `stop` lets SIGTERM end the console without another line of input.
+        read = loop.run_in_executor(None, sys.stdin.readline)
+        stopped = asyncio.ensure_future(stop.wait())
+        done, _ = await asyncio.wait({read, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if read not in done:
+            return
+        line = read.result()
+        if not line:  # EOF
+            return
+        yield line.rstrip("\n")
+
+
+def _language() -> str | None:
+    tag = os.environ.get("LC_ALL") or os.environ.get("LANG") or locale.getlocale()[0]
+    return tag.split(".")[0].replace("_", "-") if tag else None

@@ -1,0 +1,145 @@
+"""Settings from environment variables and an optional `.env` file.
+
+Every variable is documented in `.env.example` and in the README's configuration table.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///gptbot.db"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+IdList = Annotated[frozenset[str], NoDecode]
+
+
+class ConfigError(Exception):
+    """Bad configuration; the message is one line naming the variable and the problem."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    openai_api_key: SecretStr = SecretStr("")
+    openai_base_url: str | None = None
+    openai_timeout_s: float = Field(60.0, gt=0)
+    openai_max_retries: int = Field(2, ge=0, le=10)
+    # Some OpenAI-compatible servers reject unknown fields; let the owner switch it off.
+    send_user_identifier: bool = True
+    user_identifier_salt: SecretStr = SecretStr("")
+
+    database_url: str = DEFAULT_DATABASE_URL
+
+    default_model: str = "gpt-4o-mini"
+    default_persona: str = ""  # empty: the catalog's own default
+    model_context_window: int = Field(8192, ge=256)
+    default_context_tokens: int = Field(8000, ge=64)
+    # When the window overflows it is cut back to this share of the budget, so the prompt prefix
+    # stays identical for many turns and the provider's prompt cache keeps hitting.
+    window_low_watermark: float = Field(0.65, gt=0.1, le=1.0)
+
+    telegram_bot_token: SecretStr = SecretStr("")
+    telegram_base_url: str | None = None
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr = SecretStr("")
+    port: int = Field(8080, ge=1, le=65535)
+    telegram_edit_interval_s: float = Field(1.0, ge=0.05)
+    telegram_typing_interval_s: float = Field(4.0, gt=0)
+    telegram_use_drafts: bool = True
+    telegram_poll_timeout_s: float = Field(30.0, ge=0)
+
+    discord_bot_token: SecretStr = SecretStr("")
+    discord_guild_id: int | None = None
+    discord_shard_count: int | None = Field(None, ge=1)
+    discord_shard_ids: Annotated[tuple[int, ...] | None, NoDecode] = None
+    discord_manager_role: str = ""
+    discord_edit_interval_s: float = Field(1.0, ge=0.2)
+    discord_command_sync_file: Path = Path(".discord-commands.json")
+
+    # How long replies in flight may run after SIGTERM before the process exits.
+    shutdown_grace_s: float = Field(20.0, ge=0)
+
+    allowed_users: IdList = frozenset()
+    allowed_chats: IdList = frozenset()
+    admin_users: IdList = frozenset()
+
+    log_level: str = "INFO"
+    tiktoken_cache_dir: Path | None = None
+
+    @field_validator("allowed_users", "allowed_chats", "admin_users", mode="before")
+    @classmethod
+    def _split_ids(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("discord_shard_ids", mode="before")
+    @classmethod
+    def _split_shards(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            return tuple(int(part) for part in parts) if parts else None
+        return value
+
+    @field_validator("discord_guild_id", "discord_shard_count", mode="before")
+    @classmethod
+    def _empty_int_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        upper = value.upper()
+        if upper not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return upper
+
+    @field_validator("openai_base_url", "telegram_base_url", "telegram_webhook_url", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return value or None
+
+    @field_validator("openai_base_url", "telegram_base_url", "telegram_webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        return normalize_database_url(value)
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept PaaS-style URLs (postgres://, postgresql://, sqlite://) and pick the async driver."""
+    url = url.strip()
+    if not url:
+        return DEFAULT_DATABASE_URL
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ValueError("must look like postgresql://user:pass@host/db or sqlite:///file.db")
+    base = scheme.split("+", 1)[0].lower()
+    if base in ("postgres", "postgresql"):
+        return f"postgresql+asyncpg://{rest}"
+    if base == "sqlite":
+        return f"sqlite+aiosqlite://{rest}"
+    raise ValueError(f"unsupported database '{scheme}' (use PostgreSQL or SQLite)")
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment, or a ConfigError with one clear line (never a secret)."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        first = error.errors()[0]
+        variable = str(first["loc"][0]).upper() if first["loc"] else "configuration"
+        reason = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{variable}: {reason}") from None

@@ -1,0 +1,90 @@
+"""Wiring: the one place that builds the engine, the model client and the service from settings."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import openai
+
+from config.settings import Settings
+from core.access import AccessPolicy
+from core.catalog import ModelCatalog, PersonaCatalog
+from core.commands import CommandRunner
+from core.llm import ChatModel, OpenAIChatModel
+from core.personas import PersonaBook
+from core.service import ChatService, ServiceConfig
+from core.storage.engine import create_engine, migrate
+from core.storage.repository import Repository
+from core.tokens import SHIPPED_ENCODINGS, encoding, install_offline_encodings
+
+
+@dataclass(frozen=True, slots=True)
+class App:
+    settings: Settings
+    service: ChatService
+    repository: Repository
+
+
+@asynccontextmanager
+async def bootstrap(settings: Settings, model: ChatModel | None = None) -> AsyncIterator[App]:
+    """Build everything, run migrations, and close it all on exit."""
+    install_offline_encodings(settings.tiktoken_cache_dir)
+    for name in SHIPPED_ENCODINGS:
+        encoding(name)  # load now, not on the first user's turn
+    models = ModelCatalog.load(settings.model_context_window)
+    persona_catalog = PersonaCatalog.load(settings.default_persona)
+    engine = create_engine(settings.database_url)
+    client: openai.AsyncOpenAI | None = None
+    try:
+        await migrate(engine)
+        if model is None:
+            client = openai.AsyncOpenAI(
+                api_key=settings.openai_api_key.get_secret_value() or "not-set",
+                base_url=settings.openai_base_url,
+                timeout=settings.openai_timeout_s,
+                max_retries=settings.openai_max_retries,
+            )
+            model = OpenAIChatModel(client, settings.send_user_identifier)
+        repository = Repository(engine)
+        personas = PersonaBook(persona_catalog, repository)
+        service = ChatService(
+            repository=repository,
+            model=model,
+            models=models,
+            personas=personas,
+            access=AccessPolicy(
+                settings.allowed_users, settings.allowed_chats, settings.admin_users
+            ),
+            config=ServiceConfig(
+                default_model=settings.default_model,
+                default_context_tokens=settings.default_context_tokens,
+                window_low_watermark=settings.window_low_watermark,
+                identifier_salt=_identifier_salt(settings),
+            ),
+            commands=CommandRunner(
+                repository=repository,
+                personas=personas,
+                models=models,
+                default_model=settings.default_model,
+                default_context_tokens=settings.default_context_tokens,
+                # Behind another server (Ollama, vLLM...) any model name may be valid.
+                allow_unknown_models=settings.openai_base_url is not None,
+            ),
+        )
+        yield App(settings=settings, service=service, repository=repository)
+    finally:
+        if client is not None:
+            await client.close()
+        await engine.dispose()
+
+
+def _identifier_salt(settings: Settings) -> bytes:
+    """The salt for end-user hashes: set explicitly, or derived from the bot's own secrets."""
+    explicit = settings.user_identifier_salt.get_secret_value()
+    if explicit:
+        return explicit.encode()
+    secrets = settings.openai_api_key.get_secret_value() + settings.database_url
+    return hashlib.sha256(("gpt-chat-bot:" + secrets).encode()).digest()

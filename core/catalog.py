@@ -1,0 +1,148 @@
+"""The model and persona catalogs, loaded from the data files in `config/`."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+FALLBACK_ENCODING = "o200k_base"
+PERSONA_PARAMS = (
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "presence_penalty",
+    "frequency_penalty",
+)
+PERSONA_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSpec:
+    name: str
+    context_window: int
+    max_output_tokens: int
+    encoding: str = FALLBACK_ENCODING
+    input_per_1m: float | None = None  # USD; None when the price is unknown (local models)
+    cached_input_per_1m: float | None = None
+    output_per_1m: float | None = None
+    endpoint: str = "chat"  # "chat" or "completions"
+    token_param: str = "max_tokens"
+    sampling: bool = True
+    known: bool = True
+
+    def cost_usd(self, prompt_tokens: int, cached_tokens: int, completion_tokens: int) -> float:
+        """Price of one request; cached prompt tokens at the cached rate when there is one."""
+        if self.input_per_1m is None or self.output_per_1m is None:
+            return 0.0
+        cached_rate = (
+            self.cached_input_per_1m if self.cached_input_per_1m is not None else self.input_per_1m
+        )
+        uncached = max(prompt_tokens - cached_tokens, 0)
+        return (
+            uncached * self.input_per_1m
+            + cached_tokens * cached_rate
+            + completion_tokens * self.output_per_1m
+        ) / 1_000_000
+
+
+class ModelCatalog:
+    """Known models; unknown names get a spec from MODEL_CONTEXT_WINDOW instead of an error."""
+
+    def __init__(self, models: Mapping[str, ModelSpec], fallback_context_window: int) -> None:
+        self._models = dict(models)
+        self._fallback_context_window = fallback_context_window
+
+    @classmethod
+    def load(cls, fallback_context_window: int) -> ModelCatalog:
+        data = _read_toml("models.toml")
+        models = {
+            name: ModelSpec(
+                name=name,
+                context_window=int(entry["context_window"]),
+                max_output_tokens=int(entry["max_output_tokens"]),
+                encoding=entry.get("encoding", FALLBACK_ENCODING),
+                input_per_1m=entry.get("input"),
+                cached_input_per_1m=entry.get("cached_input"),
+                output_per_1m=entry.get("output"),
+                endpoint=entry.get("endpoint", "chat"),
+                token_param=entry.get("token_param", "max_tokens"),
+                sampling=entry.get("sampling", True),
+            )
+            for name, entry in data["models"].items()
+        }
+        return cls(models, fallback_context_window)
+
+    def names(self) -> list[str]:
+        return sorted(self._models)
+
+    def is_known(self, name: str) -> bool:
+        return name in self._models
+
+    def get(self, name: str) -> ModelSpec:
+        if name in self._models:
+            return self._models[name]
+        window = self._fallback_context_window
+        return ModelSpec(
+            name=name,
+            context_window=window,
+            max_output_tokens=max(window // 4, 16),
+            known=False,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Persona:
+    name: str
+    system_prompt: str
+    description: str = ""
+    descriptions: Mapping[str, str] = field(default_factory=dict)  # language -> one line
+    model: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    builtin: bool = True
+
+    def describe(self, language: str) -> str:
+        return self.descriptions.get(language) or self.description
+
+
+class PersonaCatalog:
+    """The built-in personas; chats add their own ones through storage."""
+
+    def __init__(self, personas: Mapping[str, Persona], default: str) -> None:
+        if default not in personas:
+            raise ValueError(f"default persona '{default}' is not in the catalog")
+        self._personas = dict(personas)
+        self.default = default
+
+    @classmethod
+    def load(cls, default: str = "") -> PersonaCatalog:
+        data = _read_toml("personas.toml")
+        personas = {}
+        for name, entry in data["personas"].items():
+            params = {key: entry[key] for key in PERSONA_PARAMS if key in entry}
+            personas[name] = Persona(
+                name=name,
+                system_prompt=entry["system_prompt"].strip(),
+                description=entry.get("description", ""),
+                descriptions={
+                    "en": entry.get("description", ""),
+                    "ko": entry.get("description_ko", ""),
+                },
+                model=entry.get("model"),
+                params=params,
+            )
+        return cls(personas, default or data.get("default", "assistant"))
+
+    def names(self) -> list[str]:
+        return list(self._personas)
+
+    def get(self, name: str) -> Persona | None:
+        return self._personas.get(name)
+
+
+def _read_toml(filename: str) -> dict[str, Any]:
+    text = resources.files("config").joinpath(filename).read_text(encoding="utf-8")
+    return tomllib.loads(text)

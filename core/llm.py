@@ -1,0 +1,205 @@
+"""The model port and its implementation on the official `openai` library."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import openai
+from openai import AsyncStream
+from openai.types import Completion
+from openai.types.chat import ChatCompletionChunk
+
+from core.catalog import ModelSpec
+from core.params import ChatParams
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRequest:
+    model: ModelSpec
+    messages: Sequence[Mapping[str, str]]
+    params: ChatParams
+    max_tokens: int
+    user_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ModelResult:
+    finish_reason: str
+    prompt_tokens: int | None = None  # None when the server reports no usage
+    cached_tokens: int = 0
+    completion_tokens: int | None = None
+
+
+ModelEvent = TextDelta | ModelResult
+
+
+class ProviderError(Exception):
+    """The model provider failed; `kind` picks the user-facing text, `detail` is for the log."""
+
+    def __init__(self, kind: str, detail: str = "", retry_after: float | None = None) -> None:
+        super().__init__(f"{kind}: {detail}" if detail else kind)
+        self.kind = kind
+        self.detail = detail
+        self.retry_after = retry_after
+
+
+class ChatModel(Protocol):
+    def stream(self, request: ModelRequest) -> AsyncGenerator[ModelEvent, None]:
+        """Deltas of the answer in order, then exactly one ModelResult; or ProviderError."""
+        ...
+
+
+class OpenAIChatModel:
+    """Chat completions (streamed, usage included) and the legacy completions endpoint."""
+
+    def __init__(self, client: openai.AsyncOpenAI, send_user_identifier: bool = True) -> None:
+        self._client = client
+        self._send_user_identifier = send_user_identifier
+
+    async def stream(self, request: ModelRequest) -> AsyncGenerator[ModelEvent, None]:
+        try:
+            if request.model.endpoint == "completions":
+                async for event in self._legacy(request):
+                    yield event
+            else:
+                async for event in self._chat(request):
+                    yield event
+        except ProviderError:
+            raise
+        except openai.APIError as error:
+            raise _provider_error(error) from error
+        except Exception as error:
+            # A connection dropped mid-stream or a chunk that is not JSON surfaces as a
+            # transport or decode error, not an openai.APIError.
+            detail = f"{type(error).__name__}: {error}"[:300]
+            raise ProviderError("broken_stream", detail) from error
+
+    async def _chat(self, request: ModelRequest) -> AsyncIterator[ModelEvent]:
+        kwargs = self._common_args(request)
+        kwargs[request.model.token_param] = request.max_tokens
+        kwargs.update(
+            model=request.model.name,
+            messages=list(request.messages),
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+        stream: AsyncStream[ChatCompletionChunk] = await self._client.chat.completions.create(
+            **kwargs
+        )
+        finish_reason = ""
+        usage: Any = None
+        async with stream:
+            async for chunk in stream:
+                if chunk.usage is not None:
+                    usage = chunk.usage
+                for choice in chunk.choices:
+                    if choice.delta and choice.delta.content:
+                        yield TextDelta(choice.delta.content)
+                    if choice.finish_reason:
+                        finish_reason = choice.finish_reason
+        if not finish_reason:
+            raise ProviderError("broken_stream", "the stream ended without a finish reason")
+        yield _result(finish_reason, usage)
+
+    async def _legacy(self, request: ModelRequest) -> AsyncIterator[ModelEvent]:
+        kwargs = self._common_args(request)
+        kwargs.update(
+            model=request.model.name,
+            prompt=legacy_prompt(request.messages),
+            max_tokens=request.max_tokens,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+        stream: AsyncStream[Completion] = await self._client.completions.create(**kwargs)
+        finish_reason = ""
+        usage: Any = None
+        async with stream:
+            async for chunk in stream:
+                if chunk.usage is not None:
+                    usage = chunk.usage
+                for choice in chunk.choices:
+                    if choice.text:
+                        yield TextDelta(choice.text)
+                    if choice.finish_reason:
+                        finish_reason = choice.finish_reason
+        if not finish_reason:
+            raise ProviderError("broken_stream", "the stream ended without a finish reason")
+        yield _result(finish_reason, usage)
+
+    def _common_args(self, request: ModelRequest) -> dict[str, Any]:
+        params = request.params
+        kwargs: dict[str, Any] = {}
+        if request.model.sampling:
+            for name in ("temperature", "top_p", "presence_penalty", "frequency_penalty"):
+                value = getattr(params, name)
+                if value is not None:
+                    kwargs[name] = value
+        if params.stop:
+            kwargs["stop"] = list(params.stop)
+        if request.user_hash and self._send_user_identifier:
+            if request.model.endpoint == "completions":
+                kwargs["user"] = request.user_hash
+            else:
+                kwargs["safety_identifier"] = request.user_hash
+        return kwargs
+
+
+def legacy_prompt(messages: Sequence[Mapping[str, str]]) -> str:
+    """A chat transcript as one prompt for the completions endpoint."""
+    labels = {"system": "Instructions", "user": "User", "assistant": "Assistant"}
+    parts = [f"{labels.get(m['role'], m['role'])}: {m['content']}" for m in messages]
+    return "\n\n".join(parts) + "\n\nAssistant:"
+
+
+def _result(finish_reason: str, usage: Any) -> ModelResult:
+    if usage is None:
+        return ModelResult(finish_reason=finish_reason)
+    details = getattr(usage, "prompt_tokens_details", None)
+    cached = getattr(details, "cached_tokens", None) or 0
+    return ModelResult(
+        finish_reason=finish_reason,
+        prompt_tokens=usage.prompt_tokens,
+        cached_tokens=int(cached),
+        completion_tokens=usage.completion_tokens,
+    )
+
+
+def _provider_error(error: openai.APIError) -> ProviderError:
+    code = str(getattr(error, "code", "") or "")
+    detail = f"{type(error).__name__}: {code or error.message}"[:300]
+    if isinstance(error, openai.APITimeoutError):
+        return ProviderError("timeout", detail)
+    if isinstance(error, openai.APIConnectionError):
+        return ProviderError("connection", detail)
+    if isinstance(error, openai.RateLimitError):
+        kind = "quota" if code == "insufficient_quota" else "rate_limit"
+        return ProviderError(kind, detail, retry_after=_retry_after(error))
+    if isinstance(error, openai.AuthenticationError | openai.PermissionDeniedError):
+        return ProviderError("auth", detail)
+    if isinstance(error, openai.NotFoundError):
+        return ProviderError("model_not_found", detail)
+    if isinstance(error, openai.BadRequestError):
+        message = str(error.message).lower()
+        if code == "context_length_exceeded" or "context length" in message:
+            return ProviderError("context_length", detail)
+        return ProviderError("bad_request", detail)
+    if isinstance(error, openai.InternalServerError):
+        return ProviderError("server", detail)
+    if isinstance(error, openai.APIStatusError):
+        return ProviderError("server" if error.status_code >= 500 else "bad_request", detail)
+    return ProviderError("broken_stream", detail)
+
+
+def _retry_after(error: openai.APIStatusError) -> float | None:
+    value = error.response.headers.get("retry-after") if error.response is not None else None
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None

@@ -1,0 +1,343 @@
+"""All reads and writes of conversation memory, usage and custom personas.
+
+Each method is one short transaction; nothing here holds a session across a model call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from core.params import ChatParams
+from core.storage.schema import ConversationRow, CustomPersonaRow, MessageRow, UsageRow
+from core.types import ConversationKey
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationState:
+    id: int
+    key: ConversationKey
+    persona: str | None
+    model: str | None
+    params: ChatParams
+    listen: bool
+    answer_all: bool
+    trigger: str | None
+    everyone_can_manage: bool
+    window_start_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    id: int
+    role: str
+    content: str
+    tokens: int
+    encoding: str
+    author_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WindowRow:
+    """What trimming needs of a message: no content."""
+
+    id: int
+    tokens: int
+    encoding: str
+
+
+@dataclass(frozen=True, slots=True)
+class UsageTotal:
+    model: str
+    requests: int
+    prompt_tokens: int
+    cached_tokens: int
+    completion_tokens: int
+    cost_usd: float
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    role: str
+    content: str
+    tokens: int
+    encoding: str
+    author_id: str | None = None
+    author_name: str | None = None
+    platform_message_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRecord:
+    user_id: str | None
+    model: str
+    prompt_tokens: int
+    cached_tokens: int
+    completion_tokens: int
+    cost_usd: float
+
+
+class Repository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    async def conversation(self, key: ConversationKey) -> ConversationState:
+        """The conversation's state, created with defaults on first contact."""
+        async with self._sessions() as session:
+            row = await _find_conversation(session, key)
+            if row is None:
+                row = ConversationRow(
+                    platform=key.platform,
+                    chat_id=key.chat_id,
+                    thread_id=key.thread_id,
+                    params={},
+                    listen=False,
+                    answer_all=False,
+                    everyone_can_manage=False,
+                    window_start_id=0,
+                )
+                session.add(row)
+                try:
+                    await session.commit()
+                except IntegrityError:  # created concurrently by another process
+                    await session.rollback()
+                    row = await _find_conversation(session, key)
+                    assert row is not None
+            return _state(row, key)
+
+    async def update_conversation(self, conversation_id: int, **values: Any) -> None:
+        if "params" in values and isinstance(values["params"], ChatParams):
+            values["params"] = values["params"].to_json()
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(ConversationRow)
+                .where(ConversationRow.id == conversation_id)
+                .values(**values)
+            )
+
+    async def add_message(self, conversation_id: int, message: NewMessage) -> int | None:
+        """Store a message; None when this platform message was already stored (a redelivery)."""
+        row = MessageRow(
+            conversation_id=conversation_id,
+            role=message.role,
+            content=message.content,
+            tokens=message.tokens,
+            encoding=message.encoding,
+            author_id=message.author_id,
+            author_name=message.author_name,
+            platform_message_id=message.platform_message_id,
+        )
+        async with self._sessions() as session:
+            session.add(row)
+            try:
+                await session.commit()
+            except IntegrityError:
+                await session.rollback()
+                return None
+            return row.id
+
+    async def complete_turn(
+        self, conversation_id: int, answer: NewMessage | None, usage: UsageRecord | None
+    ) -> None:
+        """Store the answer and its usage together, so no turn is ever half-written."""
+        async with self._sessions.begin() as session:
+            if answer is not None:
+                session.add(
+                    MessageRow(
+                        conversation_id=conversation_id,
+                        role=answer.role,
+                        content=answer.content,
+                        tokens=answer.tokens,
+                        encoding=answer.encoding,
+                        author_id=answer.author_id,
+                        author_name=answer.author_name,
+                    )
+                )
+            if usage is not None:
+                session.add(
+                    UsageRow(
+                        conversation_id=conversation_id,
+                        user_id=usage.user_id,
+                        model=usage.model,
+                        prompt_tokens=usage.prompt_tokens,
+                        cached_tokens=usage.cached_tokens,
+                        completion_tokens=usage.completion_tokens,
+                        cost_usd=usage.cost_usd,
+                    )
+                )
+
+    async def window_rows(self, conversation_id: int, start_id: int, limit: int) -> list[WindowRow]:
+        """Newest first: ids and token counts of messages from `start_id` on, at most `limit`."""
+        query = (
+            select(MessageRow.id, MessageRow.tokens, MessageRow.encoding)
+            .where(MessageRow.conversation_id == conversation_id, MessageRow.id >= start_id)
+            .order_by(MessageRow.id.desc())
+            .limit(limit)
+        )
+        async with self._sessions() as session:
+            rows = (await session.execute(query)).all()
+        return [WindowRow(id=r.id, tokens=r.tokens, encoding=r.encoding) for r in rows]
+
+    async def messages_from(self, conversation_id: int, start_id: int) -> list[StoredMessage]:
+        """The window's messages, oldest first."""
+        query = (
+            select(MessageRow)
+            .where(MessageRow.conversation_id == conversation_id, MessageRow.id >= start_id)
+            .order_by(MessageRow.id)
+        )
+        async with self._sessions() as session:
+            rows = (await session.scalars(query)).all()
+        return [
+            StoredMessage(
+                id=r.id,
+                role=r.role,
+                content=r.content,
+                tokens=r.tokens,
+                encoding=r.encoding,
+                author_name=r.author_name,
+            )
+            for r in rows
+        ]
+
+    async def recount(self, counts: Sequence[tuple[int, int]], encoding: str) -> None:
+        """Store new token counts (after the chat switched to a model with another encoding)."""
+        async with self._sessions.begin() as session:
+            for message_id, tokens in counts:
+                await session.execute(
+                    update(MessageRow)
+                    .where(MessageRow.id == message_id)
+                    .values(tokens=tokens, encoding=encoding)
+                )
+
+    async def last_message_id(self, conversation_id: int) -> int:
+        query = select(func.max(MessageRow.id)).where(MessageRow.conversation_id == conversation_id)
+        async with self._sessions() as session:
+            return (await session.scalar(query)) or 0
+
+    async def count_messages(self, conversation_id: int) -> int:
+        query = select(func.count()).where(MessageRow.conversation_id == conversation_id)
+        async with self._sessions() as session:
+            return (await session.scalar(query)) or 0
+
+    async def delete_history(self, conversation_id: int) -> int:
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                delete(MessageRow).where(MessageRow.conversation_id == conversation_id)
+            )
+            await session.execute(
+                update(ConversationRow)
+                .where(ConversationRow.id == conversation_id)
+                .values(window_start_id=0)
+            )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def forget_user(self, platform: str, user_id: str) -> tuple[int, int]:
+        """Delete a user's messages and usage rows on one platform; (messages, usage rows)."""
+        on_platform = select(ConversationRow.id).where(ConversationRow.platform == platform)
+        async with self._sessions.begin() as session:
+            messages = await session.execute(
+                delete(MessageRow).where(
+                    MessageRow.author_id == user_id,
+                    MessageRow.role == "user",
+                    MessageRow.conversation_id.in_(on_platform),
+                )
+            )
+            usage = await session.execute(
+                delete(UsageRow).where(
+                    UsageRow.user_id == user_id, UsageRow.conversation_id.in_(on_platform)
+                )
+            )
+        return int(getattr(messages, "rowcount", 0) or 0), int(getattr(usage, "rowcount", 0) or 0)
+
+    async def usage_totals(
+        self, conversation_id: int, since: datetime | None = None
+    ) -> list[UsageTotal]:
+        query = (
+            select(
+                UsageRow.model,
+                func.count(),
+                func.sum(UsageRow.prompt_tokens),
+                func.sum(UsageRow.cached_tokens),
+                func.sum(UsageRow.completion_tokens),
+                func.sum(UsageRow.cost_usd),
+            )
+            .where(UsageRow.conversation_id == conversation_id)
+            .group_by(UsageRow.model)
+            .order_by(UsageRow.model)
+        )
+        if since is not None:
+            query = query.where(UsageRow.created_at >= since)
+        async with self._sessions() as session:
+            rows = (await session.execute(query)).all()
+        return [
+            UsageTotal(
+                model=r[0],
+                requests=int(r[1]),
+                prompt_tokens=int(r[2] or 0),
+                cached_tokens=int(r[3] or 0),
+                completion_tokens=int(r[4] or 0),
+                cost_usd=float(r[5] or 0.0),
+            )
+            for r in rows
+        ]
+
+    async def custom_personas(self, platform: str, space_id: str) -> list[CustomPersonaRow]:
+        query = (
+            select(CustomPersonaRow)
+            .where(CustomPersonaRow.platform == platform, CustomPersonaRow.space_id == space_id)
+            .order_by(CustomPersonaRow.name)
+        )
+        async with self._sessions() as session:
+            return list((await session.scalars(query)).all())
+
+    async def add_custom_persona(self, row: CustomPersonaRow) -> bool:
+        """False when a persona of that name already exists in that space."""
+        async with self._sessions() as session:
+            session.add(row)
+            try:
+                await session.commit()
+            except IntegrityError:
+                await session.rollback()
+                return False
+            return True
+
+    async def delete_custom_persona(self, platform: str, space_id: str, name: str) -> bool:
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                delete(CustomPersonaRow).where(
+                    CustomPersonaRow.platform == platform,
+                    CustomPersonaRow.space_id == space_id,
+                    CustomPersonaRow.name == name,
+                )
+            )
+        return bool(getattr(result, "rowcount", 0))
+
+
+async def _find_conversation(session: AsyncSession, key: ConversationKey) -> ConversationRow | None:
+    query = select(ConversationRow).where(
+        ConversationRow.platform == key.platform,
+        ConversationRow.chat_id == key.chat_id,
+        ConversationRow.thread_id == key.thread_id,
+    )
+    return (await session.scalars(query)).first()
+
+
+def _state(row: ConversationRow, key: ConversationKey) -> ConversationState:
+    return ConversationState(
+        id=row.id,
+        key=key,
+        persona=row.persona,
+        model=row.model,
+        params=ChatParams.from_json(row.params or {}),
+        listen=row.listen,
+        answer_all=row.answer_all,
+        trigger=row.trigger,
+        everyone_can_manage=row.everyone_can_manage,
+        window_start_id=row.window_start_id,
+    )

@@ -1,0 +1,211 @@
+"""Every text a user sees, in English and Korean, chosen from the user's platform language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.catalog import ModelSpec
+from core.storage.repository import UsageTotal
+from core.types import CommandReply
+
+LANGUAGES = ("en", "ko")
+
+EN: dict[str, str] = {
+    "start": "Hi! I'm a GPT chat bot. Talk to me and I'll remember this chat. Current persona: {persona}.",
+    "help.title": "Commands:",
+    "not_allowed": "Only this chat's admins can change that (an admin can allow everyone with /access everyone).",
+    "not_allowed_user": "Sorry, this bot is private. Ask its owner to add you to the allowed users.",
+    "unknown_command": "Unknown command /{name}. Send /help for the list.",
+    "empty_message": "I can only read text. Send me a message (or a photo or file with a caption).",
+    "personas.title": "Personas (▶ = active):",
+    "personas.custom": " (saved here)",
+    "personas.hint": "Switch with /persona NAME. Save your own with /newpersona NAME PROMPT.",
+    "persona.current": "Persona: {name} — {description}\n\nSystem prompt:\n{prompt}",
+    "persona.unknown": "There is no persona named '{name}'. See /personas.",
+    "persona.switched": "Persona is now {name}. Starting a fresh context (earlier messages stay stored).",
+    "newpersona.usage": "Usage: /newpersona NAME PROMPT — e.g. /newpersona pirate You are a cheerful pirate.",
+    "newpersona.bad_name": "'{name}' can't be a persona name: use 1–32 lowercase letters, digits, - or _.",
+    "newpersona.too_long": "That prompt is too long: at most {limit} characters.",
+    "newpersona.builtin": "'{name}' is a built-in persona; pick another name.",
+    "newpersona.exists": "A persona named '{name}' already exists here. Delete it first with /delpersona {name}.",
+    "newpersona.saved": "Saved persona '{name}' with this chat's model and parameters. Use it with /persona {name}.",
+    "delpersona.usage": "Usage: /delpersona NAME",
+    "delpersona.builtin": "'{name}' is built in and can't be deleted.",
+    "delpersona.deleted": "Deleted persona '{name}'.",
+    "reset.done": "Done: I forgot this chat's history ({count} messages).",
+    "forget.done": "Done: I deleted {messages} of your messages and {usage} usage records.",
+    "model.unknown": "Unknown model '{name}'. Known models: {models}",
+    "model.switched": "Model is now {name}.",
+    "model.max_tokens_reset": "max_tokens was above this model's limit and is back to the default.",
+    "model.not_in_catalog": "This model is not in the catalog: I assume a {window}-token context and no price.",
+    "models.title": "Models (context · max reply · $ per 1M input/cached/output):",
+    "set.usage": "Usage: /set PARAM VALUE (or /set PARAM default). Parameters: {allowed}",
+    "set.unknown_param": "Unknown parameter '{name}'. Parameters: {allowed}",
+    "set.missing_value": "Give a value: /set {name} VALUE (or /set {name} default).",
+    "set.float_range": "{name} must be a number from {low} to {high}.",
+    "set.int_range": "{name} must be a whole number from {low} to {high}.",
+    "set.stop": "stop takes 1 to {limit} sequences separated by | (each up to 64 characters).",
+    "set.done": "{name} = {value}",
+    "settings.title": "Settings of this chat:",
+    "settings.default": "default",
+    "usage.none": "No usage recorded in this chat yet.",
+    "usage.title": "Usage in this chat:",
+    "usage.line": "{model}: {requests} requests, {prompt} prompt tokens ({cached} cached), {completion} completion tokens, ${cost}",
+    "usage.total": "Total: ${cost}",
+    "tokens.usage": "Usage: /tokens TEXT — I'll count its tokens for this chat's model.",
+    "tokens.too_long": "That text is too long to count here (at most {limit} characters).",
+    "tokens.result": "{tokens} tokens, {chars} characters ({per_token} characters per token) for {model} ({encoding}).",
+    "toggle.usage": "Usage: /{name} on|off",
+    "listen.on": "Listening: I'll remember messages in this chat that aren't addressed to me.",
+    "listen.off": "Not listening: I only remember messages addressed to me.",
+    "answerall.on": "I'll answer every message here.",
+    "answerall.off": "I'll answer only when addressed.",
+    "trigger.usage": "Usage: /trigger WORD (2–32 letters or digits) or /trigger off",
+    "trigger.on": "I'll also answer messages that contain '{word}'.",
+    "trigger.off": "Trigger word removed.",
+    "access.usage": "Usage: /access admins|everyone",
+    "access.admins": "Only admins can change this chat's settings now.",
+    "access.everyone": "Everyone can change this chat's settings now.",
+    "notice.trimmed": "ℹ️ Older messages no longer fit the context window and were left out ({kept} messages sent).",
+    "notice.input_cut": "ℹ️ Your message was too long: I read only its first {tokens} tokens.",
+    "notice.answer_cut": "ℹ️ The answer was cut at the max_tokens limit ({limit}). Raise it with /set max_tokens N.",
+    "notice.stream_broken": "⚠️ The answer was interrupted; above is what arrived.",
+    "error.no_room": "This chat's settings leave no room for the conversation: lower max_tokens or raise context_tokens.",
+    "error.rate_limit": "The AI service is busy right now (rate limit). Please try again in a moment.",
+    "error.quota": "The AI service's quota for this bot is used up. The owner needs to check the billing.",
+    "error.auth": "The bot can't sign in to the AI service. The owner needs to check the API key.",
+    "error.model_not_found": "The AI service doesn't know this chat's model. Pick another with /model.",
+    "error.context_length": "The conversation is too long for the model. Try /reset or a lower context_tokens.",
+    "error.timeout": "The AI service took too long to answer. Please try again.",
+    "error.connection": "I can't reach the AI service right now. Please try again later.",
+    "error.server": "The AI service had an error. Please try again.",
+    "error.bad_request": "The AI service rejected the request. Check /settings or try /reset.",
+    "error.broken_stream": "The answer was interrupted. Please try again.",
+    "error.empty_answer": "The model returned an empty answer. Please try again.",
+    "error.storage": "I couldn't reach my memory (database). Please try again in a moment.",
+    "error.internal": "Something went wrong on my side. Please try again.",
+}
+
+KO: dict[str, str] = {
+    "start": "안녕하세요! GPT 챗봇입니다. 말을 걸면 이 대화를 기억해요. 현재 페르소나: {persona}.",
+    "help.title": "명령어:",
+    "not_allowed": "이 대화의 관리자만 바꿀 수 있어요 (관리자가 /access everyone 으로 모두에게 허용할 수 있어요).",
+    "not_allowed_user": "죄송해요, 이 봇은 비공개예요. 봇 주인에게 허용 사용자로 추가해 달라고 하세요.",
+    "unknown_command": "알 수 없는 명령어 /{name} 입니다. /help 로 목록을 보세요.",
+    "empty_message": "텍스트만 읽을 수 있어요. 메시지(또는 캡션이 있는 사진이나 파일)를 보내 주세요.",
+    "personas.title": "페르소나 (▶ = 사용 중):",
+    "personas.custom": " (여기서 저장됨)",
+    "personas.hint": "/persona 이름 으로 바꾸고, /newpersona 이름 프롬프트 로 직접 저장할 수 있어요.",
+    "persona.current": "페르소나: {name} — {description}\n\n시스템 프롬프트:\n{prompt}",
+    "persona.unknown": "'{name}' 페르소나가 없어요. /personas 를 보세요.",
+    "persona.switched": "페르소나를 {name}(으)로 바꿨어요. 새 문맥으로 시작해요 (이전 메시지는 저장되어 있어요).",
+    "newpersona.usage": "사용법: /newpersona 이름 프롬프트 — 예: /newpersona pirate You are a cheerful pirate.",
+    "newpersona.bad_name": "'{name}'은(는) 페르소나 이름으로 쓸 수 없어요: 영문 소문자, 숫자, -, _ 로 1–32자.",
+    "newpersona.too_long": "프롬프트가 너무 길어요: 최대 {limit}자.",
+    "newpersona.builtin": "'{name}'은(는) 기본 페르소나예요. 다른 이름을 고르세요.",
+    "newpersona.exists": "'{name}' 페르소나가 이미 있어요. 먼저 /delpersona {name} 으로 지우세요.",
+    "newpersona.saved": "이 대화의 모델과 매개변수로 '{name}' 페르소나를 저장했어요. /persona {name} 으로 사용하세요.",
+    "delpersona.usage": "사용법: /delpersona 이름",
+    "delpersona.builtin": "'{name}'은(는) 기본 페르소나라 지울 수 없어요.",
+    "delpersona.deleted": "'{name}' 페르소나를 지웠어요.",
+    "reset.done": "완료: 이 대화의 기록을 지웠어요 (메시지 {count}개).",
+    "forget.done": "완료: 당신의 메시지 {messages}개와 사용 기록 {usage}개를 지웠어요.",
+    "model.unknown": "알 수 없는 모델 '{name}'. 사용 가능한 모델: {models}",
+    "model.switched": "모델을 {name}(으)로 바꿨어요.",
+    "model.max_tokens_reset": "max_tokens가 이 모델의 한도를 넘어서 기본값으로 돌렸어요.",
+    "model.not_in_catalog": "카탈로그에 없는 모델이에요: 문맥 {window} 토큰, 가격 없음으로 가정해요.",
+    "models.title": "모델 (문맥 · 최대 답변 · 100만 토큰당 $ 입력/캐시/출력):",
+    "set.usage": "사용법: /set 매개변수 값 (또는 /set 매개변수 default). 매개변수: {allowed}",
+    "set.unknown_param": "알 수 없는 매개변수 '{name}'. 매개변수: {allowed}",
+    "set.missing_value": "값을 주세요: /set {name} 값 (또는 /set {name} default).",
+    "set.float_range": "{name}은(는) {low}부터 {high}까지의 숫자여야 해요.",
+    "set.int_range": "{name}은(는) {low}부터 {high}까지의 정수여야 해요.",
+    "set.stop": "stop은 | 로 구분한 1–{limit}개의 문자열이에요 (각 64자 이하).",
+    "set.done": "{name} = {value}",
+    "settings.title": "이 대화의 설정:",
+    "settings.default": "기본값",
+    "usage.none": "이 대화에는 아직 사용 기록이 없어요.",
+    "usage.title": "이 대화의 사용량:",
+    "usage.line": "{model}: 요청 {requests}회, 프롬프트 {prompt} 토큰 (캐시 {cached}), 답변 {completion} 토큰, ${cost}",
+    "usage.total": "합계: ${cost}",
+    "tokens.usage": "사용법: /tokens 텍스트 — 이 대화의 모델 기준으로 토큰을 세어 드려요.",
+    "tokens.too_long": "텍스트가 너무 길어요 (최대 {limit}자).",
+    "tokens.result": "{model} ({encoding}) 기준 {tokens} 토큰, {chars}자 (토큰당 {per_token}자).",
+    "toggle.usage": "사용법: /{name} on|off",
+    "listen.on": "듣기 켜짐: 저에게 하지 않은 메시지도 기억해요.",
+    "listen.off": "듣기 꺼짐: 저에게 한 메시지만 기억해요.",
+    "answerall.on": "여기서는 모든 메시지에 답할게요.",
+    "answerall.off": "저를 부를 때만 답할게요.",
+    "trigger.usage": "사용법: /trigger 단어 (글자나 숫자 2–32자) 또는 /trigger off",
+    "trigger.on": "'{word}'이(가) 들어간 메시지에도 답할게요.",
+    "trigger.off": "호출 단어를 지웠어요.",
+    "access.usage": "사용법: /access admins|everyone",
+    "access.admins": "이제 관리자만 설정을 바꿀 수 있어요.",
+    "access.everyone": "이제 누구나 설정을 바꿀 수 있어요.",
+    "notice.trimmed": "ℹ️ 오래된 메시지는 문맥 창에 들어가지 않아 빠졌어요 (메시지 {kept}개 전송).",
+    "notice.input_cut": "ℹ️ 메시지가 너무 길어서 앞의 {tokens} 토큰만 읽었어요.",
+    "notice.answer_cut": "ℹ️ 답변이 max_tokens 한도({limit})에서 잘렸어요. /set max_tokens N 으로 늘릴 수 있어요.",
+    "notice.stream_broken": "⚠️ 답변이 중간에 끊겼어요. 위는 도착한 부분이에요.",
+    "error.no_room": "이 대화의 설정으로는 대화를 보낼 공간이 없어요: max_tokens를 줄이거나 context_tokens를 늘리세요.",
+    "error.rate_limit": "AI 서비스가 지금 바빠요 (요청 한도). 잠시 후 다시 시도해 주세요.",
+    "error.quota": "이 봇의 AI 서비스 사용 한도가 다 찼어요. 봇 주인이 결제를 확인해야 해요.",
+    "error.auth": "봇이 AI 서비스에 로그인하지 못했어요. 봇 주인이 API 키를 확인해야 해요.",
+    "error.model_not_found": "AI 서비스가 이 대화의 모델을 몰라요. /model 로 다른 모델을 고르세요.",
+    "error.context_length": "대화가 모델에 비해 너무 길어요. /reset 하거나 context_tokens를 줄여 보세요.",
+    "error.timeout": "AI 서비스의 응답이 너무 늦어요. 다시 시도해 주세요.",
+    "error.connection": "지금 AI 서비스에 연결할 수 없어요. 나중에 다시 시도해 주세요.",
+    "error.server": "AI 서비스에 오류가 있었어요. 다시 시도해 주세요.",
+    "error.bad_request": "AI 서비스가 요청을 거부했어요. /settings 를 확인하거나 /reset 해 보세요.",
+    "error.broken_stream": "답변이 중간에 끊겼어요. 다시 시도해 주세요.",
+    "error.empty_answer": "모델이 빈 답변을 보냈어요. 다시 시도해 주세요.",
+    "error.storage": "기억(데이터베이스)에 접근하지 못했어요. 잠시 후 다시 시도해 주세요.",
+    "error.internal": "제 쪽에서 문제가 생겼어요. 다시 시도해 주세요.",
+}
+
+CATALOG = {"en": EN, "ko": KO}
+
+
+def language_of(tag: str | None) -> str:
+    """Our language for a platform's IETF tag ("ko-KR" -> "ko"); English otherwise."""
+    base = (tag or "").split("-")[0].split("_")[0].lower()
+    return base if base in CATALOG else "en"
+
+
+class Texts:
+    """The catalog in one language."""
+
+    def __init__(self, language: str | None) -> None:
+        self.language = language_of(language)
+        self._texts = CATALOG[self.language]
+
+    def get(self, key: str, **values: Any) -> str:
+        template = self._texts.get(key) or EN[key]
+        return template.format(**values)
+
+    def error(self, key: str, **values: Any) -> CommandReply:
+        return CommandReply(self.get(key, **values), is_error=True)
+
+    def model_line(self, spec: ModelSpec, current: bool) -> str:
+        mark = "▶ " if current else "• "
+        if spec.input_per_1m is None or spec.output_per_1m is None:
+            price = "—"
+        else:
+            cached = spec.cached_input_per_1m
+            cached_text = f"{cached:g}" if cached is not None else "—"
+            price = f"${spec.input_per_1m:g}/{cached_text}/{spec.output_per_1m:g}"
+        endpoint = " (completions)" if spec.endpoint == "completions" else ""
+        return (
+            f"{mark}{spec.name}{endpoint}: {spec.context_window:,} · "
+            f"{spec.max_output_tokens:,} · {price}"
+        )
+
+    def usage_line(self, total: UsageTotal) -> str:
+        return self.get(
+            "usage.line",
+            model=total.model,
+            requests=total.requests,
+            prompt=f"{total.prompt_tokens:,}",
+            cached=f"{total.cached_tokens:,}",
+            completion=f"{total.completion_tokens:,}",
+            cost=f"{total.cost_usd:.4f}",
+        )

@@ -1,0 +1,52 @@
+"""Which stored messages a turn sends: an exact token budget, cut in steps for the prompt cache.
+
+A window that slides by one message each turn changes the prompt's prefix every turn, so the
+provider's prompt cache (which bills a repeated prefix at a fraction of the price) never hits.
+Instead the window keeps its start until it overflows the budget, then drops the oldest messages
+in one step down to a low watermark and grows again: between two cuts every request extends the
+previous one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from core.storage.repository import WindowRow
+
+# The smallest a stored message can be (3 framing tokens + 1 for the role), so a budget of B
+# tokens can never hold more than B // MIN_MESSAGE_TOKENS messages: that bounds every read.
+MIN_MESSAGE_TOKENS = 4
+
+
+def rows_to_read(budget: int) -> int:
+    """How many newest rows are enough to decide the window: one more than can possibly fit."""
+    return budget // MIN_MESSAGE_TOKENS + 1
+
+
+@dataclass(frozen=True, slots=True)
+class WindowPlan:
+    start_id: int  # send the messages with id >= start_id
+    tokens: int  # their total
+    cut: bool  # the window overflowed and its start moved forward
+
+
+def plan_window(
+    newest_first: Sequence[WindowRow], start_id: int, budget: int, low_watermark: int
+) -> WindowPlan:
+    """Keep the window's start while everything from it fits `budget`; else cut to `low_watermark`.
+
+    `newest_first` holds the rows from `start_id` on (the new message first), as read with
+    `rows_to_read(budget)`. The newest message is always kept; the caller has made sure it fits.
+    """
+    total = sum(row.tokens for row in newest_first)
+    if total <= budget:
+        return WindowPlan(start_id=start_id, tokens=total, cut=False)
+    kept_tokens = 0
+    kept_start = newest_first[0].id if newest_first else start_id
+    for index, row in enumerate(newest_first):
+        if index > 0 and kept_tokens + row.tokens > low_watermark:
+            break
+        kept_tokens += row.tokens
+        kept_start = row.id
+    return WindowPlan(start_id=kept_start, tokens=kept_tokens, cut=True)

@@ -1,0 +1,494 @@
+"""A fake OpenAI-compatible HTTP server (the outside world) for tests, benchmarks and manual runs.
+
+`async with FakeOpenAI() as llm:` serves /v1/chat/completions, /v1/completions and /v1/models on
+127.0.0.1 in the OpenAI wire format, so the real `openai` client talks to it unchanged. Standalone:
+`python -m tests.fakes.openai_server --port 8089 [--latency 0.3]`.
+
+Token counts use `bpe_openai` (an implementation independent of the tiktoken the core uses), so
+tests that compare the core's counts with `usage.prompt_tokens` are real cross-checks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import array
+import asyncio
+import contextlib
+import hashlib
+import inspect
+import json
+import re
+import time
+import uuid
+import warnings
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from aiohttp import web
+
+with warnings.catch_warnings():
+    # bpe_openai loads its bundled encodings at import time through a deprecated
+    # importlib.resources call, and pytest turns warnings into errors.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import bpe_openai  # type: ignore[import-untyped]
+
+Body = dict[str, Any]
+Responder = Callable[[Body], "str | FakeReply | Awaitable[str | FakeReply]"]
+
+CACHE_MIN_TOKENS = 1024  # OpenAI prompt caching starts at 1024 tokens...
+CACHE_STEP = 128  # ...and grows in 128-token increments.
+# Stand-ins for the chat-format tokens (<|start|>, <|message|>, <|end|>...) in the prompt sequence;
+# negative so they never collide with real token ids.
+_MSG_START, _MSG_SEP, _MSG_END, _NAME_EXTRA = -1, -2, -3, -4
+_REPLY_PRIMER = [-5, -6, -7]
+
+
+@dataclass(frozen=True)
+class FakeReply:
+    """What the fake model answers. None delays mean "use the server's latency settings"."""
+
+    text: str
+    finish_reason: str = "stop"
+    chunk_size: int = 5  # characters per streamed content chunk
+    first_token_delay_s: float | None = None
+    chunk_delay_s: float | None = None
+    break_after_chunks: int | None = None  # abort the connection after this many content chunks
+    malformed_chunk_after: int | None = None  # send a non-JSON data line after this many
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str
+    body: Any  # parsed JSON, None when there was no (valid) JSON body
+    headers: dict[str, str]  # lower-cased names
+
+    @property
+    def api_key(self) -> str | None:
+        auth = self.headers.get("authorization", "")
+        return auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
+
+
+def encoding_name_for(model: str) -> str:
+    """OpenAI's encoding for a model: cl100k_base for the GPT-3.5/GPT-4 family, else o200k_base."""
+    m = model.lower().removeprefix("ft:")
+    old = m.startswith(("gpt-3.5", "gpt-35", "gpt-4-", "text-embedding")) or m == "gpt-4"
+    return "cl100k_base" if old else "o200k_base"
+
+
+@cache
+def _encoding(name: str) -> Any:
+    return bpe_openai.get_encoding(name)
+
+
+def encoding_for(model: str) -> Any:
+    """The model's encoding (a bpe_openai.Encoding, tiktoken-compatible API)."""
+    return _encoding(encoding_name_for(model))
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):  # content parts: [{"type": "text", "text": ...}, ...]
+        return "".join(p.get("text", "") for p in value if isinstance(p, dict))
+    return "" if value is None else json.dumps(value, sort_keys=True)
+
+
+def prompt_token_ids(messages: list[dict[str, Any]], model: str) -> list[int]:
+    """The prompt as a token sequence, framed like the cookbook counts it (3 per message, +1 per
+    name, +3 reply primer), so len() of it is exactly OpenAI's prompt_tokens."""
+    enc = encoding_for(model)
+    out: list[int] = []
+    for message in messages:
+        out.append(_MSG_START)
+        for key, value in message.items():
+            out.extend(enc.encode_ordinary(_text(value)))
+            if key == "name":
+                out.append(_NAME_EXTRA)
+        out += [_MSG_SEP, _MSG_END]
+    return out + _REPLY_PRIMER
+
+
+def count_prompt_tokens(messages: list[dict[str, Any]], model: str) -> int:
+    return len(prompt_token_ids(messages, model))
+
+
+class PromptCache:
+    """Longest cached prefix over the last `capacity` prompts, in OpenAI's 1024 + 128*k steps.
+
+    Stores one digest per 128-token prefix boundary instead of whole prompts: the longest
+    common prefix rounded down to a step is >= L exactly when some earlier prompt hashed the same
+    first L tokens, so lookups are O(prompt) and memory stays small.
+    """
+
+    def __init__(self, capacity: int = 2000) -> None:
+        self._recent: deque[list[bytes]] = deque()
+        self._counts: Counter[bytes] = Counter()
+        self._capacity = capacity
+
+    def lookup_and_add(self, tokens: list[int]) -> int:
+        digests, h = [], hashlib.blake2b(digest_size=16)
+        for end in range(CACHE_STEP, len(tokens) + 1, CACHE_STEP):
+            h.update(array.array("q", tokens[end - CACHE_STEP : end]).tobytes())
+            if end >= CACHE_MIN_TOKENS:
+                digests.append(h.copy().digest())
+        cached = 0
+        for i, digest in enumerate(digests):
+            if not self._counts[digest]:
+                break
+            cached = CACHE_MIN_TOKENS + CACHE_STEP * i
+        self._recent.append(digests)
+        self._counts.update(digests)
+        if len(self._recent) > self._capacity:
+            for digest in self._recent.popleft():
+                self._counts[digest] -= 1
+                if not self._counts[digest]:
+                    del self._counts[digest]
+        return cached
+
+
+_NAME_RE = re.compile(r"(?i:my name is)\s+([\w'-]+(?: [A-Z][\w'-]*)*)")
+_ASKS_NAME_RE = re.compile(r"what(?:'s| is) my name", re.IGNORECASE)
+
+
+def _prompt_as_messages(prompt: str) -> list[dict[str, Any]]:
+    """Legacy prompts: each non-empty line is a user turn ("Speaker: " prefixes stripped), after
+    dropping trailing cue lines such as "Assistant:"."""
+    lines = [line.strip() for line in prompt.splitlines() if line.strip()]
+    while lines and re.fullmatch(r"[^:]{1,40}:", lines[-1]):
+        lines.pop()
+    return [{"role": "user", "content": re.sub(r"^[^:]{1,40}:\s+", "", ln)} for ln in lines]
+
+
+def default_responder(body: Body) -> str:
+    """Deterministic answer from what was sent, for memory tests.
+
+    "You said: <last user message>. I can see N earlier messages." where N counts every message
+    (any role, system included) before the last user message. Asking "what is my name" answers
+    from the latest earlier user message saying "my name is X".
+    """
+    messages = body.get("messages")
+    if not isinstance(messages, list):
+        messages = _prompt_as_messages(_text(body.get("prompt")))
+    user_idx = [i for i, m in enumerate(messages) if m.get("role") == "user"]
+    last = user_idx[-1] if user_idx else len(messages)
+    said = _text(messages[last].get("content")) if user_idx else ""
+    if _ASKS_NAME_RE.search(said):
+        for i in reversed(user_idx[:-1]):
+            if match := _NAME_RE.search(_text(messages[i].get("content"))):
+                return f"Your name is {match.group(1)}."
+        return "I don't know your name."
+    return f"You said: {said}. I can see {last} earlier messages."
+
+
+def _default_error(status: int) -> tuple[str, str, str | None]:
+    """(message, type, code) resembling what OpenAI sends for this status."""
+    if status == 401:
+        return "Incorrect API key provided: sk-fake.", "invalid_request_error", "invalid_api_key"
+    if status == 429:
+        return "Rate limit reached for requests.", "requests", "rate_limit_exceeded"
+    if status >= 500:
+        return "The server had an error while processing your request.", "server_error", None
+    return f"Fake error {status}.", "invalid_request_error", None
+
+
+def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    headers = {"x-request-id": f"req_{uuid.uuid4().hex}", **(headers or {})}
+    return web.json_response(payload, status=status, headers=headers)
+
+
+def _error(
+    status: int, message: str, param: str | None = None, code: str | None = None
+) -> web.Response:
+    error = {"message": message, "type": "invalid_request_error", "param": param, "code": code}
+    return _json({"error": error}, status)
+
+
+def _sse(payload: Any) -> bytes:
+    return f"data: {json.dumps(payload)}\n\n".encode()
+
+
+def _abort(request: web.Request) -> web.Response:
+    # Drop the TCP connection without finishing the HTTP message, like a network failure.
+    if request.transport is not None:
+        request.transport.abort()
+    return web.Response()
+
+
+_MALFORMED = b"data: {this is not json\n\n"
+
+
+class FakeOpenAI:
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        latency_s: float = 0.0,  # about the total time of one reply, spread over its chunks
+        first_token_delay_s: float = 0.0,
+        responder: Responder = default_responder,
+        context_window: int | None = None,  # prompt + requested max tokens above this => 400
+        api_key: str | None = None,  # when set, any other key gets 401 invalid_api_key
+        cache_capacity: int = 2000,
+        models: tuple[str, ...] = ("gpt-4o-mini", "gpt-4o", "gpt-4.1-mini", "gpt-5-mini"),
+    ) -> None:
+        self.host, self.port = host, port
+        self.latency_s, self.first_token_delay_s = latency_s, first_token_delay_s
+        self.responder = responder
+        self.context_window, self.api_key, self.models = context_window, api_key, models
+        self.requests: list[RecordedRequest] = []
+        self.cache = PromptCache(cache_capacity)
+        self._faults: deque[tuple[int, Body, dict[str, str]]] = deque()
+        self._hangs: deque[float] = deque()
+        self._runner: web.AppRunner | None = None
+
+    async def __aenter__(self) -> FakeOpenAI:
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", self._complete)
+        app.router.add_post("/v1/completions", self._complete)
+        app.router.add_get("/v1/models", self._models)
+        # handler_cancellation: a client giving up on a hung request must not keep the handler
+        # (and so shutdown) waiting.
+        self._runner = web.AppRunner(
+            app, handler_cancellation=True, shutdown_timeout=0.5, access_log=None
+        )
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self.host, self.port).start()
+        self.port = self._runner.addresses[0][1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}/v1"
+
+    def fail_next(
+        self,
+        status: int,
+        *,
+        message: str | None = None,
+        type: str | None = None,
+        code: str | None = None,
+        param: str | None = None,
+        headers: dict[str, str] | None = None,
+        count: int = 1,
+    ) -> None:
+        """The next `count` completion requests get an OpenAI-shaped error with this status."""
+        d_message, d_type, d_code = _default_error(status)
+        error = {"message": message or d_message, "type": type or d_type, "param": param}
+        fault = (status, {"error": error | {"code": code or d_code}}, dict(headers or {}))
+        self._faults.extend([fault] * count)
+
+    def hang_next(self, seconds: float, count: int = 1) -> None:
+        """The next `count` completion requests wait this long before being handled."""
+        self._hangs.extend([seconds] * count)
+
+    @property
+    def last_request(self) -> RecordedRequest:
+        return self.requests[-1]
+
+    @property
+    def chat_requests(self) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.path == "/v1/chat/completions"]
+
+    @property
+    def last_body(self) -> Body:
+        """The JSON body of the latest chat or legacy completion request."""
+        return [r for r in self.requests if r.path.endswith("completions")][-1].body  # type: ignore[no-any-return]
+
+    @property
+    def last_messages(self) -> list[dict[str, Any]]:
+        return self.last_body["messages"]  # type: ignore[no-any-return]
+
+    async def _models(self, request: web.Request) -> web.Response:
+        self._record(request, None)
+        data = [
+            dict(id=m, object="model", created=1700000000, owned_by="system") for m in self.models
+        ]
+        return _json({"object": "list", "data": data})
+
+    async def _complete(self, request: web.Request) -> web.StreamResponse:
+        chat = request.path == "/v1/chat/completions"
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        self._record(request, body)
+        if self._hangs:
+            await asyncio.sleep(self._hangs.popleft())
+        if self._faults:
+            status, error, headers = self._faults.popleft()
+            return _json(error, status, headers)
+        if self.api_key is not None and request.headers.get("Authorization") != (
+            f"Bearer {self.api_key}"
+        ):
+            return _error(401, _default_error(401)[0], code="invalid_api_key")
+        field = "messages" if chat else "prompt"
+        if not isinstance(body, dict) or not body.get("model") or not body.get(field):
+            return _error(400, f"Missing required parameter: '{field}'.", field)
+        model = body["model"]
+        if chat:
+            prompt = prompt_token_ids(body["messages"], model)
+        else:
+            raw = body["prompt"][0] if isinstance(body["prompt"], list) else body["prompt"]
+            prompt = encoding_for(model).encode_ordinary(_text(raw))
+        asked = body.get("max_completion_tokens", body.get("max_tokens"))
+        if self.context_window is not None and len(prompt) + (asked or 0) > self.context_window:
+            wanted = len(prompt) + (asked or 0)
+            message = (
+                f"This model's maximum context length is {self.context_window} tokens. However, "
+                f"you requested {wanted} tokens ({len(prompt)} in the messages, {asked or 0} in "
+                "the completion). Please reduce the length of the messages or completion."
+            )
+            return _error(400, message, "messages", "context_length_exceeded")
+        cached = self.cache.lookup_and_add(prompt) if chat else None
+
+        reply = self.responder(body)
+        if inspect.isawaitable(reply):
+            reply = await reply
+        if isinstance(reply, str):
+            reply = FakeReply(reply)
+        max_tokens = 16 if asked is None and not chat else asked  # 16: the legacy API's default
+        text, finish, completion_tokens = _cut(reply, body, model, max_tokens)
+        usage = _usage(len(prompt), completion_tokens, cached)
+        head = {
+            "id": ("chatcmpl-" if chat else "cmpl-") + uuid.uuid4().hex[:29],
+            "object": "chat.completion" if chat else "text_completion",
+            "created": int(time.time()),
+            "model": model,
+        }
+        if chat:
+            head |= {"service_tier": "default", "system_fingerprint": "fp_fake"}
+        if body.get("stream"):
+            with_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+            return await self._stream(
+                request, reply, text, finish, head, usage if with_usage else None
+            )
+
+        await asyncio.sleep(max(self.latency_s, self._first_delay(reply)))
+        if reply.break_after_chunks is not None:
+            return _abort(request)
+        if reply.malformed_chunk_after is not None:
+            return web.Response(text="{not json", content_type="application/json")
+        if chat:
+            msg: Body = {"role": "assistant", "content": text, "refusal": None, "annotations": []}
+            choice: Body = {"index": 0, "message": msg, "logprobs": None, "finish_reason": finish}
+        else:
+            choice = {"index": 0, "text": text, "logprobs": None, "finish_reason": finish}
+        return _json(head | {"choices": [choice], "usage": usage})
+
+    def _first_delay(self, reply: FakeReply) -> float:
+        d = reply.first_token_delay_s
+        return self.first_token_delay_s if d is None else d
+
+    async def _stream(
+        self,
+        request: web.Request,
+        reply: FakeReply,
+        text: str,
+        finish: str,
+        head: Body,
+        usage: Body | None,  # None: the client did not ask for stream_options.include_usage
+    ) -> web.StreamResponse:
+        chat = head["object"] == "chat.completion"
+        size = max(1, reply.chunk_size)
+        pieces = [text[i : i + size] for i in range(0, len(text), size)]
+        first, gap = self._first_delay(reply), reply.chunk_delay_s
+        if gap is None:
+            gap = max(0.0, self.latency_s - first) / max(1, len(pieces))
+        head = head | {"object": "chat.completion.chunk" if chat else "text_completion"}
+        brk, bad = (
+            None if v is None else min(v, len(pieces))
+            for v in (reply.break_after_chunks, reply.malformed_chunk_after)
+        )
+
+        def chunk(delta: Body, reason: str | None = None) -> bytes:
+            choice: Body = {"index": 0, "logprobs": None, "finish_reason": reason}
+            choice |= {"delta": delta} if chat else {"text": delta.get("content", "")}
+            return _sse(head | {"choices": [choice]} | ({} if usage is None else {"usage": None}))
+
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream; charset=utf-8"})
+        resp.headers["x-request-id"] = f"req_{uuid.uuid4().hex}"
+        try:
+            await resp.prepare(request)
+            await asyncio.sleep(first)
+            if chat:
+                await resp.write(chunk({"role": "assistant", "content": "", "refusal": None}))
+            for n, piece in enumerate([*pieces, ""]):  # n == len(pieces): after the last one
+                if n == brk:
+                    _abort(request)
+                    return resp
+                if n == bad:
+                    await resp.write(_MALFORMED)
+                if n < len(pieces):
+                    await asyncio.sleep(gap)
+                    await resp.write(chunk({"content": piece}))
+            await resp.write(chunk({}, finish))
+            if usage is not None:
+                await resp.write(_sse(head | {"choices": [], "usage": usage}))
+            await resp.write(b"data: [DONE]\n\n")
+            await resp.write_eof()
+        except ConnectionResetError:
+            pass  # the client went away; nothing left to send
+        return resp
+
+    def _record(self, request: web.Request, body: Any) -> None:
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        self.requests.append(RecordedRequest(request.method, request.path, body, headers))
+
+
+def _cut(reply: FakeReply, body: Body, model: str, max_tokens: int | None) -> tuple[str, str, int]:
+    """Apply `stop` sequences and the token limit; returns (text, finish_reason, tokens)."""
+    text, finish = reply.text, reply.finish_reason
+    stops = body.get("stop") or []
+    for stop in [stops] if isinstance(stops, str) else stops:
+        if stop and stop in text:
+            text, finish = text[: text.index(stop)], "stop"
+    enc = encoding_for(model)
+    tokens = enc.encode_ordinary(text)
+    if max_tokens is not None and len(tokens) > max_tokens:
+        tokens = tokens[:max_tokens]
+        text, finish = enc.decode_bytes(tokens).decode("utf-8", errors="ignore"), "length"
+    return text, finish, len(tokens)
+
+
+def _usage(prompt: int, completion: int, cached: int | None) -> Body:
+    usage: Body = {"prompt_tokens": prompt, "completion_tokens": completion}
+    usage["total_tokens"] = prompt + completion
+    if cached is not None:  # chat only; the legacy endpoint reports no details
+        usage["prompt_tokens_details"] = {"cached_tokens": cached, "audio_tokens": 0}
+        usage["completion_tokens_details"] = dict.fromkeys(
+            (
+                "reasoning_tokens",
+                "audio_tokens",
+                "accepted_prediction_tokens",
+                "rejected_prediction_tokens",
+            ),
+            0,
+        )
+    return usage
+
+
+async def _serve_forever(port: int, latency_s: float) -> None:
+    async with FakeOpenAI(port=port, latency_s=latency_s) as llm:
+        print(f"Fake OpenAI listening: OPENAI_BASE_URL={llm.base_url}  (Ctrl+C to stop)")
+        await asyncio.Event().wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Serve a fake OpenAI API until interrupted.")
+    parser.add_argument("--port", type=int, default=8089)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds per reply")
+    args = parser.parse_args()
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve_forever(args.port, args.latency))
+
+
+if __name__ == "__main__":
+    main()
