@@ -1,0 +1,52 @@
+"""Small builders for core tests: incoming messages and collecting a reply."""
+
+from __future__ import annotations
+
+from core.service import ChatService
+from core.types import (
+    AnswerDone,
+    Author,
+    CommandReply,
+    ConversationKey,
+    Failure,
+    IncomingMessage,
+    Notice,
+    ReplyEvent,
+)
+
+PRIVATE = ConversationKey("telegram", "1001")
+GROUP = ConversationKey("telegram", "-2002")
+ALICE = Author("11", "Alice", "en", can_manage=False)
+BOB = Author("22", "Bob", "en", can_manage=False)
+ADMIN = Author("33", "Ada", "en", can_manage=True)
+
+
+def private(
+    text: str, author: Author = ALICE, key: ConversationKey = PRIVATE, **kw: object
+) -> IncomingMessage:
+    return IncomingMessage(key=key, author=author, text=text, addressed=True, is_private=True, **kw)  # type: ignore[arg-type]
+
+
+def group(
+    text: str,
+    author: Author = ALICE,
+    addressed: bool = True,
+    key: ConversationKey = GROUP,
+    **kw: object,
+) -> IncomingMessage:
+    return IncomingMessage(
+        key=key, author=author, text=text, addressed=addressed, is_private=False, **kw
+    )  # type: ignore[arg-type]
+
+
+async def collect(service: ChatService, message: IncomingMessage) -> list[ReplyEvent]:
+    return [event async for event in service.handle(message)]
+
+
+async def say(service: ChatService, message: IncomingMessage) -> str:
+    """Everything the user would read, one event per line (answers whole, not as deltas)."""
+    lines = []
+    for event in await collect(service, message):
+        if isinstance(event, AnswerDone | Notice | CommandReply | Failure):
+            lines.append(event.text)
+    return "\n".join(lines)
