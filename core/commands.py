@@ -206,7 +206,7 @@ class CommandRunner:
                     prompt=_preview(persona.system_prompt),
                 )
             )
-        name = args.split()[0].lower()
+        name = args.lower()
         chosen = await self._personas.find(key.platform, context.space_id, name)
         if chosen is None:
             return context.texts.error("persona.unknown", name=_clip(name))
@@ -279,7 +279,7 @@ class CommandRunner:
         if not args:
             spec = self._models.get(self.current_model(context.conversation, persona.model))
             return CommandReply(context.texts.model_line(spec, current=True))
-        name = args.split()[0]
+        name = args
         if not self._models.is_known(name) and not (
             self._allow_unknown_models and MODEL_NAME.match(name)
         ):

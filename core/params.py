@@ -132,7 +132,7 @@ def _whole(raw: str) -> int | None:
 def _stop_sequences(raw: str) -> tuple[str, ...]:
     """Up to four stop sequences separated by '|'; "\\n" in the text means a newline."""
     parts = [part.replace("\\n", "\n") for part in raw.split("|")]
-    parts = [part for part in parts if part.strip()]
+    parts = [part for part in parts if part]
     if not parts or len(parts) > MAX_STOP_SEQUENCES:
         raise InvalidParam("set.stop", limit=MAX_STOP_SEQUENCES)
     if any(len(part) > MAX_STOP_LENGTH for part in parts):

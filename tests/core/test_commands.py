@@ -1,0 +1,202 @@
+"""Chat commands: what they answer, what they change, and that bad input changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.bootstrap import App
+from core.catalog import PersonaCatalog
+from core.types import Author, CommandReply
+from tests.core.helpers import ADMIN, ALICE, collect, group, private, say
+from tests.fakes.openai_server import FakeOpenAI
+
+
+async def reply(app: App, text: str, **kw: object) -> CommandReply:
+    (event,) = await collect(app.service, private(text, **kw))  # type: ignore[arg-type]
+    assert isinstance(event, CommandReply)
+    return event
+
+
+async def settings_text(app: App) -> str:
+    return (await reply(app, "/settings")).text
+
+
+@pytest.mark.parametrize(
+    ("command", "allowed"),
+    [
+        ("/set temperature 2.5", "from 0.0 to 2.0"),
+        ("/set temperature -0.1", "from 0.0 to 2.0"),
+        ("/set temperature nan", "from 0.0 to 2.0"),
+        ("/set temperature inf", "from 0.0 to 2.0"),
+        ("/set temperature warm", "from 0.0 to 2.0"),
+        ("/set top_p 1.5", "from 0.0 to 1.0"),
+        ("/set presence_penalty 3", "from -2.0 to 2.0"),
+        ("/set frequency_penalty -2.01", "from -2.0 to 2.0"),
+        ("/set max_tokens 0", "from 1 to 16384"),
+        ("/set max_tokens 99999999999999999999", "from 1 to 16384"),
+        ("/set max_tokens 12.5", "from 1 to 16384"),
+        ("/set context_tokens 10", "from 64 to 128000"),
+        ("/set stop a|b|c|d|e", "1 to 4 sequences"),
+        ("/set temperature", "Give a value"),
+        ("/set color blue", "Unknown parameter 'color'"),
+        ("/set", "Usage: /set PARAM VALUE"),
+    ],
+)
+async def test_bad_values_are_refused_with_what_is_allowed(
+    app: App, command: str, allowed: str
+) -> None:
+    before = await settings_text(app)
+    answer = await reply(app, command)
+    assert answer.is_error
+    assert allowed in answer.text
+    assert await settings_text(app) == before
+
+
+async def test_parameters_reach_the_model(app: App, llm: FakeOpenAI) -> None:
+    for command, shown in [
+        ("/set temperature 0.3", "temperature = 0.3"),
+        ("/set top_p 0.9", "top_p = 0.9"),
+        ("/set max_tokens 100", "max_tokens = 100"),
+        ("/set presence_penalty -1", "presence_penalty = -1.0"),
+        ("/set frequency_penalty 0.5", "frequency_penalty = 0.5"),
+        ("/set stop END|\\n\\n", "stop = 'END' | '\\n\\n'"),
+    ]:
+        assert (await reply(app, command)).text == shown
+    await say(app.service, private("hello"))
+    body = llm.last_body
+    assert (body["temperature"], body["top_p"], body["max_tokens"]) == (0.3, 0.9, 100)
+    assert (body["presence_penalty"], body["frequency_penalty"]) == (-1.0, 0.5)
+    assert body["stop"] == ["END", "\n\n"]
+    assert (await reply(app, "/set temperature default")).text == "temperature = default"
+    await say(app.service, private("hello again"))
+    assert (
+        llm.last_body["temperature"] == PersonaCatalog.load().get("assistant").params["temperature"]
+    )
+
+
+async def test_reasoning_models_get_max_completion_tokens_and_no_sampling(
+    app: App, llm: FakeOpenAI
+) -> None:
+    await reply(app, "/set temperature 0.3")
+    assert (await reply(app, "/model gpt-5-mini")).text == "Model is now gpt-5-mini."
+    await say(app.service, private("hello"))
+    assert llm.last_body["max_completion_tokens"] == 2048
+    assert "max_tokens" not in llm.last_body and "temperature" not in llm.last_body
+
+
+async def test_instruct_models_use_the_legacy_completions_endpoint(
+    app: App, llm: FakeOpenAI
+) -> None:
+    await reply(app, "/model gpt-3.5-turbo-instruct")
+    answer = await say(app.service, private("my name is Alice"))
+    assert answer.startswith("You said:")
+    assert llm.last_request.path == "/v1/completions"
+    assert llm.last_body["prompt"].endswith("User: my name is Alice\n\nAssistant:")
+    assert llm.last_body["max_tokens"] == 2048
+
+
+async def test_unknown_models_are_accepted_behind_a_custom_server(
+    app: App, llm: FakeOpenAI
+) -> None:
+    text = (await reply(app, "/model llama3.1:8b")).text
+    assert "not in the catalog" in text and "8192" in text
+    await say(app.service, private("hi"))
+    assert llm.last_body["model"] == "llama3.1:8b"
+    assert llm.last_body["max_tokens"] == 2048
+    refused = await reply(app, "/model bad name with spaces!")
+    assert refused.is_error and "Unknown model" in refused.text
+
+
+async def test_models_lists_the_catalog_with_prices(app: App) -> None:
+    text = (await reply(app, "/models")).text
+    assert "▶ gpt-4o-mini: 128,000 · 16,384 · $0.15/0.075/0.6" in text
+    assert "gpt-3.5-turbo-instruct (completions)" in text
+    for name in ("gpt-3.5-turbo-1106", "gpt-3.5-turbo-16k", "gpt-4-32k", "gpt-4-turbo", "gpt-4.1"):
+        assert f"• {name}:" in text
+
+
+async def test_tokens_counts_for_the_chat_model(app: App) -> None:
+    english = (await reply(app, "/tokens hello world")).text
+    assert english.startswith("2 tokens, 11 characters")
+    korean = (await reply(app, "/tokens 안녕하세요 세계")).text
+    assert "o200k_base" in korean
+    assert (await reply(app, "/tokens")).is_error
+
+
+async def test_usage_sums_tokens_and_cost_by_model(app: App, llm: FakeOpenAI) -> None:
+    assert "No usage" in (await reply(app, "/usage")).text
+    await say(app.service, private("one"))
+    await reply(app, "/model gpt-4o")
+    await say(app.service, private("two"))
+    text = (await reply(app, "/usage")).text
+    assert "gpt-4o-mini: 1 requests" in text and "gpt-4o: 1 requests" in text
+    assert "Total: $0.00" in text
+
+
+async def test_personas_create_switch_and_delete(app: App, llm: FakeOpenAI) -> None:
+    listing = await reply(app, "/personas")
+    assert len(listing.choices) >= 8
+    assert listing.choices[0].command.startswith("/persona ")
+    await reply(app, "/set temperature 1.2")
+    saved = await reply(app, "/newpersona pirate You are a cheerful pirate. Say arr.")
+    assert "Saved persona 'pirate'" in saved.text
+    assert (await reply(app, "/newpersona pirate again")).is_error
+    assert (await reply(app, "/newpersona coder x")).is_error  # built-in name
+    assert (await reply(app, "/newpersona Bad'Name x")).is_error
+    assert (await reply(app, "/newpersona onlyname")).is_error
+    await reply(app, "/set temperature default")
+    await reply(app, "/persona pirate")
+    await say(app.service, private("hello"))
+    assert llm.last_messages[0]["content"] == "You are a cheerful pirate. Say arr."
+    assert llm.last_body["temperature"] == 1.2  # saved with the chat's parameters
+    assert "pirate" in (await reply(app, "/persona")).text
+    assert (await reply(app, "/delpersona coder")).is_error
+    assert "Deleted" in (await reply(app, "/delpersona pirate")).text
+    await say(app.service, private("hello"))
+    assert "pirate" not in llm.last_messages[0]["content"]
+
+
+async def test_custom_personas_belong_to_their_space(app: App) -> None:
+    await collect(app.service, group("/newpersona judge You judge.", author=ADMIN, space_id="g1"))
+    names_here = await app.service.persona_names(group("x").key, "g1")
+    names_elsewhere = await app.service.persona_names(group("x").key, "g2")
+    assert "judge" in names_here and "judge" not in names_elsewhere
+
+
+async def test_group_settings_are_for_admins_unless_opened(app: App) -> None:
+    for command in (
+        "/persona coder",
+        "/set temperature 1",
+        "/reset",
+        "/model gpt-4o",
+        "/listen on",
+    ):
+        (event,) = await collect(app.service, group(command, author=ALICE))
+        assert isinstance(event, CommandReply) and event.is_error and "admins" in event.text
+    (event,) = await collect(app.service, group("/persona", author=ALICE))
+    assert not event.is_error  # looking is fine
+    (event,) = await collect(app.service, group("/access everyone", author=ALICE))
+    assert event.is_error
+    await collect(app.service, group("/access everyone", author=ADMIN))
+    (event,) = await collect(app.service, group("/set temperature 1", author=ALICE))
+    assert not event.is_error
+
+
+async def test_commands_with_bot_names_and_korean_users(app: App) -> None:
+    assert "Commands:" in (await reply(app, "/help@my_gpt_bot")).text
+    korean = Author("5", "민지", "ko-KR")
+    text = (await reply(app, "/set temperature 9", author=korean)).text
+    assert "0.0부터 2.0까지" in text
+    assert "알 수 없는 명령어" in (await reply(app, "/nosuch", author=korean)).text
+    assert await collect(app.service, group("/nosuch")) == []  # another bot's command, maybe
+
+
+async def test_forget_deletes_only_the_asking_users_data(app: App, llm: FakeOpenAI) -> None:
+    await say(app.service, group("I am Alice", author=ALICE))
+    await say(app.service, group("I am Ada", author=ADMIN))
+    text = (await reply(app, "/forget", author=ALICE)).text
+    assert "1 of your messages" in text
+    await say(app.service, group("who is here?", author=ADMIN))
+    contents = [m["content"] for m in llm.last_messages if m["role"] == "user"]
+    assert not any("Alice: I am Alice" in c for c in contents)
+    assert any("Ada: I am Ada" in c for c in contents)
