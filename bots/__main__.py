@@ -41,6 +41,13 @@ def choose_adapters(settings: Settings, which: str) -> dict[str, Runner]:
 
 async def serve(settings: Settings, which: str) -> None:
     adapters = choose_adapters(settings, which)
+    if (
+        list(adapters) == ["console"]
+        and sys.stdin.isatty()
+        and "log_level" not in (settings.model_fields_set)
+    ):
+        # Turn log lines would interleave with the chat in a terminal.
+        logging.getLogger().setLevel(logging.WARNING)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

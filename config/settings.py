@@ -87,7 +87,7 @@ class Settings(BaseSettings):
             return tuple(int(part) for part in parts) if parts else None
         return value
 
-    @field_validator("discord_guild_id", "discord_shard_count", mode="before")
+    @field_validator("discord_guild_id", "discord_shard_count", "tiktoken_cache_dir", mode="before")
     @classmethod
     def _empty_int_is_none(cls, value: Any) -> Any:
         return None if value == "" else value
