@@ -144,6 +144,10 @@ class ChatService:
         except SQLAlchemyError:
             log.exception("storage failed for %s", message.key)
             yield Failure(texts.get("error.storage"))
+        except Exception:
+            # A bug must not reach the chat as a traceback or as silence.
+            log.exception("turn failed for %s", message.key)
+            yield Failure(texts.get("error.internal"))
 
     async def _chat(self, message: IncomingMessage, texts: Texts) -> AsyncIterator[ReplyEvent]:
         started = time.perf_counter()
