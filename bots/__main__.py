@@ -52,6 +52,8 @@ async def serve(settings: Settings, which: str) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    if not settings.openai_api_key.get_secret_value() and settings.openai_base_url is None:
+        log.warning("OPENAI_API_KEY is not set: answers will fail until it is (see .env.example)")
     async with bootstrap(settings) as app:
         log.info("starting %s", ", ".join(adapters))
         async with asyncio.TaskGroup() as group:
