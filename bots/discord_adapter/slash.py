@@ -15,13 +15,13 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import discord
-from core.commands import COMMANDS, SETTABLE_PARAMS
 from discord import app_commands
 from discord.app_commands import locale_str as _
 
 from bots.discord_adapter import texts
 from bots.discord_adapter.delivery import LIMIT, NO_MENTIONS
 from bots.discord_adapter.incoming import conversation_key, space_id, to_author
+from core.commands import COMMANDS, SETTABLE_PARAMS
 from core.types import (
     AnswerDone,
     Choice,

@@ -18,10 +18,9 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     import discord  # noqa: F401
 
+from bots.discord_adapter import DiscordBot, DiscordOptions
 from config.settings import Settings
 from core.bootstrap import bootstrap
-
-from bots.discord_adapter import DiscordBot, DiscordOptions
 from tests.fakes.discord_gateway import deliver, go_online
 from tests.fakes.discord_rest import FakeDiscord, fake_discord
 from tests.fakes.openai_server import FakeOpenAI
