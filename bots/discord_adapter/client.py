@@ -127,6 +127,10 @@ class DiscordBot(discord.AutoShardedClient):
 
     async def open_chat_thread(self, interaction: discord.Interaction, topic: str | None) -> None:
         """/chat: a public thread the bot owns and answers in, remembered by the core."""
+        with self.tracked():
+            await self._open_chat_thread(interaction, topic)
+
+    async def _open_chat_thread(self, interaction: discord.Interaction, topic: str | None) -> None:
         channel = interaction.channel
         locale = interaction.locale
         if not isinstance(channel, discord.TextChannel):
@@ -149,19 +153,17 @@ class DiscordBot(discord.AutoShardedClient):
             texts.text("thread_opened", locale, thread=thread.mention),
             allowed_mentions=NO_MENTIONS,
         )
-        with self.tracked():
-            # The bot, not the user, decides that its own thread answers everything.
-            opener = slash.incoming_from_interaction(
-                interaction, "/answerall on", self.options.manager_role, channel=thread
+        # The bot, not the user, decides that its own thread answers everything.
+        opener = slash.incoming_from_interaction(
+            interaction, "/answerall on", self.options.manager_role, channel=thread
+        )
+        async for _event in self.service.handle(_with_manage(opener)):
+            pass
+        if topic:
+            first = slash.incoming_from_interaction(
+                interaction, topic, self.options.manager_role, channel=thread
             )
-            opener = _with_manage(opener)
-            async for _event in self.service.handle(opener):
-                pass
-            if topic:
-                first = slash.incoming_from_interaction(
-                    interaction, topic, self.options.manager_role, channel=thread
-                )
-                await self.deliver(first, thread)
+            await self.deliver(first, thread)
 
     async def drain(self, within_s: float) -> None:
         """Stop taking new messages and wait (up to `within_s`) for replies in progress."""
