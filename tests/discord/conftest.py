@@ -3,7 +3,6 @@ real discord.py client logged in to the fake Discord REST API and fed gateway pa
 
 from __future__ import annotations
 
-import asyncio
 import warnings
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -97,14 +96,9 @@ async def interact(
 ) -> dict[str, object]:
     """Deliver an INTERACTION_CREATE; return the body of the bot's interaction response."""
     deliver(bot, "INTERACTION_CREATE", payload)
-    path = rf"/interactions/{payload['id']}/[^/]+/callback"
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 10
-    while not fake.calls_to("POST", path):
-        assert loop.time() < deadline, "the interaction was never answered"
-        await asyncio.sleep(0.01)
+    callback = await fake.wait_for_call("POST", rf"/interactions/{payload['id']}/[^/]+/callback")
     still = await bot.wait_for_replies(20)
     assert not still, "replies did not finish"
-    body = fake.calls_to("POST", path)[0].json
+    body = callback.json
     assert isinstance(body, dict)
     return body

@@ -1,9 +1,11 @@
-"""A fake Discord REST API on a local port, for driving the real discord.py offline.
+"""A fake Discord (REST API and a minimal gateway) on a local port, for the real discord.py.
 
 discord.py builds every URL from `discord.http.Route.BASE` (the webhook/interaction adapter uses
 the same class), so pointing that at this server runs the library's real HTTP code: its rate
 limit handling, retries and error mapping. The server records each call and answers with
-plausible payloads; `fail_next` scripts 429/5xx/404 answers.
+plausible payloads; `fail_next` scripts 429/5xx/404 answers. GET /gateway/bot points
+`Client.start` at a websocket here that says HELLO, answers heartbeats, sends READY (plus
+`after_ready` events) on IDENTIFY, and lets a test `dispatch` events as Discord would.
 """
 
 from __future__ import annotations
@@ -54,6 +56,12 @@ class FakeDiscord:
     messages: dict[int, dict[str, Any]] = field(default_factory=dict)
     commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     channels: dict[int, dict[str, Any]] = field(default_factory=dict)  # threads it created
+    after_ready: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    identified: asyncio.Event = field(default_factory=asyncio.Event)
+    gateway_closed: asyncio.Event = field(default_factory=asyncio.Event)
+    _sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    _new_call: asyncio.Event = field(default_factory=asyncio.Event)
+    _sequence: int = 0
     _failures: list[_Failure] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(900_000))
 
@@ -71,6 +79,24 @@ class FakeDiscord:
         elif status == 404:
             body = {"message": "Unknown Message", "code": 10008}
         self._failures.append(_Failure(method, re.compile(path_regex), status, body))
+
+    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        """Send a gateway event (op 0) to every connected shard."""
+        self._sequence += 1
+        for socket in self._sockets:
+            await socket.send_json({"op": 0, "t": event, "s": self._sequence, "d": data})
+
+    def record(self, call: Call) -> None:
+        self.calls.append(call)
+        self._new_call.set()
+
+    async def wait_for_call(self, method: str, path_regex: str, within_s: float = 10) -> Call:
+        """The first matching call, waiting for it to arrive."""
+        async with asyncio.timeout(within_s):
+            while not (found := self.calls_to(method, path_regex)):
+                self._new_call.clear()
+                await self._new_call.wait()
+        return found[0]
 
     def calls_to(self, method: str, path_regex: str) -> list[Call]:
         pattern = re.compile(path_regex)
@@ -130,6 +156,17 @@ def _route(fake: FakeDiscord, method: str, path: str, raw_body: Any) -> tuple[in
     body: dict[str, Any] = raw_body if isinstance(raw_body, dict) else {}
     if method == "GET" and path == "/users/@me":
         return 200, user_payload(BOT_ID, "gptbot", bot=True)
+    if method == "GET" and path == "/gateway/bot":
+        return 200, {
+            "url": fake.base_url.replace("http://", "ws://").removesuffix("/api/v10") + "/gateway",
+            "shards": 1,
+            "session_start_limit": {
+                "total": 1000,
+                "remaining": 1000,
+                "reset_after": 0,
+                "max_concurrency": 1,
+            },
+        }
     if method == "GET" and path == "/oauth2/applications/@me":
         return 200, {
             "id": str(APP_ID),
@@ -208,6 +245,18 @@ def _route(fake: FakeDiscord, method: str, path: str, raw_body: Any) -> tuple[in
     return 404, {"message": f"fake Discord has no route {method} {path}", "code": 0}
 
 
+def _ready(fake: FakeDiscord, identify: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "v": 10,
+        "user": user_payload(BOT_ID, "gptbot", bot=True),
+        "guilds": [],
+        "session_id": "fake-session",
+        "resume_gateway_url": fake.base_url.replace("http://", "ws://"),
+        "shard": identify.get("shard", [0, 1]),
+        "application": {"id": str(APP_ID), "flags": 0},
+    }
+
+
 def _json(payload: Any, status: int, headers: dict[str, str] | None = None) -> web.Response:
     # Exactly "application/json": discord.py compares the header verbatim (no charset suffix).
     return web.Response(
@@ -229,7 +278,7 @@ async def fake_discord() -> AsyncIterator[FakeDiscord]:
             body = json.loads(raw) if raw else None
         except ValueError:
             body = None  # multipart (files): not needed by these tests
-        fake.calls.append(Call(request.method, path, body, time.monotonic()))
+        fake.record(Call(request.method, path, body, time.monotonic()))
         for failure in fake._failures:
             if failure.method == request.method and failure.pattern.fullmatch(path):
                 fake._failures.remove(failure)
@@ -240,13 +289,32 @@ async def fake_discord() -> AsyncIterator[FakeDiscord]:
             return web.Response(status=status)
         return _json(payload, status)
 
+    async def gateway(request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        fake._sockets.append(socket)
+        await socket.send_json({"op": 10, "d": {"heartbeat_interval": 45_000}, "s": None})
+        async for frame in socket:
+            message = json.loads(frame.data)
+            if message["op"] == 1:  # heartbeat
+                await socket.send_json({"op": 11, "d": None, "s": None})
+            elif message["op"] == 2:  # identify
+                fake.record(Call("IDENTIFY", "/gateway", message["d"], time.monotonic()))
+                await fake.dispatch("READY", _ready(fake, message["d"]))
+                for event, data in fake.after_ready:
+                    await fake.dispatch(event, data)
+                fake.identified.set()
+        fake._sockets.remove(socket)
+        fake.gateway_closed.set()
+        return socket
+
     app = web.Application()
+    app.router.add_get("/gateway", gateway)
     app.router.add_route("*", "/{tail:.*}", handle)
-    runner = web.AppRunner(app)
+    runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.5, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
     fake.base_url = f"http://127.0.0.1:{port}/api/v10"
     old_base = discord.http.Route.BASE
     discord.http.Route.BASE = fake.base_url
@@ -254,5 +322,7 @@ async def fake_discord() -> AsyncIterator[FakeDiscord]:
         yield fake
     finally:
         discord.http.Route.BASE = old_base
+        for socket in list(fake._sockets):
+            await socket.close()
         await runner.cleanup()
         await asyncio.sleep(0)
