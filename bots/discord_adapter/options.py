@@ -1,10 +1,11 @@
-"""The Discord adapter's settings, read from the shared Settings object."""
+"""The Discord adapter's settings, taken from the shared Settings."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+from config.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,27 +19,13 @@ class DiscordOptions:
     command_sync_file: Path = Path(".discord-commands.json")
 
     @classmethod
-    def from_settings(cls, settings: Any) -> DiscordOptions:
-        """From config.settings.Settings; fields the config does not define yet get defaults."""
-
-        def get(name: str, default: Any = None) -> Any:
-            value = getattr(settings, name, default)
-            return default if value is None else value
-
-        token = get("discord_bot_token") or get("discord_token", "")
-        if hasattr(token, "get_secret_value"):
-            token = token.get_secret_value()
-        shard_ids = get("discord_shard_ids")
-        if isinstance(shard_ids, str):
-            shard_ids = [int(part) for part in shard_ids.split(",") if part.strip()]
-        guild_id = get("discord_guild_id")
-        shard_count = get("discord_shard_count")
+    def from_settings(cls, settings: Settings) -> DiscordOptions:
         return cls(
-            token=str(token),
-            guild_id=int(guild_id) if guild_id else None,
-            shard_count=int(shard_count) if shard_count else None,
-            shard_ids=tuple(int(i) for i in shard_ids) if shard_ids else None,
-            manager_role=str(get("discord_manager_role", "")),
-            edit_interval_s=float(get("discord_edit_interval_s", 1.0)),
-            command_sync_file=Path(get("discord_command_sync_file", ".discord-commands.json")),
+            token=settings.discord_bot_token.get_secret_value(),
+            guild_id=settings.discord_guild_id,
+            shard_count=settings.discord_shard_count,
+            shard_ids=settings.discord_shard_ids,
+            manager_role=settings.discord_manager_role.strip(),
+            edit_interval_s=settings.discord_edit_interval_s,
+            command_sync_file=settings.discord_command_sync_file,
         )
