@@ -6,6 +6,7 @@ from bots.discord_adapter import DiscordBot
 from tests.discord.conftest import BotFactory, interact, receive
 from tests.fakes.discord_gateway import (
     CHANNEL_ID,
+    MOD_ROLE_ID,
     deliver,
     interaction_payload,
     message_payload,
@@ -136,3 +137,30 @@ def dm(text: str, *, author_id: int = ALICE, bot: bool = False) -> dict[str, obj
 
 def channel_message(text: str, **kwargs: object) -> dict[str, object]:
     return message_payload(text, author_id=ALICE, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_answer_everything_in_a_channel_marked_by_an_admin(
+    bot: DiscordBot, discord_api: FakeDiscord
+):
+    await interact(
+        bot,
+        discord_api,
+        interaction_payload(
+            "answerall", [option("state", "on")], user_id=ALICE, roles=(MOD_ROLE_ID,)
+        ),
+    )
+
+    await receive(bot, "MESSAGE_CREATE", channel_message("anyone there?"))
+
+    [answer] = discord_api.channel_texts(CHANNEL_ID)
+    assert answer.startswith("You said: Alice: anyone there?")
+
+
+async def test_typed_commands_reach_the_core(bot: DiscordBot, discord_api: FakeDiscord):
+    await receive(bot, "MESSAGE_CREATE", dm("/usage@gptbot"))
+    await receive(bot, "MESSAGE_CREATE", channel_message(f"<@{BOT_ID}> /usage", mentions=MENTION))
+
+    [in_dm] = discord_api.channel_texts(DM_CHANNEL)
+    [in_channel] = discord_api.channel_texts(CHANNEL_ID)
+    assert in_dm == in_channel  # the same command reply, not a chat answer
+    assert not in_dm.startswith("You said")

@@ -130,3 +130,16 @@ async def test_no_message_may_mention_anyone(
         assert mentions["parse"] == []
         assert not mentions.get("users") and not mentions.get("roles")
         assert not mentions.get("replied_user")
+
+
+async def test_message_deleted_mid_stream_is_sent_again(
+    bot: DiscordBot, discord_api: FakeDiscord, llm: FakeOpenAI
+):
+    answer = words(80)
+    llm.responder = lambda body: FakeReply(answer, chunk_size=4, chunk_delay_s=0.004)
+    discord_api.fail_next("PATCH", EDIT, 404)
+
+    await receive(bot, "MESSAGE_CREATE", dm("tell me a story"))
+
+    assert discord_api.channel_texts(DM_CHANNEL)[-1] == answer
+    assert len(discord_api.calls_to("POST", rf"/channels/{DM_CHANNEL}/messages")) == 2

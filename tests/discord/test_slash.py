@@ -11,6 +11,7 @@ from tests.discord.conftest import BotFactory, interact
 from tests.fakes.discord_gateway import (
     HELPER_ROLE_ID,
     MOD_ROLE_ID,
+    button_press_payload,
     interaction_payload,
     option,
 )
@@ -181,3 +182,28 @@ async def test_tokens_counts_in_a_dm(bot: DiscordBot, discord_api: FakeDiscord):
     )
     assert not is_ephemeral(response)
     assert any(ch.isdigit() for ch in response["data"]["content"])
+
+
+async def test_choice_buttons_send_their_command_back(bot: DiscordBot, discord_api: FakeDiscord):
+    command = interaction_payload("personas", user_id=ALICE)
+    listing = await interact(bot, discord_api, command)
+    buttons = {
+        button["label"]: button["custom_id"]
+        for row in listing["data"]["components"]
+        for button in row["components"]
+    }
+    assert "coder" in buttons
+    message = discord_api.responses[str(command["id"])]
+
+    refused = await interact(
+        bot, discord_api, button_press_payload(message, buttons["coder"], user_id=ALICE)
+    )
+    assert is_ephemeral(refused)  # switching the persona needs Manage Server
+
+    pressed = await interact(
+        bot,
+        discord_api,
+        button_press_payload(message, buttons["coder"], user_id=ALICE, roles=(MOD_ROLE_ID,)),
+    )
+    assert not is_ephemeral(pressed)
+    assert "coder" in pressed["data"]["content"]

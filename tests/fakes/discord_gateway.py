@@ -232,4 +232,20 @@ async def go_online(client: discord.Client, token: str = "test-token") -> None:
     deliver(client, "GUILD_CREATE", guild_payload())
 
 
+def button_press_payload(
+    message: dict[str, Any],
+    custom_id: str,
+    *,
+    user_id: int,
+    channel_id: int = CHANNEL_ID,
+    roles: tuple[int, ...] = (),
+) -> dict[str, Any]:
+    """INTERACTION_CREATE (type 3) for a button on `message`, as pressed in a server channel."""
+    data = interaction_payload("", user_id=user_id, channel_id=channel_id, roles=roles)
+    data["type"] = 3
+    data["data"] = {"custom_id": custom_id, "component_type": 2}
+    data["message"] = {**message, "channel_id": str(channel_id)}
+    return data
+
+
 __all__ = ["APP_ID", "BOT_ID", "GUILD_ID", "user_payload"]

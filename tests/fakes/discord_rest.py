@@ -56,6 +56,8 @@ class FakeDiscord:
     messages: dict[int, dict[str, Any]] = field(default_factory=dict)
     commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     channels: dict[int, dict[str, Any]] = field(default_factory=dict)  # threads it created
+    # The message each interaction response created, by interaction id.
+    responses: dict[str, dict[str, Any]] = field(default_factory=dict)
     after_ready: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     identified: asyncio.Event = field(default_factory=asyncio.Event)
     gateway_closed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -229,6 +231,7 @@ def _route(fake: FakeDiscord, method: str, path: str, raw_body: Any) -> tuple[in
         flags = (body.get("data") or {}).get("flags", 0)
         if body.get("type") == 4:
             fake.messages[int(message["id"])] = message
+        fake.responses[m[1]] = message
         return 200, {
             "interaction": {
                 "id": m[1],
