@@ -120,8 +120,12 @@ class DiscordBot(discord.AutoShardedClient):
                         await send_plain(channel, event.text, view=view)
                     elif isinstance(event, Notice | Failure):
                         await send_plain(channel, event.text)
-            finally:
+            except asyncio.CancelledError:
                 if stream is not None:
+                    await stream.abort()
+                raise
+            finally:
+                if stream is not None and not stream.finishing:
                     # The core stopped without a final answer: keep what was streamed.
                     await stream.finish(stream.streamed)
 

@@ -71,6 +71,11 @@ class StreamingMessage:
         self._last_push = 0.0
         self._wake = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
+        self._aborted = False
+
+    @property
+    def finishing(self) -> bool:
+        return self._final is not None or self._aborted
 
     @property
     def streamed(self) -> str:
@@ -103,6 +108,8 @@ class StreamingMessage:
         await self._worker
 
     async def abort(self) -> None:
+        """Stop delivering (shutdown gave up waiting); what Discord shows stays as it is."""
+        self._aborted = True
         if self._worker is not None:
             self._worker.cancel()
             with suppress(asyncio.CancelledError):

@@ -18,6 +18,7 @@ import discord
 from discord import app_commands
 from discord.app_commands import locale_str as _
 
+from bots.chunking import split_message
 from bots.discord_adapter import texts
 from bots.discord_adapter.delivery import LIMIT, NO_MENTIONS
 from bots.discord_adapter.incoming import conversation_key, space_id, to_author
@@ -117,7 +118,7 @@ async def _answer_interaction(
     events = await collecting
     body, private, choices = render(events, interaction.locale)
     view = ChoiceButtons(bot, choices) if choices else None
-    parts = [body[i : i + LIMIT] for i in range(0, len(body), LIMIT)] or [""]
+    parts = split_message(body, LIMIT)
     first: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
     if view is not None and len(parts) == 1:
         first["view"] = view
@@ -183,8 +184,24 @@ def is_admin(name: str) -> bool:
     return bool(spec.admin_only) if spec is not None else name in FALLBACK_ADMIN
 
 
+async def report_error(
+    interaction: discord.Interaction, error: app_commands.AppCommandError
+) -> None:
+    """A failing handler: the traceback goes to the log, a short apology to the user only."""
+    log.error("slash command failed", exc_info=error)
+    message = texts.text("error", interaction.locale)
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(message, ephemeral=True)
+        else:
+            await interaction.response.send_message(message, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not report the failure to the user", exc_info=True)
+
+
 def install(tree: app_commands.CommandTree[Any], bot: DiscordBot) -> None:
     """Add every slash command to `tree`."""
+    tree.error(report_error)
 
     def command(name: str, **kwargs: Any) -> Any:
         def decorate(func: Any) -> Any:

@@ -207,3 +207,14 @@ async def test_choice_buttons_send_their_command_back(bot: DiscordBot, discord_a
     )
     assert not is_ephemeral(pressed)
     assert "coder" in pressed["data"]["content"]
+
+
+async def test_chat_without_thread_permission_is_refused_ephemerally(
+    bot: DiscordBot, discord_api: FakeDiscord
+):
+    discord_api.fail_next("POST", r"/channels/\d+/threads", 403)
+
+    response = await interact(bot, discord_api, interaction_payload("chat", user_id=ALICE))
+
+    assert is_ephemeral(response)
+    assert discord_api.channels == {}
