@@ -218,3 +218,26 @@ async def test_chat_without_thread_permission_is_refused_ephemerally(
 
     assert is_ephemeral(response)
     assert discord_api.channels == {}
+
+
+async def test_persona_is_per_thread_and_survives_a_restart(
+    run_bot: BotFactory, discord_api: FakeDiscord
+):
+    thread_id = 5150  # a thread Discord never announced: the interaction carries its parent
+
+    def persona(*options: dict[str, Any], **where: Any) -> dict[str, Any]:
+        return interaction_payload(
+            "persona", list(options), user_id=ALICE, roles=(MOD_ROLE_ID,), **where
+        )
+
+    async with run_bot() as bot:
+        switched = await interact(
+            bot, discord_api, persona(option("name", "coder"), channel_id=thread_id, parent_id=5100)
+        )
+        assert not is_ephemeral(switched)
+        in_channel = await interact(bot, discord_api, persona())
+    async with run_bot() as bot:
+        in_thread = await interact(bot, discord_api, persona(channel_id=thread_id, parent_id=5100))
+
+    assert in_thread["data"]["content"].startswith("Persona: coder")
+    assert in_channel["data"]["content"].startswith("Persona: assistant")

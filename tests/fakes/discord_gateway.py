@@ -180,8 +180,12 @@ def interaction_payload(
     locale: str = "en-US",
     guild: bool = True,
     channel_type: int = 0,
+    parent_id: int | None = None,
 ) -> dict[str, Any]:
-    """INTERACTION_CREATE for a slash command (type 2) or its autocomplete (type 4)."""
+    """INTERACTION_CREATE for a slash command (type 2) or its autocomplete (type 4).
+
+    With `parent_id` the channel is a public thread (type 11) of that channel.
+    """
     data: dict[str, Any] = {
         "id": str(new_id()),
         "application_id": str(APP_ID),
@@ -206,6 +210,8 @@ def interaction_payload(
     if guild:
         data["guild_id"] = str(GUILD_ID)
         data["channel"].update(guild_id=str(GUILD_ID), name="general", position=0)
+        if parent_id is not None:
+            data["channel"] = thread_payload(channel_id, owner_id=user_id, parent_id=parent_id)
         member = member_payload(user_id, user_name, roles=roles)
         member["permissions"] = str(EVERYONE_PERMISSIONS)
         data["member"] = member
