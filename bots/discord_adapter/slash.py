@@ -41,24 +41,8 @@ log = logging.getLogger(__name__)
 RESPOND_WITHIN_S = 2.0  # Discord drops an interaction not answered within 3 s: defer before that
 AUTOCOMPLETE_MAX = 25
 
-# Descriptions for commands the core's catalog does not describe (or not yet).
-FALLBACK_DESCRIPTIONS = {
-    "persona": "Show or switch the persona of this conversation",
-    "personas": "List the personas you can use here",
-    "reset": "Forget this conversation's history",
-    "model": "Show or switch the model",
-    "models": "List the available models",
-    "set": "Change a generation setting",
-    "settings": "Show this conversation's settings",
-    "usage": "Show token usage",
-    "tokens": "Count the tokens of a text",
-    "newpersona": "Create a persona for this server",
-    "delpersona": "Delete one of this server's personas",
-    "chat": "Open a thread where I answer every message",
-    "answerall": "Answer every message in this channel",
-    "help": "Show help",
-}
-FALLBACK_ADMIN = {"persona", "reset", "model", "set", "newpersona", "delpersona", "answerall"}
+# Commands only the adapter has (the core's catalog describes the others).
+ADAPTER_DESCRIPTIONS = {"chat": "Open a thread where I answer every message"}
 
 
 def incoming_from_interaction(
@@ -167,7 +151,7 @@ def _specs() -> dict[str, Any]:
 def description(name: str) -> str:
     spec = _specs().get(name)
     english = spec.descriptions.get("en") if spec is not None else None
-    return (english or FALLBACK_DESCRIPTIONS[name])[:100]
+    return (english or ADAPTER_DESCRIPTIONS[name])[:100]
 
 
 def core_korean() -> dict[str, str]:
@@ -181,7 +165,7 @@ def core_korean() -> dict[str, str]:
 
 def is_admin(name: str) -> bool:
     spec = _specs().get(name)
-    return bool(spec.admin_only) if spec is not None else name in FALLBACK_ADMIN
+    return bool(spec.admin_only) if spec is not None else False
 
 
 async def report_error(

@@ -38,7 +38,8 @@ def text(name: str, locale: discord.Locale | str | None = None, **values: str) -
     return entry.get(language_of(locale), entry["en"]).format(**values)
 
 
-# Korean slash-command vocabulary, keyed by the English string as written in slash.py.
+# Korean slash-command vocabulary, keyed by the English string as written in slash.py (the
+# core's command descriptions are added from core.commands.COMMANDS).
 # Names must be lowercase and at most 32 characters; Korean letters are allowed.
 KOREAN: dict[str, str] = {
     # command names
@@ -65,20 +66,7 @@ KOREAN: dict[str, str] = {
     "topic": "주제",
     "state": "상태",
     # descriptions of commands and parameters
-    "Show or switch the persona of this conversation": "이 대화의 페르소나를 보거나 바꿉니다",
-    "List the personas you can use here": "여기서 쓸 수 있는 페르소나 목록",
-    "Forget this conversation's history": "이 대화의 기록을 지웁니다",
-    "Show or switch the model": "모델을 보거나 바꿉니다",
-    "List the available models": "사용 가능한 모델 목록",
-    "Change a generation setting": "생성 설정을 바꿉니다",
-    "Show this conversation's settings": "이 대화의 설정을 봅니다",
-    "Show token usage": "토큰 사용량을 봅니다",
-    "Count the tokens of a text": "텍스트의 토큰 수를 셉니다",
-    "Create a persona for this server": "이 서버의 페르소나를 만듭니다",
-    "Delete one of this server's personas": "이 서버의 페르소나를 삭제합니다",
     "Open a thread where I answer every message": "모든 메시지에 답하는 스레드를 엽니다",
-    "Answer every message in this channel": "이 채널의 모든 메시지에 답합니다",
-    "Show help": "도움말을 봅니다",
     "Persona name": "페르소나 이름",
     "Model name": "모델 이름",
     "Setting to change": "바꿀 설정",

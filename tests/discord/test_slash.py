@@ -48,6 +48,10 @@ async def test_commands_are_registered_localized_and_guarded(
     [parameter, _value] = commands["set"]["options"]
     assert [choice["value"] for choice in parameter["choices"]] == list(SETTABLE_PARAMS)
     assert commands["chat"]["contexts"] == [0]  # servers only: threads need a channel
+    for command in commands.values():  # every name and description has its Korean version
+        for entry in [command, *command.get("options", [])]:
+            assert entry["name_localizations"].get("ko"), entry["name"]
+            assert entry["description_localizations"].get("ko"), entry["name"]
 
 
 async def test_sync_only_when_the_commands_changed(
