@@ -187,14 +187,10 @@ class StreamingMessage:
     async def _send(self, text: str, *, first: bool) -> discord.Message:
         kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
         if first and self._reference is not None:
-            kwargs.update(reference=self._reference, mention_author=False)
-        try:
-            return await self._channel.send(text, **kwargs)
-        except discord.HTTPException as error:
-            # Replying to a message deleted meanwhile fails; the answer still matters.
-            if "reference" not in kwargs or error.status != 400:
-                raise
-            return await self._channel.send(text, allowed_mentions=NO_MENTIONS)
+            # Quote the question, but still answer if it was deleted meanwhile.
+            reference = self._reference.to_reference(fail_if_not_exists=False)
+            kwargs.update(reference=reference, mention_author=False)
+        return await self._channel.send(text, **kwargs)
 
 
 def _channel_id(channel: discord.abc.Messageable) -> object:

@@ -53,6 +53,7 @@ async def test_channel_answers_only_when_mentioned(
     assert user_texts(llm)[-1] == "Alice: hello there"
     [send] = discord_api.calls_to("POST", rf"/channels/{CHANNEL_ID}/messages")
     assert str(send.json["message_reference"]["message_id"]) == mention["id"]  # answers as a reply
+    assert send.json["message_reference"]["fail_if_not_exists"] is False
 
 
 async def test_reply_to_the_bot_is_addressed(bot: DiscordBot, discord_api: FakeDiscord):
