@@ -143,7 +143,9 @@ class StreamingMessage:
         for index, text in enumerate(desired):
             if index < len(self._shown) and self._shown[index] == text:
                 continue
-            await self._write(index, text, attempts=FINAL_ATTEMPTS if final else 1)
+            if not await self._write(index, text, attempts=FINAL_ATTEMPTS if final else 1):
+                # Later parts must not take this one's place; the next push tries again.
+                break
         if final:
             for message in self._sent[len(desired) :]:
                 with suppress(discord.HTTPException):
@@ -156,7 +158,8 @@ class StreamingMessage:
             self._interval = min(self._interval * 2, MAX_INTERVAL_S)
         self._last_push = time.monotonic()
 
-    async def _write(self, index: int, text: str, *, attempts: int) -> None:
+    async def _write(self, index: int, text: str, *, attempts: int) -> bool:
+        """Show `text` as part `index`; False when Discord would not take it."""
         for attempt in range(attempts):
             try:
                 if index < len(self._sent):
@@ -172,17 +175,20 @@ class StreamingMessage:
                     message = await self._send(text, first=not self._sent)
                     self._sent.append(message)
                     self._shown.append(text)
-                return
+                return True
             except discord.RateLimited as error:
                 self._interval = min(max(self._interval * 2, error.retry_after), MAX_INTERVAL_S)
                 await asyncio.sleep(error.retry_after)
             except discord.Forbidden:
                 log.warning("no permission to send in channel %s", _channel_id(self._channel))
-                return
+                return False
             except discord.HTTPException as error:
                 log.warning("Discord refused a reply part (%s); attempt %d", error, attempt + 1)
-                await asyncio.sleep(min(2**attempt, 5))
-        log.error("gave up delivering part %d to channel %s", index, _channel_id(self._channel))
+                if attempt + 1 < attempts:
+                    await asyncio.sleep(min(2**attempt, 5))
+        if attempts > 1:
+            log.error("gave up delivering part %d to channel %s", index, _channel_id(self._channel))
+        return False
 
     async def _send(self, text: str, *, first: bool) -> discord.Message:
         kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}

@@ -143,3 +143,20 @@ async def test_message_deleted_mid_stream_is_sent_again(
 
     assert discord_api.channel_texts(DM_CHANNEL)[-1] == answer
     assert len(discord_api.calls_to("POST", rf"/channels/{DM_CHANNEL}/messages")) == 2
+
+
+async def test_refused_parts_are_retried_in_order(
+    bot: DiscordBot, discord_api: FakeDiscord, llm: FakeOpenAI
+):
+    answer = "\n\n".join(f"p{i} " + words(60) for i in range(13))
+    # Big pieces: one push has several parts to send, and the first one is refused.
+    llm.responder = lambda body: FakeReply(answer, chunk_size=2500)
+    discord_api.fail_next("POST", rf"/channels/{DM_CHANNEL}/messages", 400)
+
+    await receive(bot, "MESSAGE_CREATE", dm("write a lot"))
+
+    refused, *sent = discord_api.calls_to("POST", rf"/channels/{DM_CHANNEL}/messages")
+    assert refused.json["content"].startswith("p0 ")
+    assert sent[0].json["content"].startswith("p0 ")  # not a later part in its place
+    parts = discord_api.channel_texts(DM_CHANNEL)
+    assert " ".join(parts).split() == answer.split()
