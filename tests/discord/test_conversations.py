@@ -13,7 +13,7 @@ from tests.fakes.discord_gateway import (
     option,
 )
 from tests.fakes.discord_rest import BOT_ID, FakeDiscord
-from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.openai_server import FakeOpenAI, FakeReply
 
 ALICE = 42
 DM_CHANNEL = 4242
@@ -165,3 +165,47 @@ async def test_typed_commands_reach_the_core(bot: DiscordBot, discord_api: FakeD
     [in_channel] = discord_api.channel_texts(CHANNEL_ID)
     assert in_dm == in_channel  # the same command reply, not a chat answer
     assert not in_dm.startswith("You said")
+
+
+async def test_mentions_of_others_become_names_and_replies_to_others_are_not_for_the_bot(
+    bot: DiscordBot, discord_api: FakeDiscord, llm: FakeOpenAI
+):
+    someone = message_payload("hi", author_id=77, author_name="zed")
+    await receive(bot, "MESSAGE_CREATE", someone)
+    await receive(bot, "MESSAGE_CREATE", channel_message("agreed", replying_to=someone))
+    assert llm.chat_requests == []
+
+    await receive(
+        bot,
+        "MESSAGE_CREATE",
+        channel_message(f"<@{BOT_ID}> say hi to <@77>", mentions=(*MENTION, (77, "zed"))),
+    )
+    assert user_texts(llm)[-1] == "Alice: say hi to @Zed"
+
+
+async def test_outsiders_are_refused_in_dms_and_ignored_in_channels(
+    run_bot: BotFactory, discord_api: FakeDiscord, llm: FakeOpenAI, settings
+):
+    settings.allowed_users = frozenset({"1"})
+    async with run_bot() as bot:
+        await receive(bot, "MESSAGE_CREATE", dm("hello"))
+        await receive(
+            bot, "MESSAGE_CREATE", channel_message(f"<@{BOT_ID}> hello", mentions=MENTION)
+        )
+
+    assert llm.chat_requests == []
+    [refusal] = discord_api.channel_texts(DM_CHANNEL)
+    assert "private" in refusal
+    assert discord_api.channel_texts(CHANNEL_ID) == []
+
+
+async def test_cut_answer_is_followed_by_a_separate_notice(
+    bot: DiscordBot, discord_api: FakeDiscord, llm: FakeOpenAI
+):
+    llm.responder = lambda body: FakeReply("a partial answer", finish_reason="length")
+
+    await receive(bot, "MESSAGE_CREATE", dm("explain everything"))
+
+    answer, notice = discord_api.channel_texts(DM_CHANNEL)
+    assert answer.startswith("a partial answer")
+    assert "max_tokens" in notice
