@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import discord
+import pytest
+
 from bots.discord_adapter import run_discord
 from config.settings import Settings
 from core.bootstrap import bootstrap
@@ -46,3 +49,11 @@ async def test_stop_waits_for_the_reply_in_progress(
 
         assert discord_api.channel_texts(DM_CHANNEL) == [answer]
         await asyncio.wait_for(discord_api.gateway_closed.wait(), 5)
+
+
+async def test_a_bad_token_fails_loudly(settings: Settings, discord_api: FakeDiscord):
+    discord_api.fail_next("GET", "/users/@me", 401)
+
+    async with bootstrap(settings) as app:
+        with pytest.raises(discord.LoginFailure):
+            await asyncio.wait_for(run_discord(app, asyncio.Event()), 10)
