@@ -3,19 +3,12 @@ real discord.py client logged in to the fake Discord REST API and fed gateway pa
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
-with warnings.catch_warnings():
-    # discord.py imports the stdlib's audioop (voice), deprecated since 3.11; tests run with
-    # warnings as errors.
-    warnings.simplefilter("ignore", DeprecationWarning)
-    import discord  # noqa: F401
 
 from bots.discord_adapter import DiscordBot, DiscordOptions
 from config.settings import Settings
