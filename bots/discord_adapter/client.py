@@ -48,11 +48,12 @@ def intents() -> discord.Intents:
 
 class DiscordBot(discord.AutoShardedClient):
     def __init__(self, service: ChatService, options: DiscordOptions, **client_options: Any):
+        if options.shard_ids is not None:
+            client_options["shard_ids"] = list(options.shard_ids)
         super().__init__(
             intents=intents(),
             allowed_mentions=NO_MENTIONS,
             shard_count=options.shard_count,
-            shard_ids=list(options.shard_ids) if options.shard_ids is not None else None,
             # Longer rate limits surface as RateLimited, so a stream backs off instead of stalling.
             max_ratelimit_timeout=30.0,
             **client_options,
@@ -194,7 +195,7 @@ class DiscordBot(discord.AutoShardedClient):
         """A thread the cache has not seen arrives as a PartialMessageable: fetch it once."""
         channel = message.channel
         if isinstance(channel, discord.PartialMessageable) and message.guild is not None:
-            found = message.guild.get_channel_or_thread(channel.id)
+            found: Any = message.guild.get_channel_or_thread(channel.id)
             if found is None:
                 try:
                     found = await self.fetch_channel(channel.id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,9 @@ if TYPE_CHECKING:
     from bots.discord_adapter.client import DiscordBot
 
 log = logging.getLogger(__name__)
+
+Handler = Callable[..., Coroutine[Any, Any, None]]
+SlashCommand = app_commands.Command[Any, ..., None]
 
 RESPOND_WITHIN_S = 2.0  # Discord drops an interaction not answered within 3 s: defer before that
 AUTOCOMPLETE_MAX = 25
@@ -187,10 +191,10 @@ def install(tree: app_commands.CommandTree[Any], bot: DiscordBot) -> None:
     """Add every slash command to `tree`."""
     tree.error(report_error)
 
-    def command(name: str, **kwargs: Any) -> Any:
-        def decorate(func: Any) -> Any:
-            cmd = app_commands.Command(
-                name=_(name), description=_(description(name)), callback=func, **kwargs
+    def command(name: str) -> Callable[[Handler], SlashCommand]:
+        def decorate(func: Handler) -> SlashCommand:
+            cmd: SlashCommand = app_commands.Command(
+                name=_(name), description=_(description(name)), callback=func
             )
             if is_admin(name) and not bot.options.manager_role:
                 cmd.default_permissions = discord.Permissions(manage_guild=True)
