@@ -1,0 +1,108 @@
+"""Translate a discord.py message into the core's IncomingMessage."""
+
+from __future__ import annotations
+
+import re
+
+import discord
+
+from core.types import Author, ConversationKey, IncomingMessage
+
+PLATFORM = "discord"
+
+
+def conversation_key(
+    channel: discord.abc.Messageable | discord.abc.GuildChannel,
+) -> ConversationKey:
+    """Per channel; a thread is its own conversation under its parent channel."""
+    if isinstance(channel, discord.Thread):
+        return ConversationKey(PLATFORM, str(channel.parent_id), str(channel.id))
+    return ConversationKey(PLATFORM, str(getattr(channel, "id", "")))
+
+
+def space_id(guild: discord.Guild | None, key: ConversationKey) -> str:
+    """Custom personas belong to the server; in DMs, to the DM channel."""
+    return str(guild.id) if guild is not None else key.chat_id
+
+
+def can_manage(user: discord.User | discord.Member, manager_role: str) -> bool:
+    """Manage Server permission, or the configured role (name or id); always in DMs."""
+    if not isinstance(user, discord.Member):
+        return True
+    if user.guild_permissions.manage_guild:
+        return True
+    return bool(manager_role) and any(
+        manager_role in (str(role.id), role.name) for role in user.roles
+    )
+
+
+def to_author(user: discord.User | discord.Member, manager_role: str) -> Author:
+    return Author(
+        user_id=str(user.id),
+        display_name=user.display_name,
+        can_manage=can_manage(user, manager_role),
+    )
+
+
+def is_addressed(
+    message: discord.Message, me: discord.ClientUser, channel: object | None = None
+) -> bool:
+    """DMs, an @mention of the bot (not its name), a reply to the bot, or the bot's own thread."""
+    if message.guild is None:
+        return True
+    if any(user.id == me.id for user in message.mentions):
+        return True
+    reference = message.reference
+    if reference is not None:
+        replied = reference.resolved or reference.cached_message
+        if isinstance(replied, discord.Message) and replied.author.id == me.id:
+            return True
+    channel = channel or message.channel
+    return isinstance(channel, discord.Thread) and channel.owner_id == me.id
+
+
+def readable_text(message: discord.Message, me: discord.ClientUser) -> str:
+    """The content with the bot's own mention removed and other mentions shown as names."""
+    text = re.sub(rf"<@!?{me.id}>", "", message.content)
+    for user in message.mentions:
+        text = re.sub(rf"<@!?{user.id}>", f"@{user.display_name}", text)
+    for role in message.role_mentions:
+        text = text.replace(f"<@&{role.id}>", f"@{role.name}")
+    for channel in message.channel_mentions:
+        text = text.replace(f"<#{channel.id}>", f"#{channel.name}")
+    text = text.strip()
+    # A typed command addressed to this bot by name ("/reset@gptbot"): the core only knows "/reset".
+    first, _, rest = text.partition(" ")
+    suffix = f"@{me.name}"
+    if first.startswith("/") and first.lower().endswith(suffix.lower()):
+        text = f"{first[: -len(suffix)]} {rest}".strip()
+    return text
+
+
+def to_incoming(
+    message: discord.Message,
+    me: discord.ClientUser,
+    *,
+    manager_role: str = "",
+    channel: discord.abc.Messageable | None = None,
+) -> IncomingMessage | None:
+    """None for messages the core must never see: the bot's own, other bots', empty ones.
+
+    `channel` overrides `message.channel` when the adapter had to fetch an uncached thread.
+    """
+    if message.author.id == me.id or message.author.bot or message.webhook_id is not None:
+        return None
+    text = readable_text(message, me)
+    if not text:
+        return None
+    channel = channel or message.channel
+    key = conversation_key(channel)
+    return IncomingMessage(
+        key=key,
+        author=to_author(message.author, manager_role),
+        text=text,
+        addressed=is_addressed(message, me, channel),
+        is_private=message.guild is None,
+        message_id=str(message.id),
+        space_id=space_id(message.guild, key),
+    )

@@ -1,0 +1,95 @@
+"""Every text the Discord adapter itself shows, in English and Korean, and the slash-command
+Translator that feeds the Korean names and descriptions to Discord."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+
+# Adapter messages (the core's own replies come translated from the core).
+MESSAGES: dict[str, dict[str, str]] = {
+    "nothing": {"en": "Nothing to show.", "ko": "표시할 내용이 없습니다."},
+    "thread_opened": {
+        "en": "Opened {thread}: I answer every message there.",
+        "ko": "{thread} 스레드를 열었습니다. 그곳의 모든 메시지에 답합니다.",
+    },
+    "thread_name": {"en": "Chat", "ko": "대화"},
+    "chat_needs_channel": {
+        "en": "Use /chat in a server text channel.",
+        "ko": "/chat 은 서버의 텍스트 채널에서 사용하세요.",
+    },
+    "thread_failed": {
+        "en": "I could not open a thread here (missing permission?).",
+        "ko": "여기에서 스레드를 열 수 없습니다 (권한이 없나요?).",
+    },
+    "error": {
+        "en": "Something went wrong; please try again.",
+        "ko": "문제가 발생했습니다. 다시 시도해 주세요.",
+    },
+}
+
+
+def language_of(locale: discord.Locale | str | None) -> str:
+    return "ko" if str(locale or "").startswith("ko") else "en"
+
+
+def text(name: str, locale: discord.Locale | str | None = None, **values: str) -> str:
+    entry = MESSAGES[name]
+    return entry.get(language_of(locale), entry["en"]).format(**values)
+
+
+# Korean slash-command vocabulary, keyed by the English string as written in slash.py (the
+# core's command descriptions are added from core.commands.COMMANDS).
+# Names must be lowercase and at most 32 characters; Korean letters are allowed.
+KOREAN: dict[str, str] = {
+    # command names
+    "persona": "페르소나",
+    "personas": "페르소나목록",
+    "reset": "초기화",
+    "model": "모델",
+    "models": "모델목록",
+    "set": "설정",
+    "settings": "설정보기",
+    "usage": "사용량",
+    "tokens": "토큰",
+    "newpersona": "페르소나추가",
+    "delpersona": "페르소나삭제",
+    "chat": "대화",
+    "answerall": "모두답변",
+    "help": "도움말",
+    # parameter names
+    "name": "이름",
+    "prompt": "프롬프트",
+    "parameter": "항목",
+    "value": "값",
+    "text": "텍스트",
+    "topic": "주제",
+    "state": "상태",
+    # descriptions of commands and parameters
+    "Open a thread where I answer every message": "모든 메시지에 답하는 스레드를 엽니다",
+    "Persona name": "페르소나 이름",
+    "Model name": "모델 이름",
+    "Setting to change": "바꿀 설정",
+    "New value": "새 값",
+    "Text to count": "셀 텍스트",
+    "The persona's instructions": "페르소나의 지시문",
+    "First message of the thread": "스레드의 첫 메시지",
+    "on or off": "켜기 또는 끄기",
+}
+
+
+class CatalogTranslator(app_commands.Translator):
+    """Korean from KOREAN (plus the core's command descriptions); English is the source text."""
+
+    def __init__(self, extra_korean: dict[str, str] | None = None) -> None:
+        self._korean = {**KOREAN, **(extra_korean or {})}
+
+    async def translate(
+        self,
+        string: app_commands.locale_str,
+        locale: discord.Locale,
+        context: app_commands.TranslationContextTypes,
+    ) -> str | None:
+        if locale is not discord.Locale.korean:
+            return None
+        return self._korean.get(string.message)

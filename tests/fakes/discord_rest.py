@@ -1,0 +1,331 @@
+"""A fake Discord (REST API and a minimal gateway) on a local port, for the real discord.py.
+
+discord.py builds every URL from `discord.http.Route.BASE` (the webhook/interaction adapter uses
+the same class), so pointing that at this server runs the library's real HTTP code: its rate
+limit handling, retries and error mapping. The server records each call and answers with
+plausible payloads; `fail_next` scripts 429/5xx/404 answers. GET /gateway/bot points
+`Client.start` at a websocket here that says HELLO, answers heartbeats, sends READY (plus
+`after_ready` events) on IDENTIFY, and lets a test `dispatch` events as Discord would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import re
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import discord.http
+from aiohttp import web
+
+BOT_ID = 1000
+APP_ID = 1000
+OWNER_ID = 1
+GUILD_ID = 5000  # the one server the fake knows (its threads belong to it)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the library made."""
+
+    method: str
+    path: str  # without the /api/v10 prefix, e.g. "/channels/5/messages"
+    json: Any
+    at: float  # time.monotonic() when it arrived
+
+
+@dataclass
+class _Failure:
+    method: str
+    pattern: re.Pattern[str]
+    status: int
+    body: dict[str, Any]
+
+
+@dataclass
+class FakeDiscord:
+    """State of the fake: recorded calls, messages by id, scripted failures."""
+
+    base_url: str = ""
+    calls: list[Call] = field(default_factory=list)
+    messages: dict[int, dict[str, Any]] = field(default_factory=dict)
+    commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    channels: dict[int, dict[str, Any]] = field(default_factory=dict)  # threads it created
+    # The message each interaction response created, by interaction id.
+    responses: dict[str, dict[str, Any]] = field(default_factory=dict)
+    after_ready: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    identified: asyncio.Event = field(default_factory=asyncio.Event)
+    gateway_closed: asyncio.Event = field(default_factory=asyncio.Event)
+    _sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    _new_call: asyncio.Event = field(default_factory=asyncio.Event)
+    _sequence: int = 0
+    _failures: list[_Failure] = field(default_factory=list)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(900_000))
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    def fail_next(
+        self, method: str, path_regex: str, status: int, *, retry_after: float = 0.05
+    ) -> None:
+        """Answer the next matching request with `status` (429 gets a real retry_after body)."""
+        body: dict[str, Any] = {"message": "scripted failure", "code": 0}
+        if status == 429:
+            body = {"message": "You are being rate limited.", "retry_after": retry_after}
+            body["global"] = False
+        elif status == 404:
+            body = {"message": "Unknown Message", "code": 10008}
+        self._failures.append(_Failure(method, re.compile(path_regex), status, body))
+
+    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        """Send a gateway event (op 0) to every connected shard."""
+        self._sequence += 1
+        for socket in self._sockets:
+            await socket.send_json({"op": 0, "t": event, "s": self._sequence, "d": data})
+
+    def record(self, call: Call) -> None:
+        self.calls.append(call)
+        self._new_call.set()
+
+    async def wait_for_call(self, method: str, path_regex: str, within_s: float = 10) -> Call:
+        """The first matching call, waiting for it to arrive."""
+        async with asyncio.timeout(within_s):
+            while not (found := self.calls_to(method, path_regex)):
+                self._new_call.clear()
+                await self._new_call.wait()
+        return found[0]
+
+    def calls_to(self, method: str, path_regex: str) -> list[Call]:
+        pattern = re.compile(path_regex)
+        return [c for c in self.calls if c.method == method and pattern.fullmatch(c.path)]
+
+    def sent_payloads(self) -> list[Any]:
+        """Every request body that can carry message content (sends, edits, responses)."""
+        return [
+            c.json
+            for c in self.calls
+            if c.method in ("POST", "PATCH")
+            and isinstance(c.json, dict)
+            and ("content" in c.json or "data" in c.json)
+        ]
+
+    def channel_texts(self, channel_id: int) -> list[str]:
+        """Current text of the bot's messages in a channel, oldest first (edits applied)."""
+        return [
+            m["content"]
+            for m in sorted(self.messages.values(), key=lambda m: int(m["id"]))
+            if m["channel_id"] == str(channel_id)
+        ]
+
+
+def user_payload(user_id: int, name: str, *, bot: bool = False) -> dict[str, Any]:
+    return {
+        "id": str(user_id),
+        "username": name,
+        "global_name": name.title(),
+        "discriminator": "0",
+        "avatar": None,
+        "bot": bot,
+    }
+
+
+def _message(fake: FakeDiscord, channel_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": str(fake.next_id()),
+        "channel_id": channel_id,
+        "author": user_payload(BOT_ID, "gptbot", bot=True),
+        "content": body.get("content") or "",
+        "timestamp": "2026-01-01T00:00:00+00:00",
+        "edited_timestamp": None,
+        "tts": False,
+        "mention_everyone": False,
+        "mentions": [],
+        "mention_roles": [],
+        "attachments": [],
+        "embeds": [],
+        "pinned": False,
+        "type": 0,
+        "components": body.get("components") or [],
+    }
+
+
+def _route(fake: FakeDiscord, method: str, path: str, raw_body: Any) -> tuple[int, Any]:
+    body: dict[str, Any] = raw_body if isinstance(raw_body, dict) else {}
+    if method == "GET" and path == "/users/@me":
+        return 200, user_payload(BOT_ID, "gptbot", bot=True)
+    if method == "GET" and path == "/gateway/bot":
+        return 200, {
+            "url": fake.base_url.replace("http://", "ws://").removesuffix("/api/v10") + "/gateway",
+            "shards": 1,
+            "session_start_limit": {
+                "total": 1000,
+                "remaining": 1000,
+                "reset_after": 0,
+                "max_concurrency": 1,
+            },
+        }
+    if method == "GET" and path == "/oauth2/applications/@me":
+        return 200, {
+            "id": str(APP_ID),
+            "name": "gptbot",
+            "description": "",
+            "icon": None,
+            "bot_public": True,
+            "bot_require_code_grant": False,
+            "owner": user_payload(OWNER_ID, "owner"),
+            "verify_key": "0" * 64,
+            "flags": 0,
+        }
+    if m := re.fullmatch(r"/channels/(\d+)/typing", path):
+        return 204, None
+    if m := re.fullmatch(r"/channels/(\d+)/messages", path):
+        message = _message(fake, m[1], body)
+        fake.messages[int(message["id"])] = message
+        return 200, message
+    if m := re.fullmatch(r"/channels/(\d+)/messages/(\d+)", path):
+        message = fake.messages.get(int(m[2]))
+        if message is None:
+            return 404, {"message": "Unknown Message", "code": 10008}
+        if method == "DELETE":
+            del fake.messages[int(m[2])]
+            return 204, None
+        if "content" in body:
+            message["content"] = body["content"] or ""
+        return 200, message
+    if method == "GET" and (m := re.fullmatch(r"/channels/(\d+)", path)):
+        channel = fake.channels.get(int(m[1]))
+        return (200, channel) if channel else (404, {"message": "Unknown Channel", "code": 10003})
+    if m := re.fullmatch(r"/channels/(\d+)(?:/messages/\d+)?/threads", path):
+        thread_id = fake.next_id()
+        fake.channels[thread_id] = {
+            "id": str(thread_id),
+            "type": 11,
+            "guild_id": str(GUILD_ID),
+            "parent_id": m[1],
+            "owner_id": str(BOT_ID),
+            "name": body.get("name", "thread"),
+            "thread_metadata": {
+                "archived": False,
+                "auto_archive_duration": body.get("auto_archive_duration", 1440),
+                "archive_timestamp": "2026-01-01T00:00:00+00:00",
+                "locked": False,
+            },
+            "message_count": 0,
+            "member_count": 1,
+            "rate_limit_per_user": 0,
+        }
+        return 201, fake.channels[thread_id]
+    if m := re.fullmatch(r"/applications/\d+(/guilds/\d+)?/commands", path):
+        scope = m[1] or "global"
+        if method == "PUT":
+            stored = [dict(c, id=str(fake.next_id()), application_id=str(APP_ID)) for c in raw_body]
+            fake.commands[scope] = stored
+        return 200, fake.commands.get(scope, [])
+    if m := re.fullmatch(r"/interactions/(\d+)/([^/]+)/callback", path):
+        message = _message(fake, "0", body.get("data") or {})
+        flags = (body.get("data") or {}).get("flags", 0)
+        if body.get("type") == 4:
+            fake.messages[int(message["id"])] = message
+        fake.responses[m[1]] = message
+        return 200, {
+            "interaction": {
+                "id": m[1],
+                "type": 2,
+                "response_message_id": message["id"],
+                "response_message_loading": body.get("type") == 5,
+                "response_message_ephemeral": bool(flags & 64),
+            },
+            "resource": {"type": body.get("type"), "message": message},
+        }
+    if m := re.fullmatch(r"/webhooks/(\d+)/([^/]+)(?:/messages/(@original|\d+))?", path):
+        message = _message(fake, "0", body)
+        return 200, message
+    return 404, {"message": f"fake Discord has no route {method} {path}", "code": 0}
+
+
+def _ready(fake: FakeDiscord, identify: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "v": 10,
+        "user": user_payload(BOT_ID, "gptbot", bot=True),
+        "guilds": [],
+        "session_id": "fake-session",
+        "resume_gateway_url": fake.base_url.replace("http://", "ws://"),
+        "shard": identify.get("shard", [0, 1]),
+        "application": {"id": str(APP_ID), "flags": 0},
+    }
+
+
+def _json(payload: Any, status: int, headers: dict[str, str] | None = None) -> web.Response:
+    # Exactly "application/json": discord.py compares the header verbatim (no charset suffix).
+    return web.Response(
+        body=json.dumps(payload).encode(),
+        status=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+
+
+@asynccontextmanager
+async def fake_discord() -> AsyncIterator[FakeDiscord]:
+    """Serve the fake on 127.0.0.1 and point discord.py's Route.BASE at it while open."""
+    fake = FakeDiscord()
+
+    async def handle(request: web.Request) -> web.Response:
+        path = request.path.removeprefix("/api/v10")
+        raw = await request.read()
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = None  # multipart (files): not needed by these tests
+        fake.record(Call(request.method, path, body, time.monotonic()))
+        for failure in fake._failures:
+            if failure.method == request.method and failure.pattern.fullmatch(path):
+                fake._failures.remove(failure)
+                # discord.py treats a 429 without Via as a Cloudflare ban, as Discord's does
+                return _json(failure.body, failure.status, headers={"Via": "1.1 fake"})
+        status, payload = _route(fake, request.method, path, body)
+        if payload is None:
+            return web.Response(status=status)
+        return _json(payload, status)
+
+    async def gateway(request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        fake._sockets.append(socket)
+        await socket.send_json({"op": 10, "d": {"heartbeat_interval": 45_000}, "s": None})
+        async for frame in socket:
+            message = json.loads(frame.data)
+            if message["op"] == 1:  # heartbeat
+                await socket.send_json({"op": 11, "d": None, "s": None})
+            elif message["op"] == 2:  # identify
+                fake.record(Call("IDENTIFY", "/gateway", message["d"], time.monotonic()))
+                await fake.dispatch("READY", _ready(fake, message["d"]))
+                for event, data in fake.after_ready:
+                    await fake.dispatch(event, data)
+                fake.identified.set()
+        fake._sockets.remove(socket)
+        fake.gateway_closed.set()
+        return socket
+
+    app = web.Application()
+    app.router.add_get("/gateway", gateway)
+    app.router.add_route("*", "/{tail:.*}", handle)
+    runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.5, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    fake.base_url = f"http://127.0.0.1:{port}/api/v10"
+    old_base = discord.http.Route.BASE
+    discord.http.Route.BASE = fake.base_url
+    try:
+        yield fake
+    finally:
+        discord.http.Route.BASE = old_base
+        for socket in list(fake._sockets):
+            await socket.close()
+        await runner.cleanup()
+        await asyncio.sleep(0)
