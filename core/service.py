@@ -118,7 +118,7 @@ class ChatService:
         """Answer one incoming message: command replies, a streamed answer, notices or nothing."""
         texts = Texts(message.author.language)
         if not self._access.allows(message):
-            if message.is_private:
+            if message.is_private or message.is_interaction:
                 yield Failure(texts.get("not_allowed_user"))
             return
         command = parse_command(message.text)

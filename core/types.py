@@ -51,6 +51,9 @@ class IncomingMessage:
     message_id: str = ""
     # Who owns custom personas created here: a Discord server id, or the chat id otherwise.
     space_id: str = ""
+    # A slash command or button press: the platform shows the answer to this user alone, so
+    # even in a group a refusal can be said instead of kept silent.
+    is_interaction: bool = False
 
 
 @dataclass(frozen=True, slots=True)

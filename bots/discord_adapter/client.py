@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import AsyncExitStack
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -19,7 +18,7 @@ from bots.discord_adapter.delivery import (
     send_plain,
     typing_indicator,
 )
-from bots.discord_adapter.incoming import to_incoming
+from bots.discord_adapter.incoming import conversation_key, to_incoming
 from bots.discord_adapter.options import DiscordOptions
 from core.types import (
     AnswerDelta,
@@ -159,11 +158,7 @@ class DiscordBot(discord.AutoShardedClient):
             allowed_mentions=NO_MENTIONS,
         )
         # The bot, not the user, decides that its own thread answers everything.
-        opener = slash.incoming_from_interaction(
-            interaction, "/answerall on", self.options.manager_role, channel=thread
-        )
-        async for _event in self.service.handle(_with_manage(opener)):
-            pass
+        await self.service.set_answer_all(conversation_key(thread), True)
         if topic:
             first = slash.incoming_from_interaction(
                 interaction, topic, self.options.manager_role, channel=thread
@@ -220,11 +215,3 @@ class _InFlight:
     def __exit__(self, *exc: object) -> None:
         if self._task is not None:
             self._tasks.discard(self._task)
-
-
-def _with_manage(message: IncomingMessage) -> IncomingMessage:
-    return replace(
-        message,
-        author=replace(message.author, can_manage=True),
-        message_id=message.message_id + "-answerall",
-    )

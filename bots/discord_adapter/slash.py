@@ -63,6 +63,7 @@ def incoming_from_interaction(
         is_private=interaction.guild is None,
         message_id=f"interaction-{interaction.id}",
         space_id=space_id(interaction.guild, key),
+        is_interaction=True,
     )
 
 

@@ -245,3 +245,13 @@ async def test_persona_is_per_thread_and_survives_a_restart(
 
     assert in_thread["data"]["content"].startswith("Persona: coder")
     assert in_channel["data"]["content"].startswith("Persona: assistant")
+
+
+async def test_outsiders_get_a_polite_ephemeral_refusal(
+    run_bot: BotFactory, discord_api: FakeDiscord, settings
+):
+    settings.allowed_users = frozenset({"1"})
+    async with run_bot() as bot:
+        response = await interact(bot, discord_api, interaction_payload("settings", user_id=ALICE))
+    assert is_ephemeral(response)
+    assert "private" in response["data"]["content"]
