@@ -6,14 +6,15 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from bots.logging_setup import configure_logging
 from config.settings import ConfigError, Settings, load_settings
 from core.bootstrap import App, bootstrap
 
 log = logging.getLogger("bots")
-Runner = Callable[[App, asyncio.Event], Awaitable[None]]
+Runner = Callable[[App, asyncio.Event], Coroutine[Any, Any, None]]
 USAGE = "usage: python -m bots [all|console|telegram|discord]"
 
 

@@ -6,6 +6,8 @@ import logging
 import sys
 from collections.abc import Iterable
 
+from sqlalchemy.engine import make_url
+
 from config.settings import Settings
 
 # Libraries that log full request URLs (the Telegram token is part of every Bot API URL).
@@ -48,9 +50,8 @@ def secrets_of(settings: Settings) -> list[str]:
 
 
 def _database_password(url: str) -> str | None:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).password  # type: ignore[return-value]
+    password = make_url(url).password
+    return str(password) if password else None
 
 
 def configure_logging(settings: Settings) -> None:
