@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any
 
@@ -80,11 +80,12 @@ class ModelCatalog:
         return sorted(self._models)
 
     def is_known(self, name: str) -> bool:
-        return name in self._models
+        return self._lookup(name) is not None
 
     def get(self, name: str) -> ModelSpec:
-        if name in self._models:
-            return self._models[name]
+        known = self._lookup(name)
+        if known is not None:
+            return known
         window = self._fallback_context_window
         return ModelSpec(
             name=name,
@@ -92,6 +93,19 @@ class ModelCatalog:
             max_output_tokens=max(window // 4, 16),
             known=False,
         )
+
+    def _lookup(self, name: str) -> ModelSpec | None:
+        """The entry for `name`, or for the family a dated snapshot belongs to.
+
+        "gpt-4o-2024-08-06" and "gpt-4o-mini-2024-07-18" are priced and sized like "gpt-4o" and
+        "gpt-4o-mini": the longest catalog name that `name` extends with "-" wins.
+        """
+        if name in self._models:
+            return self._models[name]
+        families = [known for known in self._models if name.startswith(known + "-")]
+        if not families:
+            return None
+        return replace(self._models[max(families, key=len)], name=name)
 
 
 @dataclass(frozen=True, slots=True)
