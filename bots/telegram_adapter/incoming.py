@@ -13,10 +13,10 @@ PLATFORM = "telegram"
 
 
 class Skip(Enum):
-    """Why a message gets no IncomingMessage."""
+    """A message that is not for the core: other bots, channel posts, service messages,
+    commands for other bots."""
 
-    IGNORED = "ignored"  # bots, channel posts, service messages, commands for other bots
-    UNREADABLE = "unreadable"  # media without text: a private chat gets an explanation
+    IGNORED = "ignored"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +60,9 @@ def to_incoming(message: Message, me: BotIdentity) -> IncomingMessage | Skip:
 
     text = message.text if message.text is not None else message.caption
     if not text:
-        if private and message.effective_attachment is not None:
-            return Skip.UNREADABLE
-        return Skip.IGNORED  # service messages: joins, pins, topic edits...
+        if not (private and message.effective_attachment is not None):
+            return Skip.IGNORED  # service messages (joins, pins, topic edits) and group media
+        text = ""  # media without caption: the core explains what it can read
 
     entities = message.entities if message.text is not None else message.caption_entities
     text, command_addressed, other_bot = _strip_command_suffix(text, entities, me)

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+if TYPE_CHECKING:
+    from config.settings import Settings
 
-def _secret(value: Any) -> str:
-    if value is None:
-        return ""
-    getter = getattr(value, "get_secret_value", None)
-    return str(getter() if getter else value)
+
+def bot_api_base(url: str) -> str:
+    """PTB's base_url for a Bot API server given as its root ("http://host:8081") or, as PTB's
+    own docs write it, with the "/bot" suffix; "" stays "" (api.telegram.org)."""
+    url = url.rstrip("/")
+    if not url or url.endswith("/bot"):
+        return url
+    return f"{url}/bot"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,25 +35,18 @@ class TelegramOptions:
     max_concurrent_updates: int = 256
 
     @classmethod
-    def from_settings(cls, settings: Any) -> TelegramOptions:
-        """Read the telegram_* settings; missing ones keep their defaults."""
-
-        def get(name: str, default: Any) -> Any:
-            value = getattr(settings, name, None)
-            return default if value is None else value
-
-        token = _secret(get("telegram_token", None) or get("telegram_bot_token", None))
+    def from_settings(cls, settings: Settings) -> TelegramOptions:
         return cls(
-            token=token,
-            base_url=str(get("telegram_base_url", "")),
-            webhook_url=str(get("telegram_webhook_url", "")),
-            webhook_secret=_secret(get("telegram_webhook_secret", None)),
-            port=int(get("port", 8080)),
-            edit_interval_s=float(get("telegram_edit_interval_s", 1.0)),
-            typing_interval_s=float(get("telegram_typing_interval_s", 4.0)),
-            use_drafts=bool(get("telegram_use_drafts", True)),
-            poll_timeout_s=float(get("telegram_poll_timeout_s", 30.0)),
-            shutdown_grace_s=float(get("shutdown_grace_s", 20.0)),
+            token=settings.telegram_bot_token.get_secret_value(),
+            base_url=bot_api_base(settings.telegram_base_url or ""),
+            webhook_url=settings.telegram_webhook_url or "",
+            webhook_secret=settings.telegram_webhook_secret.get_secret_value(),
+            port=settings.port,
+            edit_interval_s=settings.telegram_edit_interval_s,
+            typing_interval_s=settings.telegram_typing_interval_s,
+            use_drafts=settings.telegram_use_drafts,
+            poll_timeout_s=settings.telegram_poll_timeout_s,
+            shutdown_grace_s=settings.shutdown_grace_s,
         )
 
     @property

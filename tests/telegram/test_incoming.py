@@ -142,7 +142,7 @@ def test_caption_is_read_as_text(tg: FakeTelegram) -> None:
     assert isinstance(result, IncomingMessage) and result.text == "what is this?"
 
 
-def test_private_media_without_text_is_unreadable(tg: FakeTelegram) -> None:
+def test_private_media_without_text_goes_to_the_core_as_empty_text(tg: FakeTelegram) -> None:
     sticker = {
         "file_id": "s",
         "file_unique_id": "u",
@@ -152,8 +152,10 @@ def test_private_media_without_text_is_unreadable(tg: FakeTelegram) -> None:
         "is_animated": False,
         "is_video": False,
     }
-    assert to_incoming(parse(tg.incoming(42, None, extra={"sticker": sticker})), ME) is (
-        Skip.UNREADABLE
+    result = to_incoming(parse(tg.incoming(42, None, extra={"sticker": sticker})), ME)
+    assert isinstance(result, IncomingMessage) and result.text == ""
+    assert to_incoming(parse(tg.incoming(GROUP, None, extra={"sticker": sticker})), ME) is (
+        Skip.IGNORED
     )
 
 
