@@ -148,9 +148,14 @@ class FakeTelegram:
             await self._runner.cleanup()
 
     @property
+    def root_url(self) -> str:
+        """The server's root, as TELEGRAM_BASE_URL takes it."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
     def base_url(self) -> str:
-        """What PTB's `base_url` should be (the token is appended by PTB)."""
-        return f"http://127.0.0.1:{self.port}/bot"
+        """What PTB's `base_url` should be (PTB appends the token)."""
+        return f"{self.root_url}/bot"
 
     # ----- scripting the outside world --------------------------------------------------------
 
@@ -336,6 +341,7 @@ class FakeTelegram:
         params = await _params(request)
         call = Call(method, params, time.monotonic())
         self.calls.append(call)
+        self._notify()  # a long poll answers late; waiters may only need to know it was made
         try:
             failure = self._take_failure(method, params)
             if failure is not None:
@@ -353,8 +359,7 @@ class FakeTelegram:
                 return _error(exc.status, exc.description)
             return web.json_response({"ok": True, "result": result})
         finally:
-            if method != "getUpdates":
-                self._notify()
+            self._notify()
 
     def _take_failure(self, method: str, params: dict[str, Any]) -> _Failure | None:
         for failure in self._failures:
