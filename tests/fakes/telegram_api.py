@@ -123,6 +123,7 @@ class FakeTelegram:
         self._failures: list[_Failure] = []
         self._changed = asyncio.Condition()
         self._notifiers: set[asyncio.Task[None]] = set()
+        self._closing = False
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -142,6 +143,7 @@ class FakeTelegram:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        self._closing = True  # long polls still waiting answer now instead of at their timeout
         async with self._changed:
             self._changed.notify_all()
         if self._runner is not None:
@@ -394,7 +396,7 @@ class FakeTelegram:
             async with self._changed:
                 try:
                     async with asyncio.timeout(timeout):
-                        await self._changed.wait_for(lambda: bool(self._updates))
+                        await self._changed.wait_for(lambda: bool(self._updates) or self._closing)
                 except TimeoutError:
                     pass
         return self._updates[:limit]

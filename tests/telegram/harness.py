@@ -52,15 +52,17 @@ async def running_bot(
     tg: FakeTelegram, llm: FakeOpenAI, db: Path, **overrides: Any
 ) -> AsyncIterator[RunningBot]:
     """The bot polling the fake Telegram until the block ends (then stopped as on SIGTERM)."""
-    polls_before = len(tg.calls_to("getUpdates"))
+
+    def listening() -> int:
+        return len(tg.calls_to("getUpdates")) + len(tg.calls_to("setWebhook"))
+
+    before = listening()
     async with bootstrap(bot_settings(tg, llm, db, **overrides)) as app:
         stop = asyncio.Event()
         task = asyncio.create_task(run_telegram(app, stop))
         running = RunningBot(app, stop, task)
         try:
-            await tg.wait_until(
-                lambda: task.done() or len(tg.calls_to("getUpdates")) > polls_before
-            )
+            await tg.wait_until(lambda: task.done() or listening() > before)
             if task.done():
                 task.result()
             yield running
