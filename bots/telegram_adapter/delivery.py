@@ -10,7 +10,6 @@ whatever previews missed, the user ends up with every character.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import logging
 import time
@@ -88,34 +87,31 @@ class TurnDelivery:
 
     async def run(self, events: AsyncIterator[ReplyEvent], *, typing_now: bool) -> None:
         """Consume the core's events to the end (or until cancelled)."""
-        typing: asyncio.Task[None] | None = None
+        typing = _TypingIndicator(self._out, self._policy.typing_interval_s)
         if typing_now:
-            typing = asyncio.create_task(self._keep_typing())
+            typing.start()
         try:
             async for event in events:
-                if typing is None and isinstance(event, AnswerDelta):
-                    typing = asyncio.create_task(self._keep_typing())
-                if isinstance(event, AnswerDelta):
-                    self._buffer += event.text
-                    await self._preview()
-                    continue
-                if typing is not None:
-                    typing.cancel()
-                if isinstance(event, AnswerDone):
-                    await self._finish(event.text)
-                elif isinstance(event, Notice):
-                    await self._send_text(event.text)
-                elif isinstance(event, CommandReply):
-                    await self._send_text(event.text, self._keyboard(event.choices))
-                elif isinstance(event, Failure):
-                    if self._buffer:  # keep what the user already saw, then say what went wrong
-                        await self._finish(self._buffer)
-                    await self._send_text(event.text, formatted=False)
+                match event:
+                    case AnswerDelta(text=text):
+                        typing.start()  # an unaddressed message the core chose to answer
+                        self._buffer += text
+                        await self._preview()
+                    case Notice(text=text):  # e.g. "history trimmed", before the answer
+                        await self._send_text(text)
+                    case AnswerDone(text=text):
+                        typing.stop()
+                        await self._finish(text)
+                    case CommandReply(text=text, choices=choices):
+                        typing.stop()
+                        await self._send_text(text, self._keyboard(choices))
+                    case Failure(text=text):
+                        typing.stop()
+                        if self._buffer:  # keep what the user already saw, then say what failed
+                            await self._finish(self._buffer)
+                        await self._send_text(text, formatted=False)
         finally:
-            if typing is not None:
-                typing.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await typing
+            typing.stop()
 
     # ----- streaming ---------------------------------------------------------------------
 
@@ -233,7 +229,27 @@ class TurnDelivery:
         if delay > 0:
             await asyncio.sleep(delay)
 
-    async def _keep_typing(self) -> None:
+
+class _TypingIndicator:
+    """ "typing…" re-sent every `interval_s` (Telegram shows it for about 5 s) until stopped."""
+
+    def __init__(self, outbox: Outbox, interval_s: float) -> None:
+        self._out = outbox
+        self._interval_s = interval_s
+        self._task: asyncio.Task[None] | None = None
+        self._stopped = False
+
+    def start(self) -> None:
+        if self._task is None and not self._stopped:
+            self._task = asyncio.create_task(self._loop())
+
+    def stop(self) -> None:
+        # Not awaited: awaiting here could swallow a cancellation aimed at the turn itself.
+        self._stopped = True
+        if self._task is not None:
+            self._task.cancel()
+
+    async def _loop(self) -> None:
         while True:
             try:
                 await self._out.typing()
@@ -242,7 +258,7 @@ class TurnDelivery:
                 continue
             except TelegramError as exc:
                 log.debug("typing indicator failed: %s", exc)
-            await asyncio.sleep(self._policy.typing_interval_s)
+            await asyncio.sleep(self._interval_s)
 
 
 async def _with_plain_fallback(

@@ -281,3 +281,52 @@ async def test_stop_during_a_streamed_reply_leaves_storage_consistent(
         await tg.wait_until(lambda: texts(tg, GROUP)[-1:] == ["fine"])
     assert [m["role"] for m in llm.last_messages] == ["system", "user", "user"]
     assert [r[2] for r in rows(db)] == ["user", "user", "assistant"]
+
+
+async def test_listening_group_remembers_unaddressed_messages_with_names(
+    tg: FakeTelegram, llm: FakeOpenAI, db: Path
+) -> None:
+    tg.chat(GROUP, "supergroup", admins={ADMIN})
+    llm.responder = lambda body: "Summary."
+    async with running_bot(tg, llm, db):
+        tg.send_text(GROUP, "/listen on", user=tg.user(ADMIN, "Boss"), entities=command("/listen"))
+        assert await replies(tg, GROUP, 1) == [EN["listen.on"]]
+        tg.send_text(GROUP, "let's ship friday", user=tg.user(ALICE, "Alice"))
+        text = "@testbot sum up"
+        tg.send_text(GROUP, text, user=tg.user(ADMIN, "Boss"), entities=mention(text))
+        assert (await replies(tg, GROUP, 2))[1] == "Summary."
+    assert llm.last_messages[1:] == [
+        {"role": "user", "content": "Alice: let's ship friday"},
+        {"role": "user", "content": "Boss: @testbot sum up"},
+    ]
+    assert len(llm.chat_requests) == 1
+
+
+async def test_allow_lists_refuse_privately_and_stay_silent_in_groups(
+    tg: FakeTelegram, llm: FakeOpenAI, db: Path
+) -> None:
+    async with running_bot(tg, llm, db, allowed_users="7"):
+        text = "@testbot hello"
+        tg.send_text(GROUP, text, user=tg.user(USER), entities=mention(text))
+        tg.send_text(USER, "hello")
+        assert await replies(tg, USER, 1) == [EN["not_allowed_user"]]
+    assert not tg.bot_messages(GROUP)
+    assert not llm.chat_requests
+
+
+async def test_private_sticker_gets_an_explanation(
+    tg: FakeTelegram, llm: FakeOpenAI, db: Path
+) -> None:
+    sticker = {
+        "file_id": "s",
+        "file_unique_id": "u",
+        "type": "regular",
+        "width": 1,
+        "height": 1,
+        "is_animated": False,
+        "is_video": False,
+    }
+    async with running_bot(tg, llm, db):
+        tg.send_text(USER, None, extra={"sticker": sticker})
+        assert await replies(tg, USER, 1) == [EN["empty_message"]]
+    assert not llm.chat_requests
