@@ -6,7 +6,15 @@ import itertools
 import logging
 from collections import OrderedDict
 
-from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import (
+    BotCommand,
+    BotCommandScope,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeDefault,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+)
 from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
@@ -31,15 +39,33 @@ def menu(language: str, specs: tuple[CommandSpec, ...] = COMMANDS) -> list[BotCo
     return commands
 
 
+def menus() -> list[tuple[BotCommandScope, tuple[CommandSpec, ...]]]:
+    """Which commands each audience sees in its menu.
+
+    Everyone sees every command in private chats (where they manage their own chat) and chat
+    admins see them all in groups; other group members are not offered the admin-only ones.
+    Typing a command still works everywhere; the core decides who may change what.
+    """
+    everyday = tuple(spec for spec in COMMANDS if not spec.admin_only)
+    return [
+        (BotCommandScopeDefault(), COMMANDS),
+        (BotCommandScopeAllGroupChats(), everyday),
+        (BotCommandScopeAllChatAdministrators(), COMMANDS),
+    ]
+
+
 async def register_commands(bot: ExtBot[None]) -> None:
-    """setMyCommands for the default menu and each translated one; failures only log."""
-    for language in MENU_LANGUAGES:
-        try:
-            await bot.set_my_commands(
-                menu(language), language_code=None if language == "en" else language
-            )
-        except TelegramError as exc:
-            log.warning("setMyCommands(%s) failed: %s", language, exc)
+    """setMyCommands for each audience, by default in English and again in Korean."""
+    for scope, specs in menus():
+        for language in MENU_LANGUAGES:
+            try:
+                await bot.set_my_commands(
+                    menu(language, specs),
+                    scope=scope,
+                    language_code=None if language == "en" else language,
+                )
+            except TelegramError as exc:  # a missing menu is no reason not to start
+                log.warning("setMyCommands(%s, %s) failed: %s", scope.type, language, exc)
 
 
 class ChoiceButtons:

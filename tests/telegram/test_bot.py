@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from bots.chunking import utf16_len
+from core.commands import COMMANDS
 from core.texts import EN
 from tests.fakes.openai_server import FakeOpenAI, FakeReply
 from tests.fakes.telegram_api import FakeTelegram
@@ -81,17 +82,28 @@ async def test_private_turn_streams_a_draft_and_sends_the_answer(
     assert [r[2:] for r in rows(db)] == [("user", "hi there"), ("assistant", answer)]
 
 
-async def test_commands_are_registered_in_english_and_korean(
+async def test_commands_are_registered_in_english_and_korean_per_audience(
     tg: FakeTelegram, llm: FakeOpenAI, db: Path
 ) -> None:
     async with running_bot(tg, llm, db):
         pass
-    english, korean = tg.calls_to("setMyCommands")
-    assert "language_code" not in english.params and korean.params["language_code"] == "ko"
-    names = [c["command"] for c in english.params["commands"]]
-    assert {"help", "persona", "personas", "reset", "set"} <= set(names)
-    assert names == [c["command"] for c in korean.params["commands"]]
-    assert english.params["commands"] != korean.params["commands"]
+    menus = {
+        (c.params["scope"]["type"], c.params.get("language_code", "")): c.params["commands"]
+        for c in tg.calls_to("setMyCommands")
+    }
+    assert set(menus) == {
+        (scope, language)
+        for scope in ("default", "all_group_chats", "all_chat_administrators")
+        for language in ("", "ko")
+    }
+    names = {key: [c["command"] for c in commands] for key, commands in menus.items()}
+    assert names[("default", "")] == [spec.name for spec in COMMANDS]
+    assert names[("all_chat_administrators", "ko")] == [spec.name for spec in COMMANDS]
+    assert names[("all_group_chats", "")] == [s.name for s in COMMANDS if not s.admin_only]
+    assert {"persona", "reset", "set"}.isdisjoint(names[("all_group_chats", "ko")])
+    help_en = next(c for c in menus[("default", "")] if c["command"] == "help")
+    help_ko = next(c for c in menus[("default", "ko")] if c["command"] == "help")
+    assert help_en["description"] != help_ko["description"]
 
 
 async def test_group_answers_only_when_addressed(
