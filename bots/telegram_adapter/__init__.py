@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from telegram import Update
 from telegram.ext import (
@@ -29,6 +29,8 @@ __all__ = ["TelegramOptions", "run_telegram", "serve"]
 
 log = logging.getLogger(__name__)
 
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 
 
@@ -37,7 +39,7 @@ async def run_telegram(app: App, stop: asyncio.Event) -> None:
     await serve(app.service, TelegramOptions.from_settings(app.settings), stop)
 
 
-def build_application(options: TelegramOptions, handlers: TelegramHandlers) -> Application:  # type: ignore[type-arg]
+def build_application(options: TelegramOptions, handlers: TelegramHandlers) -> AnyApplication:
     builder = (
         ApplicationBuilder()
         .token(options.token)
@@ -97,7 +99,7 @@ async def serve(service: ChatHandler, options: TelegramOptions, stop: asyncio.Ev
 
 
 async def _stop_within(
-    application: Application,  # type: ignore[type-arg]
+    application: AnyApplication,
     handlers: TelegramHandlers,
     grace_s: float,
 ) -> None:

@@ -15,9 +15,10 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TypeVar
 
-from telegram import InlineKeyboardMarkup, Message, ReplyParameters
+from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
 from bots.telegram_adapter.formatting import Rendered, plain, render, split_for_telegram
@@ -161,33 +162,14 @@ class TurnDelivery:
                 if shown.rendered == rendered:
                     continue
                 _, shown.rendered = await _with_plain_fallback(
-                    lambda r, mid=shown.message_id: self._edit_once(mid, r), rendered, part
+                    partial(self._out.edit_once, shown.message_id), rendered, part
                 )
             else:
-                message, used = await _with_plain_fallback(self._send_once, rendered, part)
+                message, used = await _with_plain_fallback(
+                    lambda r: self._out.send_once(r, reply_to=self._reply_to), rendered, part
+                )
                 self._reply_to = None
                 self._shown.append(_Shown(message.message_id, used))
-
-    async def _send_once(self, rendered: Rendered) -> Message:
-        return await self._out.bot.send_message(
-            chat_id=self._out.chat_id,
-            text=rendered.text,
-            entities=rendered.entities or None,
-            message_thread_id=self._out.thread_id,
-            reply_parameters=(
-                ReplyParameters(message_id=self._reply_to, allow_sending_without_reply=True)
-                if self._reply_to
-                else None
-            ),
-        )
-
-    async def _edit_once(self, message_id: int, rendered: Rendered) -> None:
-        await self._out.bot.edit_message_text(
-            text=rendered.text,
-            chat_id=self._out.chat_id,
-            message_id=message_id,
-            entities=rendered.entities or None,
-        )
 
     # ----- the complete answer -----------------------------------------------------------
 
@@ -231,7 +213,7 @@ class TurnDelivery:
 
 
 class _TypingIndicator:
-    """ "typing…" re-sent every `interval_s` (Telegram shows it for about 5 s) until stopped."""
+    """Re-sends the typing status every `interval_s` (Telegram shows it ~5 s) until stopped."""
 
     def __init__(self, outbox: Outbox, interval_s: float) -> None:
         self._out = outbox

@@ -78,12 +78,44 @@ async def deliver(call: Callable[[Rendered], Awaitable[T]], rendered: Rendered, 
 
 
 class Outbox:
-    """The calls one chat (or topic) needs, bound to where they go."""
+    """The calls one chat (or topic) needs, bound to where they go.
+
+    `send_once`/`edit_once` make a single attempt (for streamed previews, which the next preview
+    or the final text supersedes); `send`/`edit` keep at it until Telegram accepts.
+    """
 
     def __init__(self, bot: Bot, chat_id: int, thread_id: int | None) -> None:
         self.bot = bot
         self.chat_id = chat_id
         self.thread_id = thread_id
+
+    async def send_once(
+        self,
+        rendered: Rendered,
+        *,
+        reply_to: int | None = None,
+        markup: InlineKeyboardMarkup | None = None,
+    ) -> Message:
+        return await self.bot.send_message(
+            chat_id=self.chat_id,
+            text=rendered.text,
+            entities=rendered.entities or None,
+            message_thread_id=self.thread_id,
+            reply_parameters=(
+                ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
+                if reply_to
+                else None
+            ),
+            reply_markup=markup,
+        )
+
+    async def edit_once(self, message_id: int, rendered: Rendered) -> None:
+        await self.bot.edit_message_text(
+            text=rendered.text,
+            chat_id=self.chat_id,
+            message_id=message_id,
+            entities=rendered.entities or None,
+        )
 
     async def send(
         self,
@@ -93,43 +125,14 @@ class Outbox:
         reply_to: int | None = None,
         markup: InlineKeyboardMarkup | None = None,
     ) -> Message:
-        async def call(r: Rendered) -> Message:
-            return await self.bot.send_message(
-                chat_id=self.chat_id,
-                text=r.text,
-                entities=r.entities or None,
-                message_thread_id=self.thread_id,
-                reply_parameters=(
-                    ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
-                    if reply_to
-                    else None
-                ),
-                reply_markup=markup,
-            )
+        return await deliver(
+            lambda r: self.send_once(r, reply_to=reply_to, markup=markup), rendered, raw
+        )
 
-        return await deliver(call, rendered, raw)
-
-    async def edit(
-        self,
-        message_id: int,
-        rendered: Rendered,
-        raw: str,
-        *,
-        markup: InlineKeyboardMarkup | None = None,
-    ) -> bool:
+    async def edit(self, message_id: int, rendered: Rendered, raw: str) -> bool:
         """Edit a message; False when it no longer exists (the user deleted it)."""
-
-        async def call(r: Rendered) -> None:
-            await self.bot.edit_message_text(
-                text=r.text,
-                chat_id=self.chat_id,
-                message_id=message_id,
-                entities=r.entities or None,
-                reply_markup=markup,
-            )
-
         try:
-            await deliver(call, rendered, raw)
+            await deliver(lambda r: self.edit_once(message_id, r), rendered, raw)
         except BadRequest as exc:
             if is_not_modified(exc):
                 return True
