@@ -342,3 +342,18 @@ async def test_private_sticker_gets_an_explanation(
         tg.send_text(USER, None, extra={"sticker": sticker})
         assert await replies(tg, USER, 1) == [EN["empty_message"]]
     assert not llm.chat_requests
+
+
+async def test_trigger_word_gets_an_answer_without_a_mention(
+    tg: FakeTelegram, llm: FakeOpenAI, db: Path
+) -> None:
+    tg.chat(GROUP, "supergroup", admins={ADMIN})
+    llm.responder = lambda body: "At your service."
+    async with running_bot(tg, llm, db):
+        tg.send_text(GROUP, "/trigger jarvis", user=tg.user(ADMIN), entities=command("/trigger"))
+        await replies(tg, GROUP, 1)
+        asked = tg.send_text(GROUP, "Jarvis, status?", user=tg.user(ALICE))
+        assert (await replies(tg, GROUP, 2))[1] == "At your service."
+    answer = tg.calls_to("sendMessage", GROUP)[-1]
+    assert answer.params["reply_parameters"]["message_id"] == asked["message_id"]
+    assert tg.calls_to("sendChatAction", GROUP)
