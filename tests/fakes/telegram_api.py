@@ -392,6 +392,9 @@ class FakeTelegram:
         # A positive offset confirms every earlier update, as on Telegram.
         if offset:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        allowed = params.get("allowed_updates")
+        if allowed:  # Telegram never delivers the other kinds to this bot
+            self._updates = [u for u in self._updates if set(u) - {"update_id"} <= set(allowed)]
         if not self._updates and timeout > 0:
             async with self._changed:
                 try:
