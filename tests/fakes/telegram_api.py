@@ -325,6 +325,16 @@ class FakeTelegram:
         async with asyncio.timeout(within), self._changed:
             await self._changed.wait_for(predicate)
 
+    async def wait_quiet(self, seconds: float, within: float = 10.0) -> None:
+        """Wait until `seconds` pass without any call other than long polls."""
+        async with asyncio.timeout(within):
+            while True:
+                active = [c.at for c in self.calls if c.method != "getUpdates"]
+                idle = time.monotonic() - (active[-1] if active else 0.0)
+                if idle >= seconds:
+                    return
+                await asyncio.sleep(seconds - idle)
+
     def _notify(self) -> None:
         async def notify() -> None:
             async with self._changed:

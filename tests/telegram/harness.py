@@ -19,7 +19,7 @@ from tests.fakes.telegram_api import FakeTelegram
 # Small intervals keep the whole Telegram suite well under a minute.
 FAST: dict[str, Any] = {
     "telegram_edit_interval_s": 0.2,
-    "telegram_typing_interval_s": 0.2,
+    "telegram_typing_interval_s": 0.1,
     "telegram_poll_timeout_s": 1,
     "shutdown_grace_s": 3,
 }

@@ -52,9 +52,13 @@ def texts(tg: FakeTelegram, chat_id: int, thread_id: int | None = None) -> list[
 async def replies(
     tg: FakeTelegram, chat_id: int, count: int, thread_id: int | None = None
 ) -> list[str]:
-    """Wait until the chat shows `count` bot messages and no turn is still streaming."""
+    """Wait until the chat shows `count` bot messages and the bot has gone quiet.
+
+    A turn in progress makes a call at least every 0.1 s (the typing indicator), so 0.35 s
+    without any call means the last answer is complete, even on a loaded machine.
+    """
     await tg.wait_until(lambda: len(tg.bot_messages(chat_id, thread_id)) >= count)
-    await asyncio.sleep(0.3)  # anything still coming (a second answer, an edit) arrives now
+    await tg.wait_quiet(0.35)
     return texts(tg, chat_id, thread_id)
 
 
