@@ -1,0 +1,162 @@
+"""Single Bot API calls that must get through: retries, RetryAfter, and the plain-text fallback."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dtm
+import logging
+import warnings
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from telegram import (
+    Bot,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyParameters,
+)
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
+from telegram.warnings import PTBDeprecationWarning
+
+from bots.telegram_adapter.formatting import Rendered, plain
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+ATTEMPTS = 5
+BACKOFF_S = 0.25  # first pause after a network error or 5xx; doubles each time
+MAX_WAIT_S = 60.0  # a longer RetryAfter is not worth holding a reply for
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    # PTB 22 warns when `retry_after` is read as an int; the value is the same either way.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
+
+
+def is_entity_error(exc: BadRequest) -> bool:
+    return "entit" in exc.message.lower()
+
+
+def is_not_modified(exc: BadRequest) -> bool:
+    return "message is not modified" in exc.message.lower()
+
+
+def is_edit_target_gone(exc: BadRequest) -> bool:
+    text = exc.message.lower()
+    return "message to edit not found" in text or "message can't be edited" in text
+
+
+async def deliver(call: Callable[[Rendered], Awaitable[T]], rendered: Rendered, raw: str) -> T:
+    """Run `call` until Telegram accepts it: waits out RetryAfter, retries network errors and
+    5xx with backoff, and falls back to `raw` as plain text when the entities are refused."""
+    backoff = BACKOFF_S
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return await call(rendered)
+        except RetryAfter as exc:
+            wait = retry_after_seconds(exc)
+            if attempt == ATTEMPTS or wait > MAX_WAIT_S:
+                raise
+            log.info("telegram flood control: waiting %.1f s", wait)
+            await asyncio.sleep(wait)
+        except BadRequest as exc:
+            if rendered.is_plain or not is_entity_error(exc):
+                raise
+            log.warning("telegram refused the formatting (%s); sending plain text", exc.message)
+            rendered = plain(raw)
+        except NetworkError as exc:  # timeouts and 5xx; BadRequest is a subclass, caught above
+            if attempt == ATTEMPTS:
+                raise
+            log.info("telegram network error (%s); retrying in %.2f s", exc.message, backoff)
+            await asyncio.sleep(backoff)
+            backoff *= 2
+    raise AssertionError("unreachable")
+
+
+class Outbox:
+    """The calls one chat (or topic) needs, bound to where they go.
+
+    `send_once`/`edit_once` make a single attempt (for streamed previews, which the next preview
+    or the final text supersedes); `send`/`edit` keep at it until Telegram accepts.
+    """
+
+    def __init__(self, bot: Bot, chat_id: int, thread_id: int | None) -> None:
+        self.bot = bot
+        self.chat_id = chat_id
+        self.thread_id = thread_id
+
+    async def send_once(
+        self,
+        rendered: Rendered,
+        *,
+        reply_to: int | None = None,
+        markup: InlineKeyboardMarkup | None = None,
+    ) -> Message:
+        return await self.bot.send_message(
+            chat_id=self.chat_id,
+            text=rendered.text,
+            entities=rendered.entities or None,
+            message_thread_id=self.thread_id,
+            reply_parameters=(
+                ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
+                if reply_to
+                else None
+            ),
+            reply_markup=markup,
+        )
+
+    async def edit_once(self, message_id: int, rendered: Rendered) -> None:
+        await self.bot.edit_message_text(
+            text=rendered.text,
+            chat_id=self.chat_id,
+            message_id=message_id,
+            entities=rendered.entities or None,
+        )
+
+    async def send(
+        self,
+        rendered: Rendered,
+        raw: str,
+        *,
+        reply_to: int | None = None,
+        markup: InlineKeyboardMarkup | None = None,
+    ) -> Message:
+        return await deliver(
+            lambda r: self.send_once(r, reply_to=reply_to, markup=markup), rendered, raw
+        )
+
+    async def edit(self, message_id: int, rendered: Rendered, raw: str) -> bool:
+        """Edit a message; False when it no longer exists (the user deleted it)."""
+        try:
+            await deliver(lambda r: self.edit_once(message_id, r), rendered, raw)
+        except BadRequest as exc:
+            if is_not_modified(exc):
+                return True
+            if is_edit_target_gone(exc):
+                return False
+            raise
+        return True
+
+    async def draft(self, draft_id: int, rendered: Rendered) -> None:
+        await self.bot.send_message_draft(
+            chat_id=self.chat_id,
+            draft_id=draft_id,
+            text=rendered.text,
+            entities=rendered.entities or None,
+            message_thread_id=self.thread_id,
+        )
+
+    async def delete(self, message_id: int) -> None:
+        try:
+            await self.bot.delete_message(chat_id=self.chat_id, message_id=message_id)
+        except TelegramError as exc:
+            log.info("could not delete message %s: %s", message_id, exc)
+
+    async def typing(self) -> None:
+        await self.bot.send_chat_action(
+            chat_id=self.chat_id, action="typing", message_thread_id=self.thread_id
+        )

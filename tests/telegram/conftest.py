@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+
+import pytest
+from telegram import Bot
+
+from tests.fakes.telegram_api import FakeTelegram
+
+# What the adapter sets when it starts (see bots.telegram_adapter.serve): PTB >= 22.2 warns on
+# every RetryAfter unless durations are opted in to datetime.timedelta.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def bot(tg: FakeTelegram) -> AsyncIterator[Bot]:
+    async with Bot(tg.token, base_url=tg.base_url) as real_bot:
+        yield real_bot
