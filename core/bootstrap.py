@@ -13,6 +13,7 @@ from config.settings import Settings
 from core.access import AccessPolicy
 from core.catalog import ModelCatalog, PersonaCatalog
 from core.commands import CommandRunner
+from core.limits import AbuseLimits, LimitConfig
 from core.llm import ChatModel, OpenAIChatModel
 from core.personas import PersonaBook
 from core.service import ChatService, ServiceConfig
@@ -50,6 +51,7 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
             model = OpenAIChatModel(client, settings.send_user_identifier)
         repository = Repository(engine)
         personas = PersonaBook(persona_catalog, repository)
+        limits = AbuseLimits(repository, _limit_config(settings))
         service = ChatService(
             repository=repository,
             model=model,
@@ -72,13 +74,30 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
                 default_context_tokens=settings.default_context_tokens,
                 # Behind another server (Ollama, vLLM...) any model name may be valid.
                 allow_unknown_models=settings.openai_base_url is not None,
+                limits=limits,
             ),
+            limits=limits,
         )
         yield App(settings=settings, service=service, repository=repository)
     finally:
         if client is not None:
             await client.close()
         await engine.dispose()
+
+
+def _limit_config(settings: Settings) -> LimitConfig:
+    return LimitConfig(
+        user_per_min=settings.rate_limit_user_per_min,
+        chat_per_min=settings.rate_limit_chat_per_min,
+        user_daily_usd=settings.budget_user_daily_usd,
+        user_monthly_usd=settings.budget_user_monthly_usd,
+        chat_daily_usd=settings.budget_chat_daily_usd,
+        chat_monthly_usd=settings.budget_chat_monthly_usd,
+        user_daily_tokens=settings.budget_user_daily_tokens,
+        user_monthly_tokens=settings.budget_user_monthly_tokens,
+        chat_daily_tokens=settings.budget_chat_daily_tokens,
+        chat_monthly_tokens=settings.budget_chat_monthly_tokens,
+    )
 
 
 def _identifier_salt(settings: Settings) -> bytes:

@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from core.access import AccessPolicy
 from core.catalog import ModelCatalog, ModelSpec
 from core.commands import CommandContext, CommandRunner, parse_command
+from core.limits import AbuseLimits, refusal_text
 from core.llm import ChatModel, ModelRequest, ModelResult, ProviderError, TextDelta
 from core.locks import KeyedLocks
 from core.params import DEFAULT_REPLY_TOKENS
@@ -85,6 +86,7 @@ class ChatService:
         access: AccessPolicy,
         config: ServiceConfig,
         commands: CommandRunner,
+        limits: AbuseLimits,
         on_turn: Callable[[TurnStats], None] | None = None,
     ) -> None:
         self._repository = repository
@@ -94,6 +96,7 @@ class ChatService:
         self._access = access
         self._config = config
         self._commands = commands
+        self._limits = limits
         self._locks = KeyedLocks()
         self.on_turn = on_turn
 
@@ -160,6 +163,13 @@ class ChatService:
         addressed = message.addressed or conversation.answer_all or _has_trigger(conversation, text)
         if not addressed and not conversation.listen:
             return
+        if addressed:
+            # Refused turns are not stored: the message was not accepted.
+            refusal = await self._limits.admit(message, self._access.is_owner(message))
+            if refusal is not None:
+                if refusal.announce:
+                    yield Failure(refusal_text(refusal, texts))
+                return
         space_id = message.space_id or message.key.chat_id
         persona = await self._personas.active(message.key.platform, space_id, conversation.persona)
         spec = self._models.get(conversation.model or persona.model or self._config.default_model)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -60,6 +60,16 @@ class UsageTotal:
     cached_tokens: int
     completion_tokens: int
     cost_usd: float
+
+
+@dataclass(frozen=True, slots=True)
+class Spending:
+    """Tokens (prompt + completion) and dollars since the start of the day and of the month."""
+
+    day_tokens: int
+    day_usd: float
+    month_tokens: int
+    month_usd: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,6 +296,49 @@ class Repository:
             )
             for r in rows
         ]
+
+    async def user_spending(
+        self, platform: str, user_id: str, day: datetime, month: datetime
+    ) -> Spending:
+        """What one user spent on one platform today and this month, in every chat."""
+        on_platform = select(ConversationRow.id).where(ConversationRow.platform == platform)
+        return await self._spending(
+            day, month, UsageRow.user_id == user_id, UsageRow.conversation_id.in_(on_platform)
+        )
+
+    async def chat_spending(
+        self, platform: str, chat_id: str, day: datetime, month: datetime
+    ) -> Spending:
+        """What one chat (all its topics or threads) spent today and this month."""
+        in_chat = select(ConversationRow.id).where(
+            ConversationRow.platform == platform, ConversationRow.chat_id == chat_id
+        )
+        return await self._spending(day, month, UsageRow.conversation_id.in_(in_chat))
+
+    async def _spending(self, day: datetime, month: datetime, *where: Any) -> Spending:
+        since = min(day, month)
+        tokens = UsageRow.prompt_tokens + UsageRow.completion_tokens
+        today = UsageRow.created_at >= day
+        query = select(
+            func.sum(case((today, tokens), else_=0)),
+            func.sum(case((today, UsageRow.cost_usd), else_=0.0)),
+            func.sum(tokens),
+            func.sum(UsageRow.cost_usd),
+        ).where(UsageRow.created_at >= since, *where)
+        async with self._sessions() as session:
+            row = (await session.execute(query)).one()
+        return Spending(
+            day_tokens=int(row[0] or 0),
+            day_usd=float(row[1] or 0.0),
+            month_tokens=int(row[2] or 0),
+            month_usd=float(row[3] or 0.0),
+        )
+
+    async def delete_messages_before(self, cutoff: datetime) -> int:
+        """Retention: delete every stored message older than `cutoff`; how many went."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(delete(MessageRow).where(MessageRow.created_at < cutoff))
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def custom_personas(self, platform: str, space_id: str) -> list[CustomPersonaRow]:
         query = (
