@@ -8,7 +8,7 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -215,38 +215,54 @@ class ChatService:
             user_hash=self._user_hash(message),
         )
         sent_tokens = system_tokens + TOKENS_REPLY_PRIMER + sum(m.tokens for m in window.messages)
-        turn = _Turn(message, conversation, request, started, sent_tokens, window)
+        turn = _Turn(message, conversation, request, started, sent_tokens, window, budget)
         async for event in self._answer(turn, texts):
             yield event
 
     async def _answer(self, turn: _Turn, texts: Texts) -> AsyncIterator[ReplyEvent]:
-        message, request = turn.message, turn.request
-        spec = request.model
-        parts: list[str] = []
-        result: ModelResult | None = None
-        failure: ProviderError | None = None
+        message = turn.message
+        spec = turn.request.model
         model_s = waiting_s = 0.0
-        stream = self._model.stream(request)
-        try:
-            while True:
-                asked = time.perf_counter()
-                try:
-                    event = await anext(stream)
-                except StopAsyncIteration:
-                    break
-                finally:
-                    model_s += time.perf_counter() - asked
-                if isinstance(event, TextDelta):
-                    parts.append(event.text)
-                    handed = time.perf_counter()
-                    yield AnswerDelta(event.text)
-                    waiting_s += time.perf_counter() - handed
-                else:
-                    result = event
-        except ProviderError as error:
-            failure = error
-        finally:
-            await stream.aclose()
+        for attempt in (1, 2):
+            request = turn.request
+            parts: list[str] = []
+            result: ModelResult | None = None
+            failure: ProviderError | None = None
+            stream = self._model.stream(request)
+            try:
+                while True:
+                    asked = time.perf_counter()
+                    try:
+                        event = await anext(stream)
+                    except StopAsyncIteration:
+                        break
+                    finally:
+                        model_s += time.perf_counter() - asked
+                    if isinstance(event, TextDelta):
+                        parts.append(event.text)
+                        handed = time.perf_counter()
+                        yield AnswerDelta(event.text)
+                        waiting_s += time.perf_counter() - handed
+                    else:
+                        result = event
+            except ProviderError as error:
+                failure = error
+            finally:
+                await stream.aclose()
+            if attempt == 2 or parts or failure is None or failure.kind != "context_length":
+                break
+            # The provider's window is smaller than the catalog says (or counts differently):
+            # send half of the history once more rather than fail the turn.
+            shorter = await self._shorter(turn)
+            if shorter is None:
+                break
+            log.warning(
+                "context too long for %s; retrying with %d messages",
+                message.key,
+                len(shorter.window.messages),
+            )
+            turn = shorter
+            yield Notice(texts.get("notice.trimmed", kept=len(turn.window.messages)))
 
         answer = "".join(parts)
         usage = None
@@ -313,6 +329,22 @@ class ChatService:
         if self.on_turn is not None:
             self.on_turn(stats)
 
+    async def _shorter(self, turn: _Turn) -> _Turn | None:
+        """The same turn with its history cut to half of what was sent; None if it can't shrink."""
+        history = sum(m.tokens for m in turn.window.messages)
+        budget = history // 2
+        if len(turn.window.messages) < 2 or budget < MIN_HISTORY_BUDGET:
+            return None
+        window = await self._window(turn.conversation, turn.request.model, budget)
+        if len(window.messages) >= len(turn.window.messages):
+            return None
+        system = turn.request.messages[0]
+        request = replace(
+            turn.request, messages=[system] + [_as_prompt(m) for m in window.messages]
+        )
+        sent = turn.sent_tokens - history + sum(m.tokens for m in window.messages)
+        return replace(turn, request=request, sent_tokens=sent, window=window, budget=budget)
+
     async def _window(
         self, conversation: ConversationState, spec: ModelSpec, budget: int
     ) -> _Window:
@@ -362,6 +394,7 @@ class _Turn:
     started: float
     sent_tokens: int  # exact prompt tokens from stored counts, for servers that report no usage
     window: _Window
+    budget: int  # the history budget the window was planned with
 
 
 def _as_prompt(message: StoredMessage) -> dict[str, str]:
