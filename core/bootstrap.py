@@ -37,7 +37,8 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
         encoding(name)  # load now, not on the first user's turn
     models = ModelCatalog.load(settings.model_context_window)
     persona_catalog = PersonaCatalog.load(settings.default_persona)
-    engine = create_engine(settings.database_url)
+    # SQLite waits out another writer itself; that wait is its share of the retry time.
+    engine = create_engine(settings.database_url, busy_timeout_s=settings.database_retry_s)
     client: openai.AsyncOpenAI | None = None
     try:
         await migrate(engine)
@@ -49,7 +50,7 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
                 max_retries=settings.openai_max_retries,
             )
             model = OpenAIChatModel(client, settings.send_user_identifier)
-        repository = Repository(engine)
+        repository = Repository(engine, settings.database_retry_s)
         personas = PersonaBook(persona_catalog, repository)
         limits = AbuseLimits(repository, _limit_config(settings))
         service = ChatService(

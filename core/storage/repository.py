@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.params import ChatParams
+from core.storage.retry import retried
 from core.storage.schema import ConversationRow, CustomPersonaRow, MessageRow, UsageRow
 from core.types import ConversationKey
 
@@ -94,9 +95,13 @@ class UsageRecord:
 
 
 class Repository:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+    """Every public method retries transient database faults (see `retried`)."""
 
+    def __init__(self, engine: AsyncEngine, retry_s: float = 5.0) -> None:
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self.retry_s = retry_s
+
+    @retried
     async def conversation(self, key: ConversationKey) -> ConversationState:
         """The conversation's state, created with defaults on first contact."""
         async with self._sessions() as session:
@@ -121,6 +126,7 @@ class Repository:
                     assert row is not None
             return _state(row, key)
 
+    @retried
     async def update_conversation(self, conversation_id: int, **values: Any) -> None:
         if "params" in values and isinstance(values["params"], ChatParams):
             values["params"] = values["params"].to_json()
@@ -131,6 +137,7 @@ class Repository:
                 .values(**values)
             )
 
+    @retried
     async def add_message(self, conversation_id: int, message: NewMessage) -> int | None:
         """Store a message; None when this platform message was already stored (a redelivery)."""
         row = MessageRow(
@@ -152,6 +159,7 @@ class Repository:
                 return None
             return row.id
 
+    @retried
     async def complete_turn(
         self, conversation_id: int, answer: NewMessage | None, usage: UsageRecord | None
     ) -> None:
@@ -182,6 +190,7 @@ class Repository:
                     )
                 )
 
+    @retried
     async def window_rows(self, conversation_id: int, start_id: int, limit: int) -> list[WindowRow]:
         """Newest first: ids and token counts of messages from `start_id` on, at most `limit`."""
         query = (
@@ -194,6 +203,7 @@ class Repository:
             rows = (await session.execute(query)).all()
         return [WindowRow(id=r.id, tokens=r.tokens, encoding=r.encoding) for r in rows]
 
+    @retried
     async def messages_from(self, conversation_id: int, start_id: int) -> list[StoredMessage]:
         """The window's messages, oldest first."""
         query = (
@@ -215,6 +225,7 @@ class Repository:
             for r in rows
         ]
 
+    @retried
     async def recount(self, counts: Sequence[tuple[int, int]], encoding: str) -> None:
         """Store new token counts (after the chat switched to a model with another encoding)."""
         async with self._sessions.begin() as session:
@@ -225,16 +236,19 @@ class Repository:
                     .values(tokens=tokens, encoding=encoding)
                 )
 
+    @retried
     async def last_message_id(self, conversation_id: int) -> int:
         query = select(func.max(MessageRow.id)).where(MessageRow.conversation_id == conversation_id)
         async with self._sessions() as session:
             return (await session.scalar(query)) or 0
 
+    @retried
     async def count_messages(self, conversation_id: int) -> int:
         query = select(func.count()).where(MessageRow.conversation_id == conversation_id)
         async with self._sessions() as session:
             return (await session.scalar(query)) or 0
 
+    @retried
     async def delete_history(self, conversation_id: int) -> int:
         async with self._sessions.begin() as session:
             result = await session.execute(
@@ -247,6 +261,7 @@ class Repository:
             )
         return int(getattr(result, "rowcount", 0) or 0)
 
+    @retried
     async def forget_user(self, platform: str, user_id: str) -> tuple[int, int]:
         """Delete a user's messages and usage rows on one platform; (messages, usage rows)."""
         on_platform = select(ConversationRow.id).where(ConversationRow.platform == platform)
@@ -265,6 +280,7 @@ class Repository:
             )
         return int(getattr(messages, "rowcount", 0) or 0), int(getattr(usage, "rowcount", 0) or 0)
 
+    @retried
     async def usage_totals(
         self, conversation_id: int, since: datetime | None = None
     ) -> list[UsageTotal]:
@@ -297,6 +313,7 @@ class Repository:
             for r in rows
         ]
 
+    @retried
     async def user_spending(
         self, platform: str, user_id: str, day: datetime, month: datetime
     ) -> Spending:
@@ -306,6 +323,7 @@ class Repository:
             day, month, UsageRow.user_id == user_id, UsageRow.conversation_id.in_(on_platform)
         )
 
+    @retried
     async def chat_spending(
         self, platform: str, chat_id: str, day: datetime, month: datetime
     ) -> Spending:
@@ -334,12 +352,14 @@ class Repository:
             month_usd=float(row[3] or 0.0),
         )
 
+    @retried
     async def delete_messages_before(self, cutoff: datetime) -> int:
         """Retention: delete every stored message older than `cutoff`; how many went."""
         async with self._sessions.begin() as session:
             result = await session.execute(delete(MessageRow).where(MessageRow.created_at < cutoff))
         return int(getattr(result, "rowcount", 0) or 0)
 
+    @retried
     async def custom_personas(self, platform: str, space_id: str) -> list[CustomPersonaRow]:
         query = (
             select(CustomPersonaRow)
@@ -349,6 +369,7 @@ class Repository:
         async with self._sessions() as session:
             return list((await session.scalars(query)).all())
 
+    @retried
     async def add_custom_persona(self, row: CustomPersonaRow) -> bool:
         """False when a persona of that name already exists in that space."""
         async with self._sessions() as session:
@@ -360,6 +381,7 @@ class Repository:
                 return False
             return True
 
+    @retried
     async def delete_custom_persona(self, platform: str, space_id: str, name: str) -> bool:
         async with self._sessions.begin() as session:
             result = await session.execute(
