@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,6 +18,7 @@ from core.commands import CommandRunner
 from core.limits import AbuseLimits, LimitConfig
 from core.llm import ChatModel, OpenAIChatModel
 from core.personas import PersonaBook
+from core.retention import prune_forever, prune_once
 from core.service import ChatService, ServiceConfig
 from core.storage.engine import create_engine, migrate
 from core.storage.repository import Repository
@@ -40,6 +43,7 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
     # SQLite waits out another writer itself; that wait is its share of the retry time.
     engine = create_engine(settings.database_url, busy_timeout_s=settings.database_retry_s)
     client: openai.AsyncOpenAI | None = None
+    pruning: asyncio.Task[None] | None = None
     try:
         await migrate(engine)
         if model is None:
@@ -79,8 +83,15 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
             ),
             limits=limits,
         )
+        if settings.retention_days:
+            await prune_once(repository, settings.retention_days)
+            pruning = asyncio.create_task(prune_forever(repository, settings.retention_days))
         yield App(settings=settings, service=service, repository=repository)
     finally:
+        if pruning is not None:
+            pruning.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pruning
         if client is not None:
             await client.close()
         await engine.dispose()
