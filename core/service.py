@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -21,6 +22,7 @@ from core.llm import ChatModel, ModelRequest, ModelResult, ProviderError, TextDe
 from core.locks import KeyedLocks
 from core.params import DEFAULT_REPLY_TOKENS
 from core.personas import PersonaBook
+from core.storable import storable_message
 from core.storage.repository import (
     ConversationState,
     NewMessage,
@@ -49,6 +51,7 @@ GROUP_NOTE = (
 )
 CUT_MARKER = " […]"
 MIN_HISTORY_BUDGET = 16
+LARGE_TEXT_CHARS = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +122,7 @@ class ChatService:
 
     async def handle(self, message: IncomingMessage) -> AsyncIterator[ReplyEvent]:
         """Answer one incoming message: command replies, a streamed answer, notices or nothing."""
+        message = storable_message(message)
         texts = Texts(message.author.language)
         if not self._access.allows(message):
             if message.is_private or message.is_interaction:
@@ -185,7 +189,14 @@ class ChatService:
             yield Failure(texts.get("error.no_room"))
             return
 
-        content, tokens, was_cut = _fit_content(message, text, spec.encoding, max(budget, 1))
+        if len(text) > LARGE_TEXT_CHARS:
+            # Tokenizing a huge paste takes seconds (long runs without spaces are the worst);
+            # tiktoken releases the GIL, so other chats keep being answered meanwhile.
+            content, tokens, was_cut = await asyncio.to_thread(
+                _fit_content, message, text, spec.encoding, max(budget, 1)
+            )
+        else:
+            content, tokens, was_cut = _fit_content(message, text, spec.encoding, max(budget, 1))
         stored_id = await self._repository.add_message(
             conversation.id,
             NewMessage(
