@@ -27,7 +27,7 @@ number_like = st.one_of(
 )
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(hostile_text)
 def test_parse_command_never_raises_and_names_are_clean(text: str) -> None:
     parsed = parse_command(text)
@@ -48,7 +48,7 @@ def test_a_command_and_its_arguments_come_back_unchanged(name: str, args: str) -
     assert parse_command(f"/{name} {args}") == (name.lower(), args.strip())
 
 
-@settings(max_examples=800, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(st.one_of(st.sampled_from(SETTABLE_PARAMS), hostile_text), number_like)
 def test_parse_param_either_gives_valid_params_or_says_what_is_allowed(name: str, raw: str) -> None:
     try:
