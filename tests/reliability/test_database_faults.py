@@ -8,23 +8,22 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from config.settings import Settings, normalize_database_url
+from config.settings import Settings
 from core.bootstrap import App, bootstrap
 from core.storage.schema import MessageRow
 from core.types import Failure
-from tests.conftest import POSTGRES_URL
 from tests.core.helpers import collect, private, say
 from tests.fakes.openai_server import FakeOpenAI
+from tests.reliability.postgres import admin_sql, terminate
 
 MakeApp = Callable[..., AbstractAsyncContextManager[App]]
 STORAGE = "I couldn't reach my memory (database). Please try again in a moment."
@@ -81,40 +80,6 @@ async def test_a_sqlite_lock_outlasting_the_retry_time_gives_the_storage_message
         thread.join()
         assert (await say(app.service, private("after"))).startswith("You said: after")
         assert await user_rows(app) == ["warm up", "after"]  # nothing half-stored
-
-
-@pytest.fixture
-async def own_postgres() -> AsyncIterator[tuple[str, str]]:
-    """A fresh PostgreSQL database of our own (we make it refuse connections), and its admin URL."""
-    if not POSTGRES_URL:
-        pytest.skip("needs TEST_DATABASE_URL")
-    base = make_url(normalize_database_url(POSTGRES_URL))
-    admin_url = base.set(database="postgres").render_as_string(hide_password=False)
-    name = f"rel_fault_{uuid.uuid4().hex[:10]}"
-    admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False), admin_url
-    finally:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
-
-
-async def admin_sql(admin_url: str, *statements: str) -> None:
-    admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        for statement in statements:
-            await connection.execute(text(statement))
-    await admin.dispose()
-
-
-def terminate(name: str) -> str:
-    return (
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-        f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
-    )
 
 
 def settings_for(url: str, llm: FakeOpenAI, tmp_path: Path, **overrides: object) -> Settings:
