@@ -36,7 +36,7 @@ class Settings(BaseSettings):
 
     database_url: str = DEFAULT_DATABASE_URL
     # How long a storage call keeps retrying a locked or unreachable database before giving up.
-    database_retry_s: float = Field(5.0, ge=0)
+    database_retry_s: float = Field(30.0, ge=0)
     retention_days: int = Field(0, ge=0)  # delete stored messages older than this; 0 keeps all
 
     default_model: str = "gpt-4o-mini"
@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     allowed_users: IdList = frozenset()
     allowed_chats: IdList = frozenset()
     admin_users: IdList = frozenset()
+    denied_users: IdList = frozenset()
+    denied_chats: IdList = frozenset()
 
     # Abuse limits; 0 switches one off. Owners (ADMIN_USERS) are never limited.
     rate_limit_user_per_min: int = Field(0, ge=0)
@@ -87,7 +89,14 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     tiktoken_cache_dir: Path | None = None
 
-    @field_validator("allowed_users", "allowed_chats", "admin_users", mode="before")
+    @field_validator(
+        "allowed_users",
+        "allowed_chats",
+        "admin_users",
+        "denied_users",
+        "denied_chats",
+        mode="before",
+    )
     @classmethod
     def _split_ids(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -63,7 +63,11 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
             models=models,
             personas=personas,
             access=AccessPolicy(
-                settings.allowed_users, settings.allowed_chats, settings.admin_users
+                settings.allowed_users,
+                settings.allowed_chats,
+                settings.admin_users,
+                denied_users=settings.denied_users,
+                denied_chats=settings.denied_chats,
             ),
             config=ServiceConfig(
                 default_model=settings.default_model,

@@ -97,7 +97,7 @@ class UsageRecord:
 class Repository:
     """Every public method retries transient database faults (see `retried`)."""
 
-    def __init__(self, engine: AsyncEngine, retry_s: float = 5.0) -> None:
+    def __init__(self, engine: AsyncEngine, retry_s: float = 30.0) -> None:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self.retry_s = retry_s
 
