@@ -100,6 +100,7 @@ class ChatService:
         self._config = config
         self._commands = commands
         self._limits = limits
+        self._told_owner: set[str] = set()
         self._locks = KeyedLocks()
         self.on_turn = on_turn
 
@@ -307,6 +308,14 @@ class ChatService:
         if failure is not None:
             outcome = failure.kind
             log.warning("provider failed for %s: %s", message.key, failure.detail or failure.kind)
+            if failure.kind in ("auth", "quota") and failure.kind not in self._told_owner:
+                # Every turn fails until the owner acts: say it once, loudly, at ERROR.
+                self._told_owner.add(failure.kind)
+                log.error(
+                    "the AI service refused this bot (%s): check OPENAI_API_KEY and billing; "
+                    "every answer fails until then",
+                    failure.kind,
+                )
             if answer.strip():
                 yield AnswerDone(answer, cut_short=True)
                 yield Notice(texts.get("notice.stream_broken"))

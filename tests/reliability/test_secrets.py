@@ -67,9 +67,10 @@ async def test_no_secret_in_output_logs_replies_or_database(
             llm.fail_next(400, message=f"Bad key {SECRETS['OPENAI_API_KEY']} for this model")
             await bot.send("first")
             await bot.read_until("The AI service rejected the request.")
-            llm.fail_next(401)
-            await bot.send("second")
-            await bot.read_until("The bot can't sign in to the AI service.")
+            llm.fail_next(401, count=2)
+            for attempt in ("second", "again"):
+                await bot.send(attempt)
+                await bot.read_until("The bot can't sign in to the AI service.")
             # The database goes away mid-run.
             await admin_sql(
                 admin_url, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false', terminate(name)
@@ -90,6 +91,8 @@ async def test_no_secret_in_output_logs_replies_or_database(
     stderr = bot.stderr
     assert "storage" in stderr and "provider failed" in stderr  # the errors were logged...
     assert "Traceback" in stderr  # ...with their tracebacks
+    # The owner is told once that the key was refused, however many turns fail for it.
+    assert stderr.count("ERROR core.turn the AI service refused this bot (auth)") == 1
     for label, secret in [*SECRETS.items(), ("DATABASE_URL password", DB_PASSWORD)]:
         for where, written in (("stdout", stdout), ("stderr", stderr), ("database", stored)):
             assert secret not in written, f"{label} leaked to {where}"
