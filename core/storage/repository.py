@@ -5,6 +5,7 @@ Each method is one short transaction; nothing here holds a session across a mode
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.params import ChatParams
-from core.storage.retry import retried
+from core.storage.retry import one_writer, retried
 from core.storage.schema import ConversationRow, CustomPersonaRow, MessageRow, UsageRow
 from core.types import ConversationKey
 
@@ -100,6 +101,7 @@ class Repository:
     def __init__(self, engine: AsyncEngine, retry_s: float = 30.0) -> None:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self.retry_s = retry_s
+        self.write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
 
     @retried
     async def conversation(self, key: ConversationKey) -> ConversationState:
@@ -127,6 +129,7 @@ class Repository:
             return _state(row, key)
 
     @retried
+    @one_writer
     async def update_conversation(self, conversation_id: int, **values: Any) -> None:
         if "params" in values and isinstance(values["params"], ChatParams):
             values["params"] = values["params"].to_json()
@@ -138,6 +141,7 @@ class Repository:
             )
 
     @retried
+    @one_writer
     async def add_message(self, conversation_id: int, message: NewMessage) -> int | None:
         """Store a message; None when this platform message was already stored (a redelivery)."""
         row = MessageRow(
@@ -160,6 +164,7 @@ class Repository:
             return row.id
 
     @retried
+    @one_writer
     async def complete_turn(
         self, conversation_id: int, answer: NewMessage | None, usage: UsageRecord | None
     ) -> None:
@@ -226,6 +231,7 @@ class Repository:
         ]
 
     @retried
+    @one_writer
     async def recount(self, counts: Sequence[tuple[int, int]], encoding: str) -> None:
         """Store new token counts (after the chat switched to a model with another encoding)."""
         async with self._sessions.begin() as session:
@@ -249,6 +255,7 @@ class Repository:
             return (await session.scalar(query)) or 0
 
     @retried
+    @one_writer
     async def delete_history(self, conversation_id: int) -> int:
         async with self._sessions.begin() as session:
             result = await session.execute(
@@ -262,6 +269,7 @@ class Repository:
         return int(getattr(result, "rowcount", 0) or 0)
 
     @retried
+    @one_writer
     async def forget_user(self, platform: str, user_id: str) -> tuple[int, int]:
         """Delete a user's messages and usage rows on one platform; (messages, usage rows)."""
         on_platform = select(ConversationRow.id).where(ConversationRow.platform == platform)
@@ -353,6 +361,7 @@ class Repository:
         )
 
     @retried
+    @one_writer
     async def delete_messages_before(self, cutoff: datetime) -> int:
         """Retention: delete every stored message older than `cutoff`; how many went."""
         async with self._sessions.begin() as session:
@@ -370,6 +379,7 @@ class Repository:
             return list((await session.scalars(query)).all())
 
     @retried
+    @one_writer
     async def add_custom_persona(self, row: CustomPersonaRow) -> bool:
         """False when a persona of that name already exists in that space."""
         async with self._sessions() as session:
@@ -382,6 +392,7 @@ class Repository:
             return True
 
     @retried
+    @one_writer
     async def delete_custom_persona(self, platform: str, space_id: str, name: str) -> bool:
         async with self._sessions.begin() as session:
             result = await session.execute(
