@@ -210,8 +210,16 @@ class ChatService:
                 platform_message_id=message.message_id or None,
             ),
         )
-        if stored_id is None or not addressed:
-            return  # a redelivered update, or a group message kept only as context
+        if stored_id is None:
+            # A redelivered update. Answered already, or the chat moved on: stay silent. Still
+            # the newest message, unanswered: the first delivery died mid-turn, so answer now.
+            if not addressed or not await self._repository.is_newest_unanswered(
+                conversation.id, message.message_id
+            ):
+                return
+            was_cut = False
+        elif not addressed:
+            return  # a group message kept only as context
         if was_cut:
             yield Notice(texts.get("notice.input_cut", tokens=tokens))
 

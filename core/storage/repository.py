@@ -164,6 +164,20 @@ class Repository:
             return row.id
 
     @retried
+    async def is_newest_unanswered(self, conversation_id: int, platform_message_id: str) -> bool:
+        """Whether this platform message is the conversation's newest stored message (so it has
+        no answer yet)."""
+        query = (
+            select(MessageRow.role, MessageRow.platform_message_id)
+            .where(MessageRow.conversation_id == conversation_id)
+            .order_by(MessageRow.id.desc())
+            .limit(1)
+        )
+        async with self._sessions() as session:
+            row = (await session.execute(query)).first()
+        return row is not None and row.role == "user" and row[1] == platform_message_id
+
+    @retried
     @one_writer
     async def complete_turn(
         self, conversation_id: int, answer: NewMessage | None, usage: UsageRecord | None
