@@ -134,6 +134,7 @@ async def soak(seconds: float, chats: int, database_url: str) -> Figures:
 
             async def sample() -> None:
                 while time.monotonic() < deadline:
+                    llm.requests.clear()  # the fake records every request: its memory, not ours
                     figures.rss_mb.append((time.monotonic() - started, rss_mb()))
                     await asyncio.sleep(max(seconds / 20, 0.5))
 

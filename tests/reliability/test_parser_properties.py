@@ -27,7 +27,7 @@ number_like = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(hostile_text)
 def test_parse_command_never_raises_and_names_are_clean(text: str) -> None:
     parsed = parse_command(text)
@@ -39,7 +39,7 @@ def test_parse_command_never_raises_and_names_are_clean(text: str) -> None:
     assert text.strip().startswith("/")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     st.text(st.characters(categories=["Ll", "Nd"]), min_size=1, max_size=20),
     st.text(max_size=40).filter(lambda s: "\n" not in s),
@@ -48,7 +48,7 @@ def test_a_command_and_its_arguments_come_back_unchanged(name: str, args: str) -
     assert parse_command(f"/{name} {args}") == (name.lower(), args.strip())
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.one_of(st.sampled_from(SETTABLE_PARAMS), hostile_text), number_like)
 def test_parse_param_either_gives_valid_params_or_says_what_is_allowed(name: str, raw: str) -> None:
     try:
@@ -73,7 +73,7 @@ any_text = st.lists(
 ).map("".join)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(any_text, st.integers(16, 400))
 def test_split_message_keeps_every_character_in_order_within_the_limit(
     text: str, limit: int
@@ -88,7 +88,7 @@ def test_split_message_keeps_every_character_in_order_within_the_limit(
             assert "".join(parts) == text
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.text(st.characters(codec=None), max_size=50) | hostile_text)
 def test_storable_text_removes_only_what_databases_reject(text: str) -> None:
     clean = storable_text(text)

@@ -4,6 +4,7 @@ is really in flight."""
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import time
 from collections.abc import AsyncIterator, Callable
@@ -115,39 +116,36 @@ async def test_kill_9_mid_turn_loses_no_accepted_message_and_writes_no_half_turn
     assert time.monotonic() - sent < 3
 
 
+LONG = FakeReply("endless " * 400, chunk_size=8, chunk_delay_s=0.05)  # about 20 s to stream
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-async def test_sigterm_during_a_streamed_answer_finishes_it_and_exits_cleanly(
-    bots: Callable[..., ConsoleBot], llm: FakeOpenAI, database_url: str
+async def test_sigterm_finishes_a_short_answer_and_cuts_a_long_one_at_the_grace_period(
+    bots: Callable[..., ConsoleBot], llm: FakeOpenAI, database_url: str, tmp_path: Path
 ) -> None:
-    llm.responder = slow_for("stream")
-    bot = await bots(SHUTDOWN_GRACE_S="10").start()
-    await bot.send("stream please")
-    await bot.read_chunk()
+    """Two bots at once (so the test pays for one start-up): one whose answer ends within
+    SHUTDOWN_GRACE_S, one whose answer would outlast it."""
+    llm.responder = lambda body: SLOW if "short" in body["messages"][-1]["content"] else LONG
+    other_database = f"sqlite+aiosqlite:///{tmp_path / 'other.db'}"
+    patient = await bots(SHUTDOWN_GRACE_S="10").start()
+    hurried = await bots(SHUTDOWN_GRACE_S="1", DATABASE_URL=other_database).start()
+    await patient.send("a short answer please")
+    await hurried.send("talk for a long time")
+    await asyncio.gather(patient.read_chunk(), hurried.read_chunk())  # both are streaming
     sent = time.monotonic()
-    bot.signal(signal.SIGTERM)
-    assert await bot.wait(15) == 0
-    assert time.monotonic() - sent < 10
-    output = "".join(bot.output) + await bot.rest_of_output()
+    patient.signal(signal.SIGTERM)
+    hurried.signal(signal.SIGTERM)
+    hurried_code = await hurried.wait(15)
+    hurried_took = time.monotonic() - sent
+    assert await patient.wait(15) == 0 and hurried_code == 0
+    assert hurried_took < 4, f"exited {hurried_took:.1f}s after SIGTERM with a 1 s grace period"
+
+    # The short answer was finished, printed and stored whole, with its usage.
+    output = "".join(patient.output) + await patient.rest_of_output()
     assert SLOW.text in output.replace("\n", "")
     messages, usage = await stored(database_url)
     assert messages[-1] == ("assistant", SLOW.text) and usage == 1
-    assert "Traceback" not in bot.stderr
-
-
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-async def test_sigterm_with_an_answer_longer_than_the_grace_period_exits_in_time(
-    bots: Callable[..., ConsoleBot], llm: FakeOpenAI, database_url: str
-) -> None:
-    llm.responder = lambda body: FakeReply("endless " * 400, chunk_size=8, chunk_delay_s=0.05)
-    bot = await bots(SHUTDOWN_GRACE_S="1").start()
-    await bot.send("talk for a long time")
-    await bot.read_chunk()
-    sent = time.monotonic()
-    bot.signal(signal.SIGTERM)
-    code = await bot.wait(15)
-    took = time.monotonic() - sent
-    assert took < 4, f"exited {took:.1f}s after SIGTERM with a 1 s grace period"
-    assert code == 0
-    messages, _ = await stored(database_url)
-    assert [role for role, _ in messages] == ["user"] or messages[-1][0] == "assistant"
-    assert "Traceback" not in bot.stderr
+    # The long one was cut off: its user message is kept, no half-written answer.
+    messages, usage = await stored(other_database)
+    assert messages == [("user", "talk for a long time")] and usage == 0
+    assert "Traceback" not in patient.stderr + hurried.stderr
