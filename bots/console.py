@@ -10,7 +10,7 @@ import os
 import sys
 import threading
 from collections.abc import AsyncIterator
-from typing import TextIO
+from typing import Any, TextIO
 
 from core.bootstrap import App
 from core.types import (
@@ -87,7 +87,8 @@ async def _lines(stop: asyncio.Event, prompt: str) -> AsyncIterator[str]:
         read: asyncio.Future[str] = loop.create_future()
         threading.Thread(target=_read_line, args=(loop, read), daemon=True).start()
         stopped = asyncio.ensure_future(stop.wait())
-        done, _ = await asyncio.wait({read, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        waiting: set[asyncio.Future[Any]] = {read, stopped}
+        done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         stopped.cancel()
         if read not in done:
             return
