@@ -235,7 +235,7 @@ class ChatService:
             user_hash=self._user_hash(message),
         )
         sent_tokens = system_tokens + TOKENS_REPLY_PRIMER + sum(m.tokens for m in window.messages)
-        turn = _Turn(message, conversation, request, started, sent_tokens, window, budget)
+        turn = _Turn(message, conversation, request, started, sent_tokens, window)
         async for event in self._answer(turn, texts):
             yield event
 
@@ -371,7 +371,7 @@ class ChatService:
             turn.request, messages=[system] + [_as_prompt(m) for m in window.messages]
         )
         sent = turn.sent_tokens - history + sum(m.tokens for m in window.messages)
-        return replace(turn, request=request, sent_tokens=sent, window=window, budget=budget)
+        return replace(turn, request=request, sent_tokens=sent, window=window)
 
     async def _window(
         self, conversation: ConversationState, spec: ModelSpec, budget: int
@@ -422,7 +422,6 @@ class _Turn:
     started: float
     sent_tokens: int  # exact prompt tokens from stored counts, for servers that report no usage
     window: _Window
-    budget: int  # the history budget the window was planned with
 
 
 def _as_prompt(message: StoredMessage) -> dict[str, str]:

@@ -73,7 +73,7 @@ async def test_a_sqlite_lock_outlasting_the_retry_time_gives_the_storage_message
     path = Path(make_url(database_url).database or "")
     async with make_app(database_retry_s=0.3) as app:
         await say(app.service, private("warm up"))
-        thread = hold_sqlite_write_lock(path, 2.0)
+        thread = hold_sqlite_write_lock(path, 1.0)
         started = asyncio.get_running_loop().time()
         assert await collect(app.service, private("while locked")) == [Failure(STORAGE)]
         assert asyncio.get_running_loop().time() - started < 1.5  # bounded, not 30 s
