@@ -1,4 +1,5 @@
-"""A real `python -m bots console` process for fault tests: send lines, read replies, kill it."""
+"""A real `python -m bots console` (or another adapter) process for fault tests: send lines,
+read replies, signal or kill it."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class ConsoleBot:
-    def __init__(self, env: dict[str, str], workdir: Path) -> None:
+    def __init__(self, env: dict[str, str], workdir: Path, adapter: str = "console") -> None:
+        self.adapter = adapter
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.endswith(("_KEY", "_TOKEN"))},
             "PYTHONPATH": str(ROOT),
@@ -31,7 +33,7 @@ class ConsoleBot:
             sys.executable,
             "-m",
             "bots",
-            "console",
+            self.adapter,
             cwd=self.workdir,
             env=self.env,
             stdin=asyncio.subprocess.PIPE,

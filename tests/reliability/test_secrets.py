@@ -4,6 +4,7 @@ grep everything the bot wrote — stdout, stderr and logs, replies, the database
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import pytest
@@ -13,8 +14,10 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.conftest import POSTGRES_URL
 from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.telegram_api import FakeTelegram
 from tests.reliability.postgres import admin_sql, own_database, terminate
 from tests.reliability.process import ConsoleBot
+from tests.reliability.test_database_faults import hold_sqlite_write_lock
 
 SECRETS = {
     "OPENAI_API_KEY": "sk-proj-SECRETopenai0123456789abcdef",
@@ -24,6 +27,7 @@ SECRETS = {
     "USER_IDENTIFIER_SALT": "SECRETsalt0123456789",
 }
 DB_PASSWORD = "SECRETdbPassword0123"
+USER = 42
 
 
 async def database_text(url: str) -> str:
@@ -82,7 +86,7 @@ async def test_no_secret_in_output_logs_replies_or_database(
                 await bot.send(command)
             await bot.send("back again")
             await bot.read_until("You said: back again.")
-            bot.signal(__import__("signal").SIGTERM)
+            bot.signal(signal.SIGTERM)
             assert await bot.wait(10) == 0
             stdout = "\n".join(bot.output) + await bot.rest_of_output()
             stored = await database_text(url)
@@ -98,3 +102,65 @@ async def test_no_secret_in_output_logs_replies_or_database(
             assert secret not in written, f"{label} leaked to {where}"
     # The key really was sent to the provider (so the test could have caught a leak).
     assert llm.chat_requests[0].api_key == SECRETS["OPENAI_API_KEY"]
+
+
+async def test_the_telegram_adapter_writes_no_secret_either(
+    llm: FakeOpenAI, tmp_path: Path
+) -> None:
+    """The Telegram token is part of every Bot API URL: the classic leak."""
+    token = SECRETS["TELEGRAM_BOT_TOKEN"]
+    db = tmp_path / "bot.db"
+    async with FakeTelegram(token=token) as tg:
+        bot = ConsoleBot(
+            {
+                **SECRETS,
+                "OPENAI_BASE_URL": llm.base_url,
+                "OPENAI_MAX_RETRIES": "0",
+                "DATABASE_URL": f"sqlite:///{db}",
+                "DATABASE_RETRY_S": "0.3",
+                "TELEGRAM_BASE_URL": tg.root_url,
+                "TELEGRAM_POLL_TIMEOUT_S": "1",
+                "TELEGRAM_EDIT_INTERVAL_S": "0.2",
+                "DISCORD_BOT_TOKEN": "",
+                "TIKTOKEN_CACHE_DIR": str(tmp_path / "tiktoken"),
+                "LOG_LEVEL": "DEBUG",
+            },
+            tmp_path,
+            adapter="telegram",
+        )
+        await bot.start()
+        try:
+            await tg.wait_until(lambda: bool(tg.calls_to("getUpdates")), within=20)
+
+            async def ask(text: str, expect: str) -> None:
+                tg.send_text(USER, text)
+                await tg.wait_until(lambda: expect in tg.transcript(USER), within=10)
+
+            await ask("hello", "You said: hello.")
+            llm.fail_next(400, message=f"Bad key {SECRETS['OPENAI_API_KEY']} for this model")
+            await ask("first", "The AI service rejected the request.")
+            llm.fail_next(401)
+            await ask("second", "The bot can't sign in to the AI service.")
+            tg.fail_next("sendMessage", 500, "Internal Server Error")
+            tg.fail_next("sendMessage", 400)  # entities refused: plain-text fallback
+            await ask("third **bold**", "You said: third")
+            thread = hold_sqlite_write_lock(db, 1.5)
+            await ask("fourth", "I couldn't reach my memory (database).")
+            thread.join()
+            bot.signal(signal.SIGTERM)
+            assert await bot.wait(15) == 0
+        finally:
+            await bot.stop()
+        sent = repr([call.params for call in tg.calls])
+    stdout = await bot.rest_of_output()
+    stderr = bot.stderr
+    stored = await database_text(f"sqlite+aiosqlite:///{db}")
+    assert "provider failed" in stderr and "storage failed" in stderr
+    for label, secret in SECRETS.items():
+        for where, written in (
+            ("stdout", stdout),
+            ("stderr", stderr),
+            ("the database", stored),
+            ("Telegram messages", sent),
+        ):
+            assert secret not in written, f"{label} leaked to {where}"
