@@ -33,5 +33,11 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Many chats at once against the fake OpenAI server on loopback; bounded by SOAK_SECONDS.
+SOAK_SECONDS ?= 120
+SOAK_CHATS ?= 200
+soak: $(STAMP)
+	SOAK_SECONDS=$(SOAK_SECONDS) SOAK_CHATS=$(SOAK_CHATS) $(BIN)/python -m tests.reliability.soak
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

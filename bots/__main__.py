@@ -58,9 +58,24 @@ async def serve(settings: Settings, which: str) -> None:
     async with bootstrap(settings) as app:
         log.info("starting %s", ", ".join(adapters))
         async with asyncio.TaskGroup() as group:
-            for runner in adapters.values():
-                group.create_task(runner(app, stop))
+            runners = [group.create_task(runner(app, stop)) for runner in adapters.values()]
+            watchdog = group.create_task(_end_after_grace(stop, runners, settings.shutdown_grace_s))
+            await asyncio.wait(runners)
+            watchdog.cancel()
         log.info("stopped")
+
+
+async def _end_after_grace(
+    stop: asyncio.Event, runners: list[asyncio.Task[None]], grace_s: float
+) -> None:
+    """After SIGTERM, adapters finish replies in flight; past the grace period they are cut off
+    (a PaaS kills the process soon after anyway, and a clean exit closes the database)."""
+    await stop.wait()
+    await asyncio.sleep(grace_s)
+    if any(not runner.done() for runner in runners):
+        log.warning("still busy %.0f s after the stop signal: ending replies in flight", grace_s)
+        for runner in runners:
+            runner.cancel()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -38,6 +38,10 @@ def split_message(text: str, limit: int, length: Callable[[str], int] = len) -> 
         if open_fence is not None:
             part = head + piece + ("" if piece.endswith("\n") else "\n") + "```"
             reopen = open_fence + "\n"
+            if length(reopen + "\n```") > limit // 2:
+                # A fence line with a long info string would crowd out the text (or not fit
+                # at all); reopen with a bare fence instead.
+                reopen = "```\n"
         else:
             part = head + piece
             reopen = ""

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
 import locale
 import os
 import sys
+import threading
 from collections.abc import AsyncIterator
-from typing import TextIO
+from typing import Any, TextIO
 
 from core.bootstrap import App
 from core.types import (
@@ -79,10 +81,14 @@ async def _lines(stop: asyncio.Event, prompt: str) -> AsyncIterator[str]:
         if prompt:
             print(prompt, end="", flush=True)
         # A thread read works for pipes, files and terminals alike; waiting on it together with
-        # `stop` lets SIGTERM end the console without another line of input.
-        read = loop.run_in_executor(None, sys.stdin.readline)
+        # `stop` lets SIGTERM end the console without another line of input. The thread is a
+        # daemon of its own: one left blocked in readline() must not hold up the exit (the
+        # default executor's threads are joined at shutdown, and would wait for input forever).
+        read: asyncio.Future[str] = loop.create_future()
+        threading.Thread(target=_read_line, args=(loop, read), daemon=True).start()
         stopped = asyncio.ensure_future(stop.wait())
-        done, _ = await asyncio.wait({read, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        waiting: set[asyncio.Future[Any]] = {read, stopped}
+        done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         stopped.cancel()
         if read not in done:
             return
@@ -90,6 +96,20 @@ async def _lines(stop: asyncio.Event, prompt: str) -> AsyncIterator[str]:
         if not line:  # EOF
             return
         yield line.rstrip("\n")
+
+
+def _read_line(loop: asyncio.AbstractEventLoop, future: asyncio.Future[str]) -> None:
+    try:
+        line = sys.stdin.readline()
+    except (OSError, ValueError):  # stdin closed under us: treat as EOF
+        line = ""
+
+    def deliver() -> None:
+        if not future.done():
+            future.set_result(line)
+
+    with contextlib.suppress(RuntimeError):  # the loop is gone: the console has ended
+        loop.call_soon_threadsafe(deliver)
 
 
 def _language() -> str | None:

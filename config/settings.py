@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     user_identifier_salt: SecretStr = SecretStr("")
 
     database_url: str = DEFAULT_DATABASE_URL
+    # How long a storage call keeps retrying a locked or unreachable database before giving up.
+    database_retry_s: float = Field(30.0, ge=0)
+    retention_days: int = Field(0, ge=0)  # delete stored messages older than this; 0 keeps all
 
     default_model: str = "gpt-4o-mini"
     default_persona: str = ""  # empty: the catalog's own default
@@ -68,11 +71,32 @@ class Settings(BaseSettings):
     allowed_users: IdList = frozenset()
     allowed_chats: IdList = frozenset()
     admin_users: IdList = frozenset()
+    denied_users: IdList = frozenset()
+    denied_chats: IdList = frozenset()
+
+    # Abuse limits; 0 switches one off. Owners (ADMIN_USERS) are never limited.
+    rate_limit_user_per_min: int = Field(0, ge=0)
+    rate_limit_chat_per_min: int = Field(0, ge=0)
+    budget_user_daily_usd: float = Field(0.0, ge=0)
+    budget_user_monthly_usd: float = Field(0.0, ge=0)
+    budget_chat_daily_usd: float = Field(0.0, ge=0)
+    budget_chat_monthly_usd: float = Field(0.0, ge=0)
+    budget_user_daily_tokens: int = Field(0, ge=0)
+    budget_user_monthly_tokens: int = Field(0, ge=0)
+    budget_chat_daily_tokens: int = Field(0, ge=0)
+    budget_chat_monthly_tokens: int = Field(0, ge=0)
 
     log_level: str = "INFO"
     tiktoken_cache_dir: Path | None = None
 
-    @field_validator("allowed_users", "allowed_chats", "admin_users", mode="before")
+    @field_validator(
+        "allowed_users",
+        "allowed_chats",
+        "admin_users",
+        "denied_users",
+        "denied_chats",
+        mode="before",
+    )
     @classmethod
     def _split_ids(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,8 +15,10 @@ from config.settings import Settings
 from core.access import AccessPolicy
 from core.catalog import ModelCatalog, PersonaCatalog
 from core.commands import CommandRunner
+from core.limits import AbuseLimits, LimitConfig
 from core.llm import ChatModel, OpenAIChatModel
 from core.personas import PersonaBook
+from core.retention import prune_forever, prune_once
 from core.service import ChatService, ServiceConfig
 from core.storage.engine import create_engine, migrate
 from core.storage.repository import Repository
@@ -36,8 +40,10 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
         encoding(name)  # load now, not on the first user's turn
     models = ModelCatalog.load(settings.model_context_window)
     persona_catalog = PersonaCatalog.load(settings.default_persona)
-    engine = create_engine(settings.database_url)
+    # SQLite waits out another writer itself; that wait is its share of the retry time.
+    engine = create_engine(settings.database_url, busy_timeout_s=settings.database_retry_s)
     client: openai.AsyncOpenAI | None = None
+    pruning: asyncio.Task[None] | None = None
     try:
         await migrate(engine)
         if model is None:
@@ -48,15 +54,20 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
                 max_retries=settings.openai_max_retries,
             )
             model = OpenAIChatModel(client, settings.send_user_identifier)
-        repository = Repository(engine)
+        repository = Repository(engine, settings.database_retry_s)
         personas = PersonaBook(persona_catalog, repository)
+        limits = AbuseLimits(repository, _limit_config(settings))
         service = ChatService(
             repository=repository,
             model=model,
             models=models,
             personas=personas,
             access=AccessPolicy(
-                settings.allowed_users, settings.allowed_chats, settings.admin_users
+                settings.allowed_users,
+                settings.allowed_chats,
+                settings.admin_users,
+                denied_users=settings.denied_users,
+                denied_chats=settings.denied_chats,
             ),
             config=ServiceConfig(
                 default_model=settings.default_model,
@@ -72,13 +83,37 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
                 default_context_tokens=settings.default_context_tokens,
                 # Behind another server (Ollama, vLLM...) any model name may be valid.
                 allow_unknown_models=settings.openai_base_url is not None,
+                limits=limits,
             ),
+            limits=limits,
         )
+        if settings.retention_days:
+            await prune_once(repository, settings.retention_days)
+            pruning = asyncio.create_task(prune_forever(repository, settings.retention_days))
         yield App(settings=settings, service=service, repository=repository)
     finally:
+        if pruning is not None:
+            pruning.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pruning
         if client is not None:
             await client.close()
         await engine.dispose()
+
+
+def _limit_config(settings: Settings) -> LimitConfig:
+    return LimitConfig(
+        user_per_min=settings.rate_limit_user_per_min,
+        chat_per_min=settings.rate_limit_chat_per_min,
+        user_daily_usd=settings.budget_user_daily_usd,
+        user_monthly_usd=settings.budget_user_monthly_usd,
+        chat_daily_usd=settings.budget_chat_daily_usd,
+        chat_monthly_usd=settings.budget_chat_monthly_usd,
+        user_daily_tokens=settings.budget_user_daily_tokens,
+        user_monthly_tokens=settings.budget_user_monthly_tokens,
+        chat_daily_tokens=settings.budget_chat_daily_tokens,
+        chat_monthly_tokens=settings.budget_chat_monthly_tokens,
+    )
 
 
 def _identifier_salt(settings: Settings) -> bytes:

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
 from core.catalog import ModelCatalog, Persona
+from core.limits import AbuseLimits, usage_lines
 from core.params import SETTABLE_PARAMS, InvalidParam, parse_param
 from core.personas import MAX_PROMPT_CHARS, PersonaBook, describe_prompt, valid_name
 from core.storage.repository import ConversationState, Repository
@@ -114,8 +115,10 @@ class CommandRunner:
         default_model: str,
         default_context_tokens: int,
         allow_unknown_models: bool,
+        limits: AbuseLimits,
     ) -> None:
         self._repository = repository
+        self._limits = limits
         self._personas = personas
         self._models = models
         self._default_model = default_model
@@ -353,12 +356,17 @@ class CommandRunner:
     async def _usage(self, context: CommandContext, args: str) -> CommandReply:
         totals = await self._repository.usage_totals(context.conversation.id)
         if not totals:
-            return CommandReply(context.texts.get("usage.none"))
-        lines = [context.texts.get("usage.title")]
-        for total in totals:
-            lines.append(context.texts.usage_line(total))
-        cost = sum(total.cost_usd for total in totals)
-        lines.append(context.texts.get("usage.total", cost=f"{cost:.4f}"))
+            lines = [context.texts.get("usage.none")]
+        else:
+            lines = [context.texts.get("usage.title")]
+            for total in totals:
+                lines.append(context.texts.usage_line(total))
+            cost = sum(total.cost_usd for total in totals)
+            lines.append(context.texts.get("usage.total", cost=f"{cost:.4f}"))
+        statuses = [] if context.is_owner else await self._limits.statuses(context.message)
+        limits = usage_lines(self._limits.config, statuses, context.texts, context.is_owner)
+        if limits:
+            lines += ["", *limits]
         return CommandReply("\n".join(lines))
 
     async def _tokens(self, context: CommandContext, args: str) -> CommandReply:

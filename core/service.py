@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
 import re
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -16,10 +17,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from core.access import AccessPolicy
 from core.catalog import ModelCatalog, ModelSpec
 from core.commands import CommandContext, CommandRunner, parse_command
+from core.limits import AbuseLimits, refusal_text
 from core.llm import ChatModel, ModelRequest, ModelResult, ProviderError, TextDelta
 from core.locks import KeyedLocks
 from core.params import DEFAULT_REPLY_TOKENS
 from core.personas import PersonaBook
+from core.storable import storable_message
 from core.storage.repository import (
     ConversationState,
     NewMessage,
@@ -48,6 +51,7 @@ GROUP_NOTE = (
 )
 CUT_MARKER = " […]"
 MIN_HISTORY_BUDGET = 16
+LARGE_TEXT_CHARS = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +89,7 @@ class ChatService:
         access: AccessPolicy,
         config: ServiceConfig,
         commands: CommandRunner,
+        limits: AbuseLimits,
         on_turn: Callable[[TurnStats], None] | None = None,
     ) -> None:
         self._repository = repository
@@ -94,6 +99,8 @@ class ChatService:
         self._access = access
         self._config = config
         self._commands = commands
+        self._limits = limits
+        self._told_owner: set[str] = set()
         self._locks = KeyedLocks()
         self.on_turn = on_turn
 
@@ -116,6 +123,7 @@ class ChatService:
 
     async def handle(self, message: IncomingMessage) -> AsyncIterator[ReplyEvent]:
         """Answer one incoming message: command replies, a streamed answer, notices or nothing."""
+        message = storable_message(message)
         texts = Texts(message.author.language)
         if not self._access.allows(message):
             if message.is_private or message.is_interaction:
@@ -160,6 +168,13 @@ class ChatService:
         addressed = message.addressed or conversation.answer_all or _has_trigger(conversation, text)
         if not addressed and not conversation.listen:
             return
+        if addressed:
+            # Refused turns are not stored: the message was not accepted.
+            refusal = await self._limits.admit(message, self._access.is_owner(message))
+            if refusal is not None:
+                if refusal.announce:
+                    yield Failure(refusal_text(refusal, texts))
+                return
         space_id = message.space_id or message.key.chat_id
         persona = await self._personas.active(message.key.platform, space_id, conversation.persona)
         spec = self._models.get(conversation.model or persona.model or self._config.default_model)
@@ -175,7 +190,14 @@ class ChatService:
             yield Failure(texts.get("error.no_room"))
             return
 
-        content, tokens, was_cut = _fit_content(message, text, spec.encoding, max(budget, 1))
+        if len(text) > LARGE_TEXT_CHARS:
+            # Tokenizing a huge paste takes seconds (long runs without spaces are the worst);
+            # tiktoken releases the GIL, so other chats keep being answered meanwhile.
+            content, tokens, was_cut = await asyncio.to_thread(
+                _fit_content, message, text, spec.encoding, max(budget, 1)
+            )
+        else:
+            content, tokens, was_cut = _fit_content(message, text, spec.encoding, max(budget, 1))
         stored_id = await self._repository.add_message(
             conversation.id,
             NewMessage(
@@ -188,8 +210,16 @@ class ChatService:
                 platform_message_id=message.message_id or None,
             ),
         )
-        if stored_id is None or not addressed:
-            return  # a redelivered update, or a group message kept only as context
+        if stored_id is None:
+            # A redelivered update. Answered already, or the chat moved on: stay silent. Still
+            # the newest message, unanswered: the first delivery died mid-turn, so answer now.
+            if not addressed or not await self._repository.is_newest_unanswered(
+                conversation.id, message.message_id
+            ):
+                return
+            was_cut = False
+        elif not addressed:
+            return  # a group message kept only as context
         if was_cut:
             yield Notice(texts.get("notice.input_cut", tokens=tokens))
 
@@ -210,33 +240,49 @@ class ChatService:
             yield event
 
     async def _answer(self, turn: _Turn, texts: Texts) -> AsyncIterator[ReplyEvent]:
-        message, request = turn.message, turn.request
-        spec = request.model
-        parts: list[str] = []
-        result: ModelResult | None = None
-        failure: ProviderError | None = None
+        message = turn.message
+        spec = turn.request.model
         model_s = waiting_s = 0.0
-        stream = self._model.stream(request)
-        try:
-            while True:
-                asked = time.perf_counter()
-                try:
-                    event = await anext(stream)
-                except StopAsyncIteration:
-                    break
-                finally:
-                    model_s += time.perf_counter() - asked
-                if isinstance(event, TextDelta):
-                    parts.append(event.text)
-                    handed = time.perf_counter()
-                    yield AnswerDelta(event.text)
-                    waiting_s += time.perf_counter() - handed
-                else:
-                    result = event
-        except ProviderError as error:
-            failure = error
-        finally:
-            await stream.aclose()
+        for attempt in (1, 2):
+            request = turn.request
+            parts: list[str] = []
+            result: ModelResult | None = None
+            failure: ProviderError | None = None
+            stream = self._model.stream(request)
+            try:
+                while True:
+                    asked = time.perf_counter()
+                    try:
+                        event = await anext(stream)
+                    except StopAsyncIteration:
+                        break
+                    finally:
+                        model_s += time.perf_counter() - asked
+                    if isinstance(event, TextDelta):
+                        parts.append(event.text)
+                        handed = time.perf_counter()
+                        yield AnswerDelta(event.text)
+                        waiting_s += time.perf_counter() - handed
+                    else:
+                        result = event
+            except ProviderError as error:
+                failure = error
+            finally:
+                await stream.aclose()
+            if attempt == 2 or parts or failure is None or failure.kind != "context_length":
+                break
+            # The provider's window is smaller than the catalog says (or counts differently):
+            # send half of the history once more rather than fail the turn.
+            shorter = await self._shorter(turn)
+            if shorter is None:
+                break
+            log.warning(
+                "context too long for %s; retrying with %d messages",
+                message.key,
+                len(shorter.window.messages),
+            )
+            turn = shorter
+            yield Notice(texts.get("notice.trimmed", kept=len(turn.window.messages)))
 
         answer = "".join(parts)
         usage = None
@@ -270,6 +316,14 @@ class ChatService:
         if failure is not None:
             outcome = failure.kind
             log.warning("provider failed for %s: %s", message.key, failure.detail or failure.kind)
+            if failure.kind in ("auth", "quota") and failure.kind not in self._told_owner:
+                # Every turn fails until the owner acts: say it once, loudly, at ERROR.
+                self._told_owner.add(failure.kind)
+                log.error(
+                    "the AI service refused this bot (%s): check OPENAI_API_KEY and billing; "
+                    "every answer fails until then",
+                    failure.kind,
+                )
             if answer.strip():
                 yield AnswerDone(answer, cut_short=True)
                 yield Notice(texts.get("notice.stream_broken"))
@@ -302,6 +356,22 @@ class ChatService:
         _log_turn(stats)
         if self.on_turn is not None:
             self.on_turn(stats)
+
+    async def _shorter(self, turn: _Turn) -> _Turn | None:
+        """The same turn with its history cut to half of what was sent; None if it can't shrink."""
+        history = sum(m.tokens for m in turn.window.messages)
+        budget = history // 2
+        if len(turn.window.messages) < 2 or budget < MIN_HISTORY_BUDGET:
+            return None
+        window = await self._window(turn.conversation, turn.request.model, budget)
+        if len(window.messages) >= len(turn.window.messages):
+            return None
+        system = turn.request.messages[0]
+        request = replace(
+            turn.request, messages=[system] + [_as_prompt(m) for m in window.messages]
+        )
+        sent = turn.sent_tokens - history + sum(m.tokens for m in window.messages)
+        return replace(turn, request=request, sent_tokens=sent, window=window)
 
     async def _window(
         self, conversation: ConversationState, spec: ModelSpec, budget: int

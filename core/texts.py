@@ -84,6 +84,21 @@ EN: dict[str, str] = {
     "error.empty_answer": "The model returned an empty answer. Please try again.",
     "error.storage": "I couldn't reach my memory (database). Please try again in a moment.",
     "error.internal": "Something went wrong on my side. Please try again.",
+    "limit.rate_user": "You're sending messages too fast (at most {limit} a minute). Try again in {seconds} s.",
+    "limit.rate_chat": "This chat is sending messages too fast (at most {limit} a minute). Try again in {seconds} s.",
+    "limit.budget_user": "You've used up your {period} budget ({spent} of {limit}). It renews {renews}.",
+    "limit.budget_chat": "This chat has used up its {period} budget ({spent} of {limit}). It renews {renews}.",
+    "limit.tokens": "{count} tokens",
+    "limit.daily": "daily",
+    "limit.monthly": "monthly",
+    "limit.renews_daily": "at 00:00 UTC",
+    "limit.renews_monthly": "on the 1st of the month (UTC)",
+    "limit.scope_user": "You",
+    "limit.scope_chat": "This chat",
+    "usage.limits_title": "Limits:",
+    "usage.limit_left": "{scope}, {period}: {left} of {limit} left",
+    "usage.rate": "{scope}: at most {limit} messages a minute",
+    "usage.owner": "You're an owner of this bot: no limits apply to you.",
 }
 
 KO: dict[str, str] = {
@@ -160,6 +175,21 @@ KO: dict[str, str] = {
     "error.empty_answer": "모델이 빈 답변을 보냈어요. 다시 시도해 주세요.",
     "error.storage": "기억(데이터베이스)에 접근하지 못했어요. 잠시 후 다시 시도해 주세요.",
     "error.internal": "제 쪽에서 문제가 생겼어요. 다시 시도해 주세요.",
+    "limit.rate_user": "메시지를 너무 빨리 보내고 있어요 (1분에 최대 {limit}개). {seconds}초 뒤에 다시 시도해 주세요.",
+    "limit.rate_chat": "이 대화에서 메시지가 너무 빨리 오고 있어요 (1분에 최대 {limit}개). {seconds}초 뒤에 다시 시도해 주세요.",
+    "limit.budget_user": "{period} 사용 한도를 다 썼어요 ({limit} 중 {spent}). {renews} 다시 채워져요.",
+    "limit.budget_chat": "이 대화의 {period} 사용 한도를 다 썼어요 ({limit} 중 {spent}). {renews} 다시 채워져요.",
+    "limit.tokens": "{count} 토큰",
+    "limit.daily": "하루",
+    "limit.monthly": "한 달",
+    "limit.renews_daily": "매일 00:00 UTC에",
+    "limit.renews_monthly": "매월 1일(UTC)에",
+    "limit.scope_user": "나",
+    "limit.scope_chat": "이 대화",
+    "usage.limits_title": "한도:",
+    "usage.limit_left": "{scope}, {period}: {limit} 중 {left} 남음",
+    "usage.rate": "{scope}: 1분에 최대 {limit}개 메시지",
+    "usage.owner": "봇 주인이라 한도가 적용되지 않아요.",
 }
 
 CATALOG = {"en": EN, "ko": KO}

@@ -14,24 +14,28 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
-def create_engine(database_url: str) -> AsyncEngine:
+def create_engine(database_url: str, busy_timeout_s: float = 30.0) -> AsyncEngine:
+    """`busy_timeout_s`: how long a SQLite write waits for another writer before failing."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        engine = create_async_engine(url, connect_args={"timeout": busy_timeout_s})
+        busy_ms = int(busy_timeout_s * 1000)
+        event.listen(
+            engine.sync_engine, "connect", lambda conn, record: _sqlite_pragmas(conn, busy_ms)
+        )
         return engine
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, busy_ms: int) -> None:
     # WAL lets readers run while a turn writes; busy_timeout waits out a concurrent writer
     # instead of failing with "database is locked".
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 

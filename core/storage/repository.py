@@ -5,16 +5,18 @@ Each method is one short transaction; nothing here holds a session across a mode
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.params import ChatParams
+from core.storage.retry import one_writer, retried
 from core.storage.schema import ConversationRow, CustomPersonaRow, MessageRow, UsageRow
 from core.types import ConversationKey
 
@@ -63,6 +65,16 @@ class UsageTotal:
 
 
 @dataclass(frozen=True, slots=True)
+class Spending:
+    """Tokens (prompt + completion) and dollars since the start of the day and of the month."""
+
+    day_tokens: int
+    day_usd: float
+    month_tokens: int
+    month_usd: float
+
+
+@dataclass(frozen=True, slots=True)
 class NewMessage:
     role: str
     content: str
@@ -84,9 +96,14 @@ class UsageRecord:
 
 
 class Repository:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+    """Every public method retries transient database faults (see `retried`)."""
 
+    def __init__(self, engine: AsyncEngine, retry_s: float = 30.0) -> None:
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self.retry_s = retry_s
+        self.write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+
+    @retried
     async def conversation(self, key: ConversationKey) -> ConversationState:
         """The conversation's state, created with defaults on first contact."""
         async with self._sessions() as session:
@@ -111,6 +128,8 @@ class Repository:
                     assert row is not None
             return _state(row, key)
 
+    @retried
+    @one_writer
     async def update_conversation(self, conversation_id: int, **values: Any) -> None:
         if "params" in values and isinstance(values["params"], ChatParams):
             values["params"] = values["params"].to_json()
@@ -121,6 +140,8 @@ class Repository:
                 .values(**values)
             )
 
+    @retried
+    @one_writer
     async def add_message(self, conversation_id: int, message: NewMessage) -> int | None:
         """Store a message; None when this platform message was already stored (a redelivery)."""
         row = MessageRow(
@@ -142,6 +163,22 @@ class Repository:
                 return None
             return row.id
 
+    @retried
+    async def is_newest_unanswered(self, conversation_id: int, platform_message_id: str) -> bool:
+        """Whether this platform message is the conversation's newest stored message (so it has
+        no answer yet)."""
+        query = (
+            select(MessageRow.role, MessageRow.platform_message_id)
+            .where(MessageRow.conversation_id == conversation_id)
+            .order_by(MessageRow.id.desc())
+            .limit(1)
+        )
+        async with self._sessions() as session:
+            row = (await session.execute(query)).first()
+        return row is not None and row.role == "user" and row[1] == platform_message_id
+
+    @retried
+    @one_writer
     async def complete_turn(
         self, conversation_id: int, answer: NewMessage | None, usage: UsageRecord | None
     ) -> None:
@@ -172,6 +209,7 @@ class Repository:
                     )
                 )
 
+    @retried
     async def window_rows(self, conversation_id: int, start_id: int, limit: int) -> list[WindowRow]:
         """Newest first: ids and token counts of messages from `start_id` on, at most `limit`."""
         query = (
@@ -184,6 +222,7 @@ class Repository:
             rows = (await session.execute(query)).all()
         return [WindowRow(id=r.id, tokens=r.tokens, encoding=r.encoding) for r in rows]
 
+    @retried
     async def messages_from(self, conversation_id: int, start_id: int) -> list[StoredMessage]:
         """The window's messages, oldest first."""
         query = (
@@ -205,6 +244,8 @@ class Repository:
             for r in rows
         ]
 
+    @retried
+    @one_writer
     async def recount(self, counts: Sequence[tuple[int, int]], encoding: str) -> None:
         """Store new token counts (after the chat switched to a model with another encoding)."""
         async with self._sessions.begin() as session:
@@ -215,16 +256,20 @@ class Repository:
                     .values(tokens=tokens, encoding=encoding)
                 )
 
+    @retried
     async def last_message_id(self, conversation_id: int) -> int:
         query = select(func.max(MessageRow.id)).where(MessageRow.conversation_id == conversation_id)
         async with self._sessions() as session:
             return (await session.scalar(query)) or 0
 
+    @retried
     async def count_messages(self, conversation_id: int) -> int:
         query = select(func.count()).where(MessageRow.conversation_id == conversation_id)
         async with self._sessions() as session:
             return (await session.scalar(query)) or 0
 
+    @retried
+    @one_writer
     async def delete_history(self, conversation_id: int) -> int:
         async with self._sessions.begin() as session:
             result = await session.execute(
@@ -237,6 +282,8 @@ class Repository:
             )
         return int(getattr(result, "rowcount", 0) or 0)
 
+    @retried
+    @one_writer
     async def forget_user(self, platform: str, user_id: str) -> tuple[int, int]:
         """Delete a user's messages and usage rows on one platform; (messages, usage rows)."""
         on_platform = select(ConversationRow.id).where(ConversationRow.platform == platform)
@@ -255,6 +302,7 @@ class Repository:
             )
         return int(getattr(messages, "rowcount", 0) or 0), int(getattr(usage, "rowcount", 0) or 0)
 
+    @retried
     async def usage_totals(
         self, conversation_id: int, since: datetime | None = None
     ) -> list[UsageTotal]:
@@ -287,6 +335,54 @@ class Repository:
             for r in rows
         ]
 
+    @retried
+    async def user_spending(
+        self, platform: str, user_id: str, day: datetime, month: datetime
+    ) -> Spending:
+        """What one user spent on one platform today and this month, in every chat."""
+        on_platform = select(ConversationRow.id).where(ConversationRow.platform == platform)
+        return await self._spending(
+            day, month, UsageRow.user_id == user_id, UsageRow.conversation_id.in_(on_platform)
+        )
+
+    @retried
+    async def chat_spending(
+        self, platform: str, chat_id: str, day: datetime, month: datetime
+    ) -> Spending:
+        """What one chat (all its topics or threads) spent today and this month."""
+        in_chat = select(ConversationRow.id).where(
+            ConversationRow.platform == platform, ConversationRow.chat_id == chat_id
+        )
+        return await self._spending(day, month, UsageRow.conversation_id.in_(in_chat))
+
+    async def _spending(self, day: datetime, month: datetime, *where: Any) -> Spending:
+        since = min(day, month)
+        tokens = UsageRow.prompt_tokens + UsageRow.completion_tokens
+        today = UsageRow.created_at >= day
+        query = select(
+            func.sum(case((today, tokens), else_=0)),
+            func.sum(case((today, UsageRow.cost_usd), else_=0.0)),
+            func.sum(tokens),
+            func.sum(UsageRow.cost_usd),
+        ).where(UsageRow.created_at >= since, *where)
+        async with self._sessions() as session:
+            row = (await session.execute(query)).one()
+        return Spending(
+            day_tokens=int(row[0] or 0),
+            day_usd=float(row[1] or 0.0),
+            month_tokens=int(row[2] or 0),
+            month_usd=float(row[3] or 0.0),
+        )
+
+    @retried
+    @one_writer
+    async def delete_messages_before(self, cutoff: datetime) -> int:
+        """Retention: delete every stored message older than `cutoff`; how many went."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(delete(MessageRow).where(MessageRow.created_at < cutoff))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    @retried
     async def custom_personas(self, platform: str, space_id: str) -> list[CustomPersonaRow]:
         query = (
             select(CustomPersonaRow)
@@ -296,6 +392,8 @@ class Repository:
         async with self._sessions() as session:
             return list((await session.scalars(query)).all())
 
+    @retried
+    @one_writer
     async def add_custom_persona(self, row: CustomPersonaRow) -> bool:
         """False when a persona of that name already exists in that space."""
         async with self._sessions() as session:
@@ -307,6 +405,8 @@ class Repository:
                 return False
             return True
 
+    @retried
+    @one_writer
     async def delete_custom_persona(self, platform: str, space_id: str, name: str) -> bool:
         async with self._sessions.begin() as session:
             result = await session.execute(

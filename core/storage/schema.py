@@ -61,6 +61,7 @@ class MessageRow(Base):
         UniqueConstraint("conversation_id", "platform_message_id", name="uq_message_delivery"),
         Index("ix_messages_conversation_id_id", "conversation_id", "id"),
         Index("ix_messages_author", "author_id"),
+        Index("ix_messages_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
@@ -79,8 +80,9 @@ class MessageRow(Base):
 class UsageRow(Base):
     __tablename__ = "usage"
     __table_args__ = (
-        Index("ix_usage_conversation", "conversation_id"),
-        Index("ix_usage_user", "user_id"),
+        # Budgets sum a user's or a chat's usage since a date on every turn.
+        Index("ix_usage_conversation_created", "conversation_id", "created_at"),
+        Index("ix_usage_user_created", "user_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)

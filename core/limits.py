@@ -1,0 +1,235 @@
+"""Abuse limits: messages per minute and spending budgets, per user and per chat.
+
+Rates live in memory (one float per key active in the last minute); budgets are summed from the
+usage table, so they hold across restarts and across processes sharing a database.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import astuple, dataclass
+from datetime import UTC, datetime
+
+from core.storage.repository import Repository, Spending
+from core.texts import Texts
+from core.types import IncomingMessage
+
+WINDOW_S = 60.0
+
+
+class RateLimiter:
+    """At most `per_minute` events per key in any minute, with bursts up to that many (GCRA).
+
+    Each key holds one timestamp: when its allowance is fully back. Keys whose allowance is back
+    are dropped by a sweep at most once a minute, so memory follows recent activity, not the
+    number of chats ever seen.
+    """
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self._interval = WINDOW_S / per_minute
+        self._clock = clock
+        self._full_at: dict[tuple[str, ...], float] = {}
+        self._refused: dict[tuple[str, ...], float] = {}  # when a refusal was last announced
+        self._next_sweep = clock() + WINDOW_S
+
+    def __len__(self) -> int:
+        return len(self._full_at)
+
+    def take(self, key: tuple[str, ...]) -> float:
+        """0.0 when one more event is allowed now (and counts it), else seconds until it is."""
+        now = self._clock()
+        if now >= self._next_sweep:
+            self._sweep(now)
+        full_at = max(self._full_at.get(key, now), now) + self._interval
+        if full_at - now > WINDOW_S + 1e-9:
+            return full_at - now - WINDOW_S
+        self._full_at[key] = full_at
+        return 0.0
+
+    def first_refusal(self, key: tuple[str, ...]) -> bool:
+        """True once per minute of refusals: say so once, then stay quiet instead of flooding."""
+        now = self._clock()
+        if now - self._refused.get(key, -WINDOW_S) < WINDOW_S:
+            return False
+        self._refused[key] = now
+        return True
+
+    def _sweep(self, now: float) -> None:
+        self._full_at = {k: t for k, t in self._full_at.items() if t > now}
+        self._refused = {k: t for k, t in self._refused.items() if now - t < WINDOW_S}
+        self._next_sweep = now + WINDOW_S
+
+
+@dataclass(frozen=True, slots=True)
+class LimitConfig:
+    """0 switches a limit off."""
+
+    user_per_min: int = 0
+    chat_per_min: int = 0
+    user_daily_usd: float = 0.0
+    user_monthly_usd: float = 0.0
+    chat_daily_usd: float = 0.0
+    chat_monthly_usd: float = 0.0
+    user_daily_tokens: int = 0
+    user_monthly_tokens: int = 0
+    chat_daily_tokens: int = 0
+    chat_monthly_tokens: int = 0
+
+    def budgets(self, scope: str) -> list[Budget]:
+        """The budgets that are on for "user" or "chat"."""
+        candidates = [
+            Budget(scope, period, unit, getattr(self, f"{scope}_{period}_{unit}"))
+            for period in ("daily", "monthly")
+            for unit in ("usd", "tokens")
+        ]
+        return [budget for budget in candidates if budget.limit > 0]
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    scope: str  # "user" | "chat"
+    period: str  # "daily" | "monthly"
+    unit: str  # "usd" | "tokens"
+    limit: float
+
+    def spent(self, spending: Spending) -> float:
+        if self.period == "daily":
+            return spending.day_usd if self.unit == "usd" else spending.day_tokens
+        return spending.month_usd if self.unit == "usd" else spending.month_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a turn is refused; `announce` False means stay silent (already said this minute)."""
+
+    key: str  # the text key: limit.rate_user, limit.budget_chat...
+    values: dict[str, object]
+    announce: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetStatus:
+    budget: Budget
+    spent: float
+
+
+class AbuseLimits:
+    """Decides whether a turn may go to the model; owners are never limited."""
+
+    def __init__(
+        self,
+        repository: Repository,
+        config: LimitConfig,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._repository = repository
+        self.config = config
+        self._now = now
+        self._user_rate = RateLimiter(config.user_per_min, clock) if config.user_per_min else None
+        self._chat_rate = RateLimiter(config.chat_per_min, clock) if config.chat_per_min else None
+
+    @property
+    def active(self) -> bool:
+        return any(astuple(self.config))
+
+    def tracked_keys(self) -> int:
+        """How many keys the rate limiters hold now (for tests and the soak run)."""
+        return sum(len(r) for r in (self._user_rate, self._chat_rate) if r is not None)
+
+    async def admit(self, message: IncomingMessage, is_owner: bool) -> Refusal | None:
+        """None when the turn may run (and it is counted); else why not."""
+        if is_owner or not self.active:
+            return None
+        platform = message.key.platform
+        user_key = (platform, message.author.user_id)
+        chat_key = (platform, message.key.chat_id)
+        for limiter, key, text_key, limit in (
+            (self._user_rate, user_key, "limit.rate_user", self.config.user_per_min),
+            (self._chat_rate, chat_key, "limit.rate_chat", self.config.chat_per_min),
+        ):
+            if limiter is None:
+                continue
+            wait = limiter.take(key)
+            if wait:
+                return Refusal(
+                    text_key,
+                    {"limit": limit, "seconds": max(1, round(wait))},
+                    announce=limiter.first_refusal(key),
+                )
+        for status in await self.statuses(message):
+            if status.spent >= status.budget.limit:
+                return Refusal(f"limit.budget_{status.budget.scope}", {"status": status})
+        return None
+
+    async def statuses(self, message: IncomingMessage) -> list[BudgetStatus]:
+        """Every budget that is on, with what was spent in its current day or month (UTC)."""
+        now = self._now()
+        day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        month = day.replace(day=1)
+        platform = message.key.platform
+        statuses: list[BudgetStatus] = []
+        user_budgets = self.config.budgets("user")
+        if user_budgets:
+            spending = await self._repository.user_spending(
+                platform, message.author.user_id, day, month
+            )
+            statuses += [BudgetStatus(b, b.spent(spending)) for b in user_budgets]
+        chat_budgets = self.config.budgets("chat")
+        if chat_budgets:
+            spending = await self._repository.chat_spending(
+                platform, message.key.chat_id, day, month
+            )
+            statuses += [BudgetStatus(b, b.spent(spending)) for b in chat_budgets]
+        return statuses
+
+
+def refusal_text(refusal: Refusal, texts: Texts) -> str:
+    status = refusal.values.get("status")
+    if not isinstance(status, BudgetStatus):
+        return texts.get(refusal.key, **refusal.values)
+    budget = status.budget
+    return texts.get(
+        refusal.key,
+        period=texts.get(f"limit.{budget.period}"),
+        spent=_amount(texts, budget.unit, status.spent),
+        limit=_amount(texts, budget.unit, budget.limit),
+        renews=texts.get(f"limit.renews_{budget.period}"),
+    )
+
+
+def usage_lines(
+    config: LimitConfig, statuses: list[BudgetStatus], texts: Texts, is_owner: bool
+) -> list[str]:
+    """What `/usage` adds: each limit that is on, and what is left of each budget."""
+    if not any(astuple(config)):
+        return []
+    if is_owner:
+        return [texts.get("usage.owner")]
+    lines = [texts.get("usage.limits_title")]
+    for scope, limit in (("user", config.user_per_min), ("chat", config.chat_per_min)):
+        if limit:
+            lines.append(
+                texts.get("usage.rate", scope=texts.get(f"limit.scope_{scope}"), limit=limit)
+            )
+    for status in statuses:
+        budget = status.budget
+        left = max(budget.limit - status.spent, 0)
+        lines.append(
+            texts.get(
+                "usage.limit_left",
+                scope=texts.get(f"limit.scope_{budget.scope}"),
+                period=texts.get(f"limit.{budget.period}"),
+                left=_amount(texts, budget.unit, left),
+                limit=_amount(texts, budget.unit, budget.limit),
+            )
+        )
+    return lines
+
+
+def _amount(texts: Texts, unit: str, value: float) -> str:
+    if unit == "usd":
+        # Cents for budgets, but a single cheap turn must not show as $0.00.
+        return f"${value:,.2f}" if value >= 1 or value == 0 else f"${value:.6f}"
+    return texts.get("limit.tokens", count=f"{int(value):,}")

@@ -1,0 +1,110 @@
+"""Bounded retries for a database that is briefly locked, restarting or unreachable."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar, cast
+
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+log = logging.getLogger("core.storage")
+
+Method = TypeVar("Method", bound=Callable[..., Awaitable[Any]])
+
+# Substrings of driver messages that mean "try again shortly", not "this query is wrong".
+TRANSIENT_MESSAGES = (
+    "database is locked",
+    "database is busy",
+    "not currently accepting connections",
+    "the database system is starting up",
+    "the database system is shutting down",
+    "the database system is in recovery mode",
+    "terminating connection",
+    "connection was closed",
+    "connection is closed",
+    "underlying connection is closed",
+    "cannot connect now",
+)
+FIRST_DELAY_S = 0.05
+MAX_DELAY_S = 1.0
+
+
+class StorageUnavailable(SQLAlchemyError):
+    """The database could not be reached within the retry time (a connect that kept failing)."""
+
+
+def is_transient(error: BaseException) -> bool:
+    if isinstance(error, OSError):  # refused, reset or timed out while connecting
+        return True
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated:
+            return True
+        text = str(error.orig).lower()
+        return any(part in text for part in TRANSIENT_MESSAGES)
+    return False
+
+
+def retried(method: Method) -> Method:
+    """Retry a repository call on transient faults for up to `self.retry_s` seconds.
+
+    Every repository method is one short transaction, so running it again is safe: a failed
+    attempt was rolled back. The one ambiguous case is a connection lost after COMMIT was sent
+    but before it was acknowledged: a retried insert may then be stored twice (or, with a
+    platform message id, be taken for a redelivery); never a half-written turn.
+    """
+
+    @functools.wraps(method)
+    async def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        deadline = time.monotonic() + self.retry_s
+        delay = FIRST_DELAY_S
+        attempt = 1
+        while True:
+            try:
+                return await method(self, *args, **kwargs)
+            except (SQLAlchemyError, OSError) as error:
+                if not is_transient(error) or time.monotonic() + delay > deadline:
+                    if isinstance(error, OSError):
+                        raise StorageUnavailable(f"{type(error).__name__}: {error}") from error
+                    raise
+                log.warning(
+                    "storage %s failed (attempt %d), retrying in %.2fs: %s",
+                    method.__name__,
+                    attempt,
+                    delay,
+                    _short(error),
+                )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, MAX_DELAY_S)
+            attempt += 1
+
+    return cast(Method, call)
+
+
+def one_writer(method: Method) -> Method:
+    """Run a writing repository call alone when `self.write_lock` is set (SQLite).
+
+    SQLite has one writer at a time, and a connection that finds the file locked waits in
+    sleeps of growing length: with many chats writing at once, most of them sleep while the lock
+    is already free (the soak showed multi-second waits, then "database is locked"). Queuing
+    writers in the event loop instead hands the lock straight on.
+    """
+
+    @functools.wraps(method)
+    async def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        lock: asyncio.Lock | None = self.write_lock
+        if lock is None:
+            return await method(self, *args, **kwargs)
+        async with lock:
+            return await method(self, *args, **kwargs)
+
+    return cast(Method, call)
+
+
+def _short(error: BaseException) -> str:
+    if isinstance(error, DBAPIError):
+        error = error.orig if isinstance(error.orig, BaseException) else error
+    return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"[:200]

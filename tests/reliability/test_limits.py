@@ -1,0 +1,146 @@
+"""Abuse limits: per-user and per-chat rates and budgets; owners exempt; `/usage` shows the rest."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from core.bootstrap import App
+from core.limits import RateLimiter
+from core.storage.schema import MessageRow, UsageRow
+from core.types import Author, Failure
+from tests.core.helpers import ALICE, BOB, collect, group, private, say
+from tests.fakes.openai_server import FakeOpenAI
+
+MakeApp = Callable[..., AbstractAsyncContextManager[App]]
+KOREAN = Author("44", "민지", "ko")
+
+
+async def user_texts(app: App) -> list[str]:
+    async with app.repository._sessions() as session:
+        query = select(MessageRow.content).where(MessageRow.role == "user").order_by(MessageRow.id)
+        return list((await session.scalars(query)).all())
+
+
+def test_the_rate_limiter_allows_a_burst_then_one_per_interval() -> None:
+    now = [0.0]
+    limiter = RateLimiter(per_minute=3, clock=lambda: now[0])
+    assert [limiter.take(("u",)) for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert limiter.take(("u",)) == 20.0  # the next slot frees in 60/3 s
+    assert limiter.take(("other",)) == 0.0
+    now[0] = 20.0
+    assert limiter.take(("u",)) == 0.0
+    assert limiter.take(("u",)) > 0
+
+
+def test_rate_limit_memory_follows_recent_activity_not_history() -> None:
+    now = [0.0]
+    limiter = RateLimiter(per_minute=5, clock=lambda: now[0])
+    for chat in range(20_000):
+        limiter.take(("telegram", str(chat)))
+        limiter.first_refusal(("telegram", str(chat)))
+    assert len(limiter) == 20_000
+    now[0] = 61.0  # a minute of silence: every allowance is back
+    limiter.take(("telegram", "new"))
+    assert len(limiter) == 1
+    assert len(limiter._refused) == 0
+
+
+async def test_a_user_over_the_rate_is_told_once_and_nothing_is_stored_or_sent(
+    make_app: MakeApp, llm: FakeOpenAI
+) -> None:
+    async with make_app(rate_limit_user_per_min=2) as app:
+        assert (await say(app.service, private("one"))).startswith("You said: one")
+        assert (await say(app.service, private("two"))).startswith("You said: two")
+        (refused,) = await collect(app.service, private("three"))
+        assert isinstance(refused, Failure)
+        assert refused.text.startswith("You're sending messages too fast (at most 2 a minute)")
+        assert await collect(app.service, private("four")) == []  # said once; quiet after
+        assert await user_texts(app) == ["one", "two"]
+        assert len(llm.chat_requests) == 2
+        # Commands still work, and other users have their own allowance.
+        assert "Usage in this chat" in await say(app.service, private("/usage"))
+        assert (await say(app.service, group("hi", author=BOB))).startswith("You said: Bob: hi")
+
+
+async def test_a_busy_group_hits_the_chat_rate_and_owners_are_exempt(make_app: MakeApp) -> None:
+    async with make_app(rate_limit_chat_per_min=2, admin_users=frozenset({"22"})) as app:
+        await say(app.service, group("a", author=ALICE))
+        await say(app.service, group("b", author=ALICE))
+        refused = await say(app.service, group("c", author=KOREAN))
+        assert refused.startswith("이 대화에서 메시지가 너무 빨리 오고 있어요 (1분에 최대 2개)")
+        assert (await say(app.service, group("owner here", author=BOB))).startswith("You said:")
+        # Unaddressed messages kept as context cost nothing and are not limited.
+        await say(app.service, group("/listen on", author=BOB))
+        assert await collect(app.service, group("context", addressed=False)) == []
+        assert "context" in await user_texts(app)
+
+
+async def test_a_spent_user_budget_refuses_the_next_turn_and_usage_shows_what_is_left(
+    make_app: MakeApp, llm: FakeOpenAI
+) -> None:
+    async with make_app(budget_user_daily_usd=0.0000001, budget_user_monthly_usd=5) as app:
+        assert (await say(app.service, private("first"))).startswith("You said: first")
+        refused = await say(app.service, private("second"))
+        assert refused.startswith("You've used up your daily budget ($0.0000")
+        assert "of $0.000000)" in refused
+        assert refused.endswith("It renews at 00:00 UTC.")
+        assert len(llm.chat_requests) == 1
+        usage = await say(app.service, private("/usage"))
+        assert "Limits:" in usage
+        assert "You, daily: $0.00 of $0.000000 left" in usage
+        assert "You, monthly: $5.00 of $5.00 left" in usage
+        # The budget follows the user into every chat on the platform...
+        assert "daily budget" in await say(app.service, group("hello", author=ALICE))
+        # ...but not other users, and never the owner.
+        assert (await say(app.service, private("hi", author=BOB))).startswith("You said: hi")
+    async with make_app(budget_user_daily_usd=0.0000001, admin_users=frozenset({"11"})) as app:
+        assert (await say(app.service, private("owner"))).startswith("You said: owner")
+        assert "no limits apply to you" in await say(app.service, private("/usage"))
+
+
+async def test_a_chat_token_budget_counts_every_topic_of_the_chat(make_app: MakeApp) -> None:
+    async with make_app(budget_chat_daily_tokens=50) as app:
+        topic = group("x").key.__class__("telegram", group("x").key.chat_id, "7")
+        await say(app.service, group("in a topic", key=topic))
+        refused = await say(app.service, group("in the main chat", author=BOB))
+        assert refused.startswith("This chat has used up its daily budget (")
+        assert "tokens of 50 tokens)" in refused
+        assert "This chat, daily: 0 tokens of 50 tokens left" in await say(
+            app.service, group("/usage")
+        )
+
+
+async def test_spending_splits_today_from_the_rest_of_the_month(app: App) -> None:
+    conversation = await app.repository.conversation(private("x").key)
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    day = now.replace(hour=0, minute=0)
+    month = day.replace(day=1)
+    rows = [
+        (now - timedelta(hours=1), 100, 1.0),  # today
+        (now - timedelta(days=2), 1000, 10.0),  # this month
+        (now - timedelta(days=40), 10000, 100.0),  # last month: not counted
+    ]
+    async with app.repository._sessions.begin() as session:
+        for created, tokens, cost in rows:
+            session.add(
+                UsageRow(
+                    conversation_id=conversation.id,
+                    user_id="11",
+                    model="gpt-4o-mini",
+                    prompt_tokens=tokens,
+                    cached_tokens=0,
+                    completion_tokens=tokens,
+                    cost_usd=cost,
+                    created_at=created,
+                )
+            )
+    spent = await app.repository.user_spending("telegram", "11", day, month)
+    assert (spent.day_tokens, spent.day_usd) == (200, 1.0)
+    assert (spent.month_tokens, spent.month_usd) == (2200, 11.0)
+    assert (await app.repository.user_spending("discord", "11", day, month)).month_tokens == 0
+    chat = await app.repository.chat_spending("telegram", conversation.key.chat_id, day, month)
+    assert chat == spent
