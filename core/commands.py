@@ -85,6 +85,15 @@ def parse_command(text: str) -> tuple[str, str] | None:
     return name, args.strip()
 
 
+def names_another_bot(text: str) -> bool:
+    """Whether a command is written "/cmd@somebot".
+
+    Adapters strip their own bot's name, so any name the core still sees is another bot's.
+    """
+    word = text.strip().split(maxsplit=1)[0] if text.strip() else ""
+    return "@" in word
+
+
 Handler = Callable[["CommandContext", str], Awaitable[CommandReply]]
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core.access import AccessPolicy
 from core.catalog import ModelCatalog, ModelSpec
-from core.commands import CommandContext, CommandRunner, parse_command
+from core.commands import CommandContext, CommandRunner, names_another_bot, parse_command
 from core.limits import AbuseLimits, refusal_text
 from core.llm import ChatModel, ModelRequest, ModelResult, ProviderError, TextDelta
 from core.locks import KeyedLocks
@@ -133,6 +133,8 @@ class ChatService:
         try:
             async with self._locks.hold(message.key):
                 if command is not None:
+                    if names_another_bot(message.text):
+                        return
                     name, args = command
                     if self._commands.knows(name):
                         conversation = await self._repository.conversation(message.key)

@@ -183,7 +183,9 @@ async def test_group_settings_are_for_admins_unless_opened(app: App) -> None:
 
 
 async def test_commands_with_bot_names_and_korean_users(app: App) -> None:
-    assert "Commands:" in (await reply(app, "/help@my_gpt_bot")).text
+    assert "Commands:" in (await reply(app, "/help")).text
+    # Adapters strip this bot's own name, so a name the core sees belongs to another bot.
+    assert await collect(app.service, private("/set@other_bot temperature 1")) == []
     korean = Author("5", "민지", "ko-KR")
     text = (await reply(app, "/set temperature 9", author=korean)).text
     assert "0.0부터 2.0까지" in text

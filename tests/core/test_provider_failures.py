@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
 from contextlib import AbstractAsyncContextManager
 
 import pytest
 from sqlalchemy import select
 
-from core.bootstrap import App
+from config.settings import Settings
+from core.bootstrap import App, bootstrap
 from core.storage.schema import MessageRow, UsageRow
 from core.types import AnswerDone, Failure, Notice
 from tests.core.helpers import collect, private, say
@@ -112,3 +113,21 @@ async def test_an_empty_answer_is_reported_and_nothing_half_stored(
     assert await stored(app) == [("user", "hi")]
     async with app.repository._sessions() as session:
         assert len((await session.scalars(select(UsageRow))).all()) == 1
+
+
+class BrokenModel:
+    """A hand-written model whose stream hits a bug of ours, not a provider error."""
+
+    async def stream(self, request: object) -> AsyncGenerator[object, None]:
+        raise RuntimeError("a bug, with a secret sk-test-key-123456 in it")
+        yield  # pragma: no cover - makes this an async generator
+
+
+async def test_a_bug_in_a_turn_is_a_short_message_not_a_traceback(
+    make_settings: Callable[..., Settings], caplog: pytest.LogCaptureFixture
+) -> None:
+    async with bootstrap(make_settings(), model=BrokenModel()) as app:  # type: ignore[arg-type]
+        (event,) = await collect(app.service, private("hello"))
+        assert event == Failure("Something went wrong on my side. Please try again.")
+        assert "RuntimeError" in caplog.text  # the owner sees it in the log
+        assert await stored(app) == [("user", "hello")]
