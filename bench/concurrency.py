@@ -13,7 +13,15 @@ import re
 import time
 from dataclasses import dataclass
 
-from bench.harness import Database, Workdir, ask, peak_rss_mb, percentile, running_bot
+from bench.harness import (
+    Database,
+    TurnFailed,
+    Workdir,
+    ask,
+    peak_rss_mb,
+    percentile,
+    running_bot,
+)
 
 ANSWER = re.compile(r"You said: (.*)\. I can see (\d+) earlier messages\.")
 
@@ -29,6 +37,7 @@ class ConcurrencyResult:
     overhead_p99_ms: float
     peak_rss_mb: float
     mixups: int  # replies that showed another chat's text, or a wrong amount of history
+    failures: int  # turns answered with an error instead of an answer
 
     @property
     def ideal_s(self) -> float:
@@ -54,13 +63,18 @@ async def run_concurrency(
     async with running_bot(database, model_url, workdir) as (app, log):
         await ask(app, "warmup", "warm up")  # connections, encodings, lazy imports
         log.clear()
-        mixups = 0
+        mixups = failures = 0
 
         async def chat(number: int) -> None:
-            nonlocal mixups
+            nonlocal mixups, failures
             for turn in range(turns_per_chat):
                 text = f"chat {number} turn {turn}"
-                found = ANSWER.fullmatch(await ask(app, f"c{number}", text))
+                try:
+                    answer = await ask(app, f"c{number}", text)
+                except TurnFailed:
+                    failures += 1
+                    return  # the chat's later turns would see a different history
+                found = ANSWER.fullmatch(answer)
                 # Seen before the new message: the system prompt and two messages per turn.
                 if found is None or found.group(1) != text or int(found.group(2)) != 1 + 2 * turn:
                     mixups += 1
@@ -79,4 +93,5 @@ async def run_concurrency(
             overhead_p99_ms=percentile(overheads, 99),
             peak_rss_mb=peak_rss_mb(),
             mixups=mixups,
+            failures=failures,
         )

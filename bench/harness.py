@@ -105,6 +105,10 @@ def message(chat: str, text: str, message_id: str = "") -> IncomingMessage:
     )
 
 
+class TurnFailed(RuntimeError):
+    """The bot answered a turn with an error message instead of an answer."""
+
+
 async def ask(app: App, chat: str, text: str) -> str:
     """One whole turn; the answer's text (a Failure raises: a benchmark must not hide errors)."""
     answer = ""
@@ -112,7 +116,7 @@ async def ask(app: App, chat: str, text: str) -> str:
         if isinstance(event, AnswerDone):
             answer = event.text
         elif isinstance(event, Failure):
-            raise RuntimeError(f"turn failed in {chat}: {event.text}")
+            raise TurnFailed(f"turn failed in {chat}: {event.text}")
     return answer
 
 

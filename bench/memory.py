@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from bench.harness import Database, Workdir, ask, running_bot, settled_rss_mb
 
 WARMUP_CHATS = 200  # fewer when the run itself is smaller
-PARALLEL = 50
+PARALLEL = 100
 
 
 @dataclass(frozen=True, slots=True)

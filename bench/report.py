@@ -37,6 +37,7 @@ class Report:
     memory: MemoryResult | None = None
     cost: CostResult | None = None
     elapsed_s: float = 0.0
+    load_average: tuple[float, float] = (0.0, 0.0)  # 1-minute load at start and end
     machine: dict[str, Any] = field(default_factory=dict)
 
     def step(self, name: str) -> None:
@@ -68,6 +69,7 @@ class Report:
                 f"{prefix}concurrency_overhead_p99_ms": c.overhead_p99_ms,
                 f"{prefix}concurrency_peak_rss_mb": c.peak_rss_mb,
                 f"{prefix}concurrency_mixups": c.mixups,
+                f"{prefix}concurrency_failed_turns": c.failures,
             }
         if self.memory is not None:
             out |= {
@@ -89,6 +91,7 @@ class Report:
             out["cost_ratio_vs_sliding"] = cost.ratio("gpt-5-mini")
         out["first_visible_ms"] = None  # item 6 (through Telegram) is not in this suite yet
         out["elapsed_s"] = self.elapsed_s
+        out["load_average_start"], out["load_average_end"] = self.load_average
         out |= {f"machine_{k}": v for k, v in self.machine.items()}
         return out
 
@@ -97,7 +100,8 @@ class Report:
         lines = [
             f"Benchmarks ({'quick' if self.quick else 'full'} run, {self.elapsed_s:.0f} s) on "
             f"{self.machine.get('cores')} x {self.machine.get('cpu')}, "
-            f"Python {self.machine.get('python')}",
+            f"Python {self.machine.get('python')}; 1-minute load average "
+            f"{self.load_average[0]:.1f} at start, {self.load_average[1]:.1f} at end",
             "",
         ]
         lines += self._overhead_table()
@@ -163,6 +167,7 @@ class Report:
                 "bot p50/p99 ms",
                 "peak RSS MB",
                 "mixups",
+                "failed",
             ),
         ]
         for database, c in self.concurrency.items():
@@ -178,6 +183,7 @@ class Report:
                     f"{c.overhead_p50_ms:.1f} / {c.overhead_p99_ms:.1f}",
                     f"{c.peak_rss_mb:.0f}",
                     str(c.mixups),
+                    str(c.failures),
                 )
             )
         return [*lines, ""]
@@ -207,5 +213,5 @@ def _num(value: float | None, suffix: str = "") -> str:
 
 
 def _row(*cells: str) -> str:
-    widths = (24, 14, 14, 14, 14, 12, 9, 16, 12, 7)
+    widths = (24, 14, 14, 14, 14, 12, 9, 16, 12, 7, 7)
     return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=False)).rstrip()
