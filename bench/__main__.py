@@ -24,6 +24,7 @@ FULL = {"turns": 100, "naive_turns": 20, "chats": 1000, "memory_chats": 10_000, 
 # 2,000 chats instead of 10,000 for memory; the cost run is whole.
 QUICK = {"turns": 30, "naive_turns": 6, "chats": 200, "memory_chats": 2_000, "cost_turns": 200}
 LATENCY_S = 0.3
+SWEEP = (10, 100)  # smaller concurrency runs, to show where this machine's CPU runs out
 
 
 async def run(quick: bool, postgres_url: str) -> Report:
@@ -50,6 +51,11 @@ async def run(quick: bool, postgres_url: str) -> Report:
                 workdir.sqlite(), instant.base_url, workdir, counts["memory_chats"]
             )
         async with FakeModelProcess(LATENCY_S) as slow:
+            for chats in SWEEP:
+                report.step(f"concurrency, sqlite, {chats} chats")
+                report.sweep[("sqlite", chats)] = await run_concurrency(
+                    workdir.sqlite(), slow.base_url, LATENCY_S, workdir, chats
+                )
             report.step("concurrency, sqlite")
             report.concurrency["sqlite"] = await run_concurrency(
                 workdir.sqlite(), slow.base_url, LATENCY_S, workdir, counts["chats"]

@@ -34,6 +34,7 @@ class Report:
     counts: dict[str, int]
     overhead: dict[str, list[OverheadResult]] = field(default_factory=dict)
     concurrency: dict[str, ConcurrencyResult] = field(default_factory=dict)
+    sweep: dict[tuple[str, int], ConcurrencyResult] = field(default_factory=dict)
     memory: MemoryResult | None = None
     cost: CostResult | None = None
     elapsed_s: float = 0.0
@@ -71,6 +72,10 @@ class Report:
                 f"{prefix}concurrency_mixups": c.mixups,
                 f"{prefix}concurrency_failed_turns": c.failures,
             }
+        for (database, chats), c in self.sweep.items():
+            prefix = "" if database == "sqlite" else "pg_"
+            out[f"{prefix}concurrency_efficiency_{chats}_chats"] = c.efficiency
+            out[f"{prefix}turns_per_s_{chats}_chats"] = c.turns_per_s
         if self.memory is not None:
             out |= {
                 "memory_chats": self.memory.chats,
@@ -152,7 +157,7 @@ class Report:
         return lines
 
     def _concurrency_table(self) -> list[str]:
-        if not self.concurrency:
+        if not self.concurrency and not self.sweep:
             return []
         lines = [
             "Concurrency (each chat sends its messages one after another; streamed answers)",
@@ -170,7 +175,9 @@ class Report:
                 "failed",
             ),
         ]
-        for database, c in self.concurrency.items():
+        runs = [*self.sweep.items(), *((k, c) for k, c in self.concurrency.items())]
+        for name, c in runs:
+            database = name[0] if isinstance(name, tuple) else name
             lines.append(
                 _row(
                     database,
