@@ -18,13 +18,22 @@ from bench.harness import FakeModelProcess, Workdir, fresh_postgres
 from bench.memory import run_memory
 from bench.overhead import run_overhead
 from bench.report import Report
+from bench.telegram import run_telegram_bench
 
 FULL = {"turns": 100, "naive_turns": 20, "chats": 1000, "memory_chats": 10_000, "cost_turns": 200}
 # --quick: 30 timed turns per history size (6 naive), 200 concurrent chats instead of 1,000,
 # 2,000 chats instead of 10,000 for memory; the cost run is whole.
 QUICK = {"turns": 30, "naive_turns": 6, "chats": 200, "memory_chats": 2_000, "cost_turns": 200}
 LATENCY_S = 0.3
-SWEEP = (10, 100)  # smaller concurrency runs, to show where this machine's CPU runs out
+SWEEP = (10, 100)
+
+
+def counts_telegram(quick: bool) -> tuple[int, ...]:
+    """Chats for the Telegram runs: PTB's rate limiter (Telegram's 30 messages/s) bounds these,
+    so 1,000 chats would take minutes and measure only that limit."""
+    return (
+        (10,) if quick else (10, 100)
+    )  # smaller concurrency runs, to show where this machine's CPU runs out
 
 
 async def run(quick: bool, postgres_url: str) -> Report:
@@ -69,6 +78,9 @@ async def run(quick: bool, postgres_url: str) -> Report:
                     workdir,
                     counts["chats"],
                 )
+        for chats in counts_telegram(quick):
+            report.step(f"through Telegram, {chats} chats")
+            report.telegram.append(await run_telegram_bench(workdir.sqlite(), workdir, chats))
         report.step("cost")
         report.cost = await run_cost(workdir.sqlite(), workdir, counts["cost_turns"])
     finally:

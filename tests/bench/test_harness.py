@@ -8,6 +8,7 @@ from bench.harness import Workdir
 from bench.memory import run_memory
 from bench.overhead import run_overhead
 from bench.report import Report
+from bench.telegram import run_telegram_bench
 from tests.fakes.openai_server import FakeOpenAI
 
 REQUIRED_KEYS = (
@@ -38,6 +39,9 @@ async def test_every_benchmark_runs_and_reports_the_issue_keys(llm: FakeOpenAI) 
             report.concurrency["sqlite"] = await run_concurrency(
                 workdir.sqlite(), slow.base_url, 0.05, workdir, chats=5, turns_per_chat=2
             )
+        report.telegram.append(
+            await run_telegram_bench(workdir.sqlite(), workdir, chats=2, turns_per_chat=2)
+        )
         report.cost = await run_cost(workdir.sqlite(), workdir, turns=12)
     finally:
         workdir.close()
@@ -46,5 +50,6 @@ async def test_every_benchmark_runs_and_reports_the_issue_keys(llm: FakeOpenAI) 
     assert set(REQUIRED_KEYS) <= set(figures)
     assert figures["concurrency_mixups"] == 0
     assert figures["concurrency_turns"] == 10
+    assert figures["telegram_turns_2_chats"] == 4
     assert figures["naive_ratio_h10000"] > 1  # re-encoding 10,000 messages is never free
     assert "Targets" in report.table()
