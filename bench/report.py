@@ -106,7 +106,7 @@ class Report:
                 f"first_visible_p99_ms_{t.chats}_chats": t.first_visible_p99_ms,
                 f"telegram_calls_per_answer_{t.chats}_chats": t.calls_per_answer,
             }
-        # The headline figure is the largest Telegram run's median.
+        # The headline figure is the largest Telegram run's median, not the most flattering.
         out["first_visible_ms"] = self.telegram[-1].first_visible_p50_ms if self.telegram else None
         out["elapsed_s"] = self.elapsed_s
         out["load_average_start"], out["load_average_end"] = self.load_average

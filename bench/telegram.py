@@ -81,17 +81,22 @@ async def run_telegram_bench(
             task = asyncio.create_task(run_telegram(app, stop))
             await tg.wait_until(lambda: bool(tg.calls_to("getUpdates")) or task.done(), 30)
 
-            def answered(chat_id: int, text: str) -> bool:
-                messages = tg.bot_messages(chat_id)
-                return bool(messages) and messages[-1].text.startswith(f"You said: {text}.")
+            def answered(chat_id: int, asked_id: int, text: str) -> bool:
+                # The answer is one of the next few messages in the chat (a notice could come
+                # first); looked up by id, so waiting costs the same however many chats run.
+                for message_id in range(asked_id + 1, asked_id + 4):
+                    message = tg.messages.get((chat_id, message_id))
+                    if message is not None and message.text.startswith(f"You said: {text}."):
+                        return True
+                return False
 
             async def chat(number: int) -> None:
                 chat_id = 10_000 + number
                 for turn in range(turns_per_chat):
                     text = f"chat {number} turn {turn}"
                     sent[(number, turn)] = time.monotonic()
-                    tg.send_text(chat_id, text)
-                    await tg.wait_until(lambda: answered(chat_id, text), 300)  # noqa: B023
+                    asked_id = tg.send_text(chat_id, text)["message_id"]
+                    await tg.wait_until(lambda: answered(chat_id, asked_id, text), 300)  # noqa: B023
                     ended[(number, turn)] = time.monotonic()
 
             started = time.monotonic()
