@@ -22,8 +22,8 @@ from bench.telegram import run_telegram_bench
 
 FULL = {"turns": 100, "naive_turns": 20, "chats": 1000, "memory_chats": 10_000, "cost_turns": 200}
 # --quick: 30 timed turns per history size (6 naive), 200 concurrent chats instead of 1,000,
-# 2,000 chats instead of 10,000 for memory; the cost run is whole.
-QUICK = {"turns": 30, "naive_turns": 6, "chats": 200, "memory_chats": 2_000, "cost_turns": 200}
+# 2,000 chats instead of 10,000 for memory, a 100-turn cost run, concurrency sweep at 10 only.
+QUICK = {"turns": 30, "naive_turns": 6, "chats": 200, "memory_chats": 2_000, "cost_turns": 100}
 LATENCY_S = 0.3
 SWEEP = (10, 100)
 
@@ -59,7 +59,7 @@ async def run(quick: bool, postgres_url: str) -> Report:
                 workdir.sqlite(), instant.base_url, workdir, counts["memory_chats"]
             )
         async with FakeModelProcess(LATENCY_S) as slow:
-            for chats in SWEEP:
+            for chats in SWEEP[:1] if quick else SWEEP:
                 report.step(f"concurrency, sqlite, {chats} chats")
                 report.sweep[("sqlite", chats)] = await run_concurrency(
                     workdir.sqlite(), slow.base_url, LATENCY_S, workdir, chats
