@@ -39,5 +39,9 @@ SOAK_CHATS ?= 200
 soak: $(STAMP)
 	SOAK_SECONDS=$(SOAK_SECONDS) SOAK_CHATS=$(SOAK_CHATS) $(BIN)/python -m tests.reliability.soak
 
+# Benchmarks (issue 5): a few minutes; not part of `make test`. `make bench ARGS=--quick`.
+bench: $(STAMP)
+	$(BIN)/python -m bench $(ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

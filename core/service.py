@@ -29,7 +29,6 @@ from core.storage.repository import (
     Repository,
     StoredMessage,
     UsageRecord,
-    WindowRow,
 )
 from core.texts import Texts
 from core.tokens import TOKENS_REPLY_PRIMER, count_message, count_text, truncate_text
@@ -200,7 +199,7 @@ class ChatService:
             )
         else:
             content, tokens, was_cut = _fit_content(message, text, spec.encoding, max(budget, 1))
-        stored_id = await self._repository.add_message(
+        stored_id, newest_first = await self._repository.add_message_and_read(
             conversation.id,
             NewMessage(
                 role="user",
@@ -211,6 +210,8 @@ class ChatService:
                 author_name=None if message.is_private else message.author.display_name,
                 platform_message_id=message.message_id or None,
             ),
+            conversation.window_start_id,
+            rows_to_read(budget) if addressed else 0,
         )
         if stored_id is None:
             # A redelivered update. Answered already, or the chat moved on: stay silent. Still
@@ -225,7 +226,7 @@ class ChatService:
         if was_cut:
             yield Notice(texts.get("notice.input_cut", tokens=tokens))
 
-        window = await self._window(conversation, spec, budget)
+        window = await self._window(conversation, spec, budget, newest_first or None)
         if window.cut:
             yield Notice(texts.get("notice.trimmed", kept=len(window.messages)))
         request = ModelRequest(
@@ -313,7 +314,12 @@ class ChatService:
                 tokens=count_message("assistant", answer, spec.encoding),
                 encoding=spec.encoding,
             )
-        await self._repository.complete_turn(turn.conversation.id, stored_answer, usage)
+        await self._repository.complete_turn(
+            turn.conversation.id,
+            stored_answer,
+            usage,
+            window_start_id=turn.window.start_id if turn.window.cut else None,
+        )
 
         if failure is not None:
             outcome = failure.kind
@@ -376,34 +382,48 @@ class ChatService:
         return replace(turn, request=request, sent_tokens=sent, window=window)
 
     async def _window(
-        self, conversation: ConversationState, spec: ModelSpec, budget: int
+        self,
+        conversation: ConversationState,
+        spec: ModelSpec,
+        budget: int,
+        newest_first: list[StoredMessage] | None = None,
     ) -> _Window:
-        """The stored messages this turn sends, read within the budget only."""
+        """The stored messages this turn sends, within the budget only.
+
+        `newest_first` are the rows read with the user's message (`add_message_and_read`); the
+        rare turns without them (a redelivery, a retry with less history) read them here. A
+        cut's new start is stored with the answer (`complete_turn`): one transaction fewer, and
+        a turn that dies before it only leaves the next turn to cut again.
+        """
         start = conversation.window_start_id
-        rows = await self._repository.window_rows(conversation.id, start, rows_to_read(budget))
-        stale = [row for row in rows if row.encoding != spec.encoding]
-        if stale:
+        rows = newest_first
+        if rows is None:
+            rows = await self._repository.newest_messages(
+                conversation.id, start, rows_to_read(budget)
+            )
+        if any(row.encoding != spec.encoding for row in rows):
             rows = await self._recount(conversation.id, start, spec, budget)
         low_watermark = int(budget * self._config.window_low_watermark)
         plan = plan_window(rows, start, budget, low_watermark)
-        if plan.cut:
-            await self._repository.update_conversation(
-                conversation.id, window_start_id=plan.start_id
-            )
-        messages = await self._repository.messages_from(conversation.id, plan.start_id)
-        return _Window(messages=messages, cut=plan.cut)
+        messages = [row for row in reversed(rows) if row.id >= plan.start_id]
+        return _Window(messages=messages, cut=plan.cut, start_id=plan.start_id)
 
     async def _recount(
         self, conversation_id: int, start: int, spec: ModelSpec, budget: int
-    ) -> list[WindowRow]:
+    ) -> list[StoredMessage]:
         """Counts for a new encoding (the chat switched model family): rare, and bounded."""
         limit = rows_to_read(budget)
         messages = (await self._repository.messages_from(conversation_id, start))[-limit:]
-        counts = [
-            (m.id, count_message(m.role, _as_prompt(m)["content"], spec.encoding)) for m in messages
+        recounted = [
+            replace(
+                m,
+                tokens=count_message(m.role, _as_prompt(m)["content"], spec.encoding),
+                encoding=spec.encoding,
+            )
+            for m in messages
         ]
-        await self._repository.recount(counts, spec.encoding)
-        return [WindowRow(id=i, tokens=t, encoding=spec.encoding) for i, t in reversed(counts)]
+        await self._repository.recount([(m.id, m.tokens) for m in recounted], spec.encoding)
+        return recounted[::-1]
 
     def _user_hash(self, message: IncomingMessage) -> str:
         identity = f"{message.key.platform}:{message.author.user_id}".encode()
@@ -414,6 +434,7 @@ class ChatService:
 class _Window:
     messages: list[StoredMessage]
     cut: bool
+    start_id: int
 
 
 @dataclass(frozen=True, slots=True)

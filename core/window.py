@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from core.storage.repository import WindowRow
+from typing import Protocol
 
 # The smallest a stored message can be (3 framing tokens + 1 for the role), so a budget of B
 # tokens can never hold more than B // MIN_MESSAGE_TOKENS messages: that bounds every read.
@@ -24,6 +23,16 @@ def rows_to_read(budget: int) -> int:
     return budget // MIN_MESSAGE_TOKENS + 1
 
 
+class Counted(Protocol):
+    """What trimming needs of a stored message: its id and its token count."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def tokens(self) -> int: ...
+
+
 @dataclass(frozen=True, slots=True)
 class WindowPlan:
     start_id: int  # send the messages with id >= start_id
@@ -32,7 +41,7 @@ class WindowPlan:
 
 
 def plan_window(
-    newest_first: Sequence[WindowRow], start_id: int, budget: int, low_watermark: int
+    newest_first: Sequence[Counted], start_id: int, budget: int, low_watermark: int
 ) -> WindowPlan:
     """Keep the window's start while everything from it fits `budget`; else cut to `low_watermark`.
 

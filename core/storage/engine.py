@@ -26,7 +26,11 @@ def create_engine(database_url: str, busy_timeout_s: float = 30.0) -> AsyncEngin
             engine.sync_engine, "connect", lambda conn, record: _sqlite_pragmas(conn, busy_ms)
         )
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # A turn waits for a free connection rather than failing: with 1,000 chats at once the
+    # default 30 s ran out while the process was merely busy (python -m bench, concurrency).
+    return create_async_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=10, pool_timeout=120
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, busy_ms: int) -> None:

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import Insert, case, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -102,6 +103,7 @@ class Repository:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self.retry_s = retry_s
         self.write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        self._dialect = engine.dialect.name
 
     @retried
     async def conversation(self, key: ConversationKey) -> ConversationState:
@@ -140,28 +142,54 @@ class Repository:
                 .values(**values)
             )
 
-    @retried
-    @one_writer
     async def add_message(self, conversation_id: int, message: NewMessage) -> int | None:
         """Store a message; None when this platform message was already stored (a redelivery)."""
-        row = MessageRow(
-            conversation_id=conversation_id,
-            role=message.role,
-            content=message.content,
-            tokens=message.tokens,
-            encoding=message.encoding,
-            author_id=message.author_id,
-            author_name=message.author_name,
-            platform_message_id=message.platform_message_id,
-        )
+        stored_id, _ = await self.add_message_and_read(conversation_id, message, 0, 0)
+        return stored_id
+
+    @retried
+    @one_writer
+    async def add_message_and_read(
+        self, conversation_id: int, message: NewMessage, start_id: int, limit: int
+    ) -> tuple[int | None, list[StoredMessage]]:
+        """Store a message, then read the newest `limit` messages from `start_id` on, newest first.
+
+        One transaction and no separate read for the window: a turn's time is mostly round trips.
+        The id is None (and nothing is read) when this platform message was already stored.
+        """
+        values = {
+            "conversation_id": conversation_id,
+            "role": message.role,
+            "content": message.content,
+            "tokens": message.tokens,
+            "encoding": message.encoding,
+            "author_id": message.author_id,
+            "author_name": message.author_name,
+            "platform_message_id": message.platform_message_id,
+        }
+        async with self._sessions.begin() as session:
+            stored_id = await session.scalar(
+                self._insert_new(values).on_conflict_do_nothing().returning(MessageRow.id)
+            )
+            if stored_id is None or limit <= 0:
+                return stored_id, []
+            rows = (await session.execute(_newest_first(conversation_id, start_id, limit))).all()
+        return stored_id, [_message(row) for row in rows]
+
+    def _insert_new(self, values: dict[str, Any]) -> postgresql.Insert | sqlite.Insert:
+        """An INSERT that can skip rows violating a unique constraint (both databases have it)."""
+        if self._dialect == "sqlite":
+            return sqlite.insert(MessageRow).values(values)
+        return postgresql.insert(MessageRow).values(values)
+
+    @retried
+    async def newest_messages(
+        self, conversation_id: int, start_id: int, limit: int
+    ) -> list[StoredMessage]:
+        """Newest first: the messages from `start_id` on, at most `limit`."""
         async with self._sessions() as session:
-            session.add(row)
-            try:
-                await session.commit()
-            except IntegrityError:
-                await session.rollback()
-                return None
-            return row.id
+            rows = (await session.execute(_newest_first(conversation_id, start_id, limit))).all()
+        return [_message(row) for row in rows]
 
     @retried
     async def is_newest_unanswered(self, conversation_id: int, platform_message_id: str) -> bool:
@@ -180,34 +208,50 @@ class Repository:
     @retried
     @one_writer
     async def complete_turn(
-        self, conversation_id: int, answer: NewMessage | None, usage: UsageRecord | None
+        self,
+        conversation_id: int,
+        answer: NewMessage | None,
+        usage: UsageRecord | None,
+        window_start_id: int | None = None,
     ) -> None:
-        """Store the answer and its usage together, so no turn is ever half-written."""
+        """Store the answer, its usage and the window's new start (after a cut) together, so no
+        turn is ever half-written."""
+        statements: list[Insert | Any] = []
+        if answer is not None:
+            statements.append(
+                insert(MessageRow).values(
+                    conversation_id=conversation_id,
+                    role=answer.role,
+                    content=answer.content,
+                    tokens=answer.tokens,
+                    encoding=answer.encoding,
+                    author_id=answer.author_id,
+                    author_name=answer.author_name,
+                )
+            )
+        if usage is not None:
+            statements.append(
+                insert(UsageRow).values(
+                    conversation_id=conversation_id,
+                    user_id=usage.user_id,
+                    model=usage.model,
+                    prompt_tokens=usage.prompt_tokens,
+                    cached_tokens=usage.cached_tokens,
+                    completion_tokens=usage.completion_tokens,
+                    cost_usd=usage.cost_usd,
+                )
+            )
+        if window_start_id is not None:
+            statements.append(
+                update(ConversationRow)
+                .where(ConversationRow.id == conversation_id)
+                .values(window_start_id=window_start_id)
+            )
+        if not statements:
+            return
         async with self._sessions.begin() as session:
-            if answer is not None:
-                session.add(
-                    MessageRow(
-                        conversation_id=conversation_id,
-                        role=answer.role,
-                        content=answer.content,
-                        tokens=answer.tokens,
-                        encoding=answer.encoding,
-                        author_id=answer.author_id,
-                        author_name=answer.author_name,
-                    )
-                )
-            if usage is not None:
-                session.add(
-                    UsageRow(
-                        conversation_id=conversation_id,
-                        user_id=usage.user_id,
-                        model=usage.model,
-                        prompt_tokens=usage.prompt_tokens,
-                        cached_tokens=usage.cached_tokens,
-                        completion_tokens=usage.completion_tokens,
-                        cost_usd=usage.cost_usd,
-                    )
-                )
+            for statement in statements:
+                await session.execute(statement)
 
     @retried
     async def window_rows(self, conversation_id: int, start_id: int, limit: int) -> list[WindowRow]:
@@ -225,24 +269,12 @@ class Repository:
     @retried
     async def messages_from(self, conversation_id: int, start_id: int) -> list[StoredMessage]:
         """The window's messages, oldest first."""
-        query = (
-            select(MessageRow)
-            .where(MessageRow.conversation_id == conversation_id, MessageRow.id >= start_id)
-            .order_by(MessageRow.id)
-        )
+        query = _MESSAGE_COLUMNS.where(
+            MessageRow.conversation_id == conversation_id, MessageRow.id >= start_id
+        ).order_by(MessageRow.id)
         async with self._sessions() as session:
-            rows = (await session.scalars(query)).all()
-        return [
-            StoredMessage(
-                id=r.id,
-                role=r.role,
-                content=r.content,
-                tokens=r.tokens,
-                encoding=r.encoding,
-                author_name=r.author_name,
-            )
-            for r in rows
-        ]
+            rows = (await session.execute(query)).all()
+        return [_message(row) for row in rows]
 
     @retried
     @one_writer
@@ -417,6 +449,32 @@ class Repository:
                 )
             )
         return bool(getattr(result, "rowcount", 0))
+
+
+# Plain columns, not ORM objects: a window is hundreds of rows, read on every turn.
+# StoredMessage's fields, in order.
+_MESSAGE_COLUMNS = select(
+    MessageRow.id,
+    MessageRow.role,
+    MessageRow.content,
+    MessageRow.tokens,
+    MessageRow.encoding,
+    MessageRow.author_name,
+)
+
+
+def _newest_first(conversation_id: int, start_id: int, limit: int) -> Any:
+    return (
+        _MESSAGE_COLUMNS.where(
+            MessageRow.conversation_id == conversation_id, MessageRow.id >= start_id
+        )
+        .order_by(MessageRow.id.desc())
+        .limit(limit)
+    )
+
+
+def _message(row: Any) -> StoredMessage:
+    return StoredMessage(*row)
 
 
 async def _find_conversation(session: AsyncSession, key: ConversationKey) -> ConversationRow | None:

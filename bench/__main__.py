@@ -1,0 +1,130 @@
+"""`python -m bench [--quick] [--json FILE]`: run the suite, print a table, optionally save JSON."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.concurrency import run_concurrency
+from bench.cost import run_cost
+from bench.harness import FakeModelProcess, Workdir, fresh_postgres
+from bench.memory import run_memory
+from bench.overhead import run_overhead
+from bench.report import Report
+from bench.telegram import run_telegram_bench
+
+FULL = {"turns": 100, "naive_turns": 20, "chats": 1000, "memory_chats": 10_000, "cost_turns": 200}
+# --quick: 30 timed turns per history size (6 naive), 200 concurrent chats instead of 1,000,
+# 2,000 chats instead of 10,000 for memory, a 100-turn cost run, concurrency sweep at 10 only.
+QUICK = {"turns": 30, "naive_turns": 6, "chats": 200, "memory_chats": 2_000, "cost_turns": 100}
+LATENCY_S = 0.3
+SWEEP = (10, 100)
+
+
+def counts_telegram(quick: bool) -> tuple[int, ...]:
+    """Chats for the Telegram runs. PTB's rate limiter (Telegram's 30 messages/s for a bot)
+    already queues replies at 10 chats; 100 chats took about 5 minutes in a trial run
+    (bench/README.md), so 1,000 would measure nothing but that limit for an hour."""
+    return (3, 10) if quick else (3, 10, 30)
+
+
+async def run(quick: bool, postgres_url: str) -> Report:
+    counts = QUICK if quick else FULL
+    report = Report(quick=quick, counts=counts)
+    workdir = Workdir()
+    try:
+        async with FakeModelProcess(0.0) as instant:
+            report.step("overhead vs history, sqlite")
+            report.overhead["sqlite"] = await run_overhead(
+                workdir.sqlite(), instant.base_url, workdir, counts["turns"], counts["naive_turns"]
+            )
+            if postgres_url:
+                report.step("overhead vs history, postgres")
+                report.overhead["postgres"] = await run_overhead(
+                    await fresh_postgres(postgres_url),
+                    instant.base_url,
+                    workdir,
+                    counts["turns"],
+                    counts["naive_turns"],
+                )
+            report.step("memory")
+            report.memory = await run_memory(
+                workdir.sqlite(), instant.base_url, workdir, counts["memory_chats"]
+            )
+        async with FakeModelProcess(LATENCY_S) as slow:
+            for chats in SWEEP[:1] if quick else SWEEP:
+                report.step(f"concurrency, sqlite, {chats} chats")
+                report.sweep[("sqlite", chats)] = await run_concurrency(
+                    workdir.sqlite(), slow.base_url, LATENCY_S, workdir, chats
+                )
+            report.step("concurrency, sqlite")
+            report.concurrency["sqlite"] = await run_concurrency(
+                workdir.sqlite(), slow.base_url, LATENCY_S, workdir, counts["chats"]
+            )
+            if postgres_url:
+                report.step("concurrency, postgres")
+                report.concurrency["postgres"] = await run_concurrency(
+                    await fresh_postgres(postgres_url),
+                    slow.base_url,
+                    LATENCY_S,
+                    workdir,
+                    counts["chats"],
+                )
+        for chats in counts_telegram(quick):
+            report.step(f"through Telegram, {chats} chats")
+            report.telegram.append(await run_telegram_bench(workdir.sqlite(), workdir, chats))
+        report.step("cost")
+        report.cost = await run_cost(workdir.sqlite(), workdir, counts["cost_turns"])
+    finally:
+        workdir.close()
+    return report
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "system": f"{platform.system()} {platform.release()}",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller counts, under two minutes")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="write the figures as JSON")
+    parser.add_argument(
+        "--no-postgres",
+        action="store_true",
+        help="skip PostgreSQL even if TEST_DATABASE_URL is set",
+    )
+    args = parser.parse_args()
+    postgres_url = "" if args.no_postgres else os.environ.get("TEST_DATABASE_URL", "")
+    started, load_start = time.perf_counter(), os.getloadavg()[0]
+    report = asyncio.run(run(args.quick, postgres_url))
+    report.elapsed_s = time.perf_counter() - started
+    report.load_average = (load_start, os.getloadavg()[0])
+    report.machine = machine()
+    print(report.table())
+    if args.json:
+        args.json.write_text(json.dumps(report.figures(), indent=2) + "\n")
+        print(f"figures written to {args.json}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""The benchmark harness in miniature (a few seconds), so it cannot rot between full runs."""
+
+from __future__ import annotations
+
+from bench.concurrency import run_concurrency
+from bench.cost import run_cost
+from bench.harness import Workdir
+from bench.memory import run_memory
+from bench.overhead import run_overhead
+from bench.report import Report
+from bench.telegram import run_telegram_bench
+from tests.fakes.openai_server import FakeOpenAI
+
+REQUIRED_KEYS = (
+    "overhead_p50_ms_h10",
+    "overhead_p50_ms_h1000",
+    "overhead_p50_ms_h10000",
+    "overhead_p99_ms_h10000",
+    "naive_ratio_h1000",
+    "naive_ratio_h10000",
+    "concurrency_efficiency",
+    "turns_per_s",
+    "rss_growth_mb_10k_chats",
+    "cached_prompt_share",
+    "cost_ratio_vs_sliding",
+    "first_visible_ms",
+)
+
+
+async def test_every_benchmark_runs_and_reports_the_issue_keys(llm: FakeOpenAI) -> None:
+    workdir = Workdir()
+    try:
+        report = Report(quick=True, counts={})
+        report.overhead["sqlite"] = await run_overhead(
+            workdir.sqlite(), llm.base_url, workdir, turns=3, naive_turns=2, sizes=(10, 1000, 10000)
+        )
+        report.memory = await run_memory(workdir.sqlite(), llm.base_url, workdir, chats=20)
+        async with FakeOpenAI(latency_s=0.05) as slow:
+            report.concurrency["sqlite"] = await run_concurrency(
+                workdir.sqlite(), slow.base_url, 0.05, workdir, chats=5, turns_per_chat=2
+            )
+        report.telegram.append(
+            await run_telegram_bench(workdir.sqlite(), workdir, chats=2, turns_per_chat=2)
+        )
+        report.cost = await run_cost(workdir.sqlite(), workdir, turns=12)
+    finally:
+        workdir.close()
+
+    figures = report.figures()
+    assert set(REQUIRED_KEYS) <= set(figures)
+    assert figures["concurrency_mixups"] == 0
+    assert figures["concurrency_turns"] == 10
+    assert figures["telegram_turns_2_chats"] == 4
+    assert figures["naive_ratio_h10000"] > 1  # re-encoding 10,000 messages is never free
+    assert "Targets" in report.table()
