@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import uuid
 import warnings
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
@@ -50,9 +51,11 @@ def install_offline_encodings(cache_dir: Path | None = None) -> Path:
         data = gzip.decompress(shipped.joinpath(f"{name}.tiktoken.gz").read_bytes())
         if hashlib.sha256(data).hexdigest() != sha256:
             raise RuntimeError(f"the shipped {name} file does not match tiktoken's pinned hash")
-        partial = cached.with_suffix(".partial")
+        # A name of this process's own, then an atomic rename: two processes starting at once
+        # (a worker and a web process, say) never read half a file or rename each other's.
+        partial = cached.with_name(f"{cached.name}.{os.getpid()}.{uuid.uuid4().hex}.partial")
         partial.write_bytes(data)
-        partial.replace(cached)  # atomic, so a concurrent start never reads half a file
+        partial.replace(cached)
     os.environ["TIKTOKEN_CACHE_DIR"] = str(target)
     return target
 

@@ -4,12 +4,17 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from core import tokens
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # The example conversation of OpenAI's cookbook "How to count tokens with tiktoken", for which
 # the API reported prompt_tokens 129 (cl100k_base models) and 124 (o200k_base models).
@@ -107,3 +112,19 @@ def test_truncate_keeps_a_prefix_within_the_limit(fresh_cache: Path) -> None:
     assert text.startswith(cut)
     assert tokens.count_text(cut, "o200k_base") <= 100
     assert "\ufffd" not in cut
+
+
+def test_processes_starting_at_once_share_a_fresh_cache(tmp_path: Path) -> None:
+    """Several processes fill one empty cache directory at the same moment."""
+    script = (
+        "import sys; from core.tokens import install_offline_encodings, count_text;"
+        "install_offline_encodings(); print(count_text('hello world', 'cl100k_base'))"
+    )
+    env = {**os.environ, "TIKTOKEN_CACHE_DIR": str(tmp_path / "shared"), "PYTHONPATH": str(ROOT)}
+    starts = [
+        subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, text=True)
+        for _ in range(6)
+    ]
+    outputs = [process.communicate(timeout=60)[0].strip() for process in starts]
+    assert outputs == ["2"] * 6
+    assert not list((tmp_path / "shared").glob("*.partial"))
