@@ -28,7 +28,7 @@ from core.types import (
 CONSOLE_KEY = ConversationKey(platform="console", chat_id="local")
 
 
-def to_incoming(line: str, number: int) -> IncomingMessage:
+def to_incoming(line: str) -> IncomingMessage:
     user = getpass.getuser()
     return IncomingMessage(
         key=CONSOLE_KEY,
@@ -67,12 +67,10 @@ async def run_console(app: App, stop: asyncio.Event) -> None:
     interactive = sys.stdin.isatty()
     if interactive:
         print("Chatting in the console. /help lists the commands; Ctrl-D quits.")
-    number = 0
     async for line in _lines(stop, prompt="you> " if interactive else ""):
-        number += 1
         if not line.strip():
             continue
-        await deliver(app.service.handle(to_incoming(line, number)), sys.stdout)
+        await deliver(app.service.handle(to_incoming(line)), sys.stdout)
 
 
 async def _lines(stop: asyncio.Event, prompt: str) -> AsyncIterator[str]:

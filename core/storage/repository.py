@@ -47,15 +47,6 @@ class StoredMessage:
 
 
 @dataclass(frozen=True, slots=True)
-class WindowRow:
-    """What trimming needs of a message: no content."""
-
-    id: int
-    tokens: int
-    encoding: str
-
-
-@dataclass(frozen=True, slots=True)
 class UsageTotal:
     model: str
     requests: int
@@ -254,19 +245,6 @@ class Repository:
                 await session.execute(statement)
 
     @retried
-    async def window_rows(self, conversation_id: int, start_id: int, limit: int) -> list[WindowRow]:
-        """Newest first: ids and token counts of messages from `start_id` on, at most `limit`."""
-        query = (
-            select(MessageRow.id, MessageRow.tokens, MessageRow.encoding)
-            .where(MessageRow.conversation_id == conversation_id, MessageRow.id >= start_id)
-            .order_by(MessageRow.id.desc())
-            .limit(limit)
-        )
-        async with self._sessions() as session:
-            rows = (await session.execute(query)).all()
-        return [WindowRow(id=r.id, tokens=r.tokens, encoding=r.encoding) for r in rows]
-
-    @retried
     async def messages_from(self, conversation_id: int, start_id: int) -> list[StoredMessage]:
         """The window's messages, oldest first."""
         query = _MESSAGE_COLUMNS.where(
@@ -291,12 +269,6 @@ class Repository:
     @retried
     async def last_message_id(self, conversation_id: int) -> int:
         query = select(func.max(MessageRow.id)).where(MessageRow.conversation_id == conversation_id)
-        async with self._sessions() as session:
-            return (await session.scalar(query)) or 0
-
-    @retried
-    async def count_messages(self, conversation_id: int) -> int:
-        query = select(func.count()).where(MessageRow.conversation_id == conversation_id)
         async with self._sessions() as session:
             return (await session.scalar(query)) or 0
 

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.storage.repository import WindowRow
 from core.window import MIN_MESSAGE_TOKENS, plan_window, rows_to_read
+
+
+@dataclass(frozen=True)
+class WindowRow:
+    """What trimming reads of a stored message."""
+
+    id: int
+    tokens: int
+
 
 message_sizes = st.lists(st.integers(MIN_MESSAGE_TOKENS, 400), min_size=1, max_size=120)
 
@@ -20,7 +29,7 @@ def simulate(sizes: list[int], budget: int, watermark: float) -> list[list[int]]
     start = 0
     sent: list[list[int]] = []
     for index, size in enumerate(sizes, start=1):
-        stored.append(WindowRow(id=index, tokens=min(size, budget), encoding="o200k_base"))
+        stored.append(WindowRow(id=index, tokens=min(size, budget)))
         newest_first = [row for row in reversed(stored) if row.id >= start][: rows_to_read(budget)]
         plan = plan_window(newest_first, start, budget, low)
         start = plan.start_id
@@ -66,7 +75,7 @@ def test_cuts_are_rare_steps_not_a_sliding_window() -> None:
 
 
 def test_a_fitting_window_keeps_its_start() -> None:
-    rows = [WindowRow(3, 10, "x"), WindowRow(2, 10, "x"), WindowRow(1, 10, "x")]
+    rows = [WindowRow(3, 10), WindowRow(2, 10), WindowRow(1, 10)]
     plan = plan_window(rows, start_id=1, budget=30, low_watermark=15)
     assert (plan.start_id, plan.tokens, plan.cut) == (1, 30, False)
     plan = plan_window(rows, start_id=1, budget=29, low_watermark=15)
