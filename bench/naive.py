@@ -18,7 +18,7 @@ import openai
 from core.catalog import ModelCatalog, ModelSpec, PersonaCatalog
 from core.llm import ChatModel, ModelRequest, ModelResult, OpenAIChatModel, TextDelta
 from core.params import DEFAULT_REPLY_TOKENS, ChatParams
-from core.storage.engine import create_engine
+from core.storage.engine import open_database
 from core.storage.repository import NewMessage, Repository, UsageRecord
 from core.tokens import count_message
 from core.types import ConversationKey
@@ -125,11 +125,11 @@ async def naive_bot(
     personas = PersonaCatalog.load()
     persona = personas.get(personas.default)
     assert persona is not None
-    engine = create_engine(database_url)
+    database = open_database(database_url)
     client = openai.AsyncOpenAI(api_key="sk-bench", base_url=model_url, max_retries=0)
     try:
         yield NaiveBot(
-            repository=Repository(engine),
+            repository=Repository(database),
             model=OpenAIChatModel(client),
             spec=spec,
             system_prompt=persona.system_prompt,
@@ -138,4 +138,4 @@ async def naive_bot(
         )
     finally:
         await client.close()
-        await engine.dispose()
+        await database.dispose()

@@ -1,4 +1,4 @@
-"""Wiring: the one place that builds the engine, the model client and the service from settings."""
+"""Wiring: the one place that opens the database, the model client and the service from settings."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from core.llm import ChatModel, OpenAIChatModel
 from core.personas import PersonaBook
 from core.retention import prune_forever, prune_once
 from core.service import ChatService, ServiceConfig
-from core.storage.engine import create_engine, migrate
+from core.storage.engine import migrate, open_database
 from core.storage.repository import Repository
 from core.tokens import SHIPPED_ENCODINGS, encoding, install_offline_encodings
 
@@ -41,11 +41,11 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
     models = ModelCatalog.load(settings.model_context_window)
     persona_catalog = PersonaCatalog.load(settings.default_persona)
     # SQLite waits out another writer itself; that wait is its share of the retry time.
-    engine = create_engine(settings.database_url, busy_timeout_s=settings.database_retry_s)
+    database = open_database(settings.database_url, busy_timeout_s=settings.database_retry_s)
     client: openai.AsyncOpenAI | None = None
     pruning: asyncio.Task[None] | None = None
     try:
-        await migrate(engine)
+        await migrate(database)
         if model is None:
             client = openai.AsyncOpenAI(
                 api_key=settings.openai_api_key.get_secret_value() or "not-set",
@@ -54,7 +54,7 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
                 max_retries=settings.openai_max_retries,
             )
             model = OpenAIChatModel(client, settings.send_user_identifier)
-        repository = Repository(engine, settings.database_retry_s)
+        repository = Repository(database, settings.database_retry_s)
         personas = PersonaBook(persona_catalog, repository)
         limits = AbuseLimits(repository, _limit_config(settings))
         service = ChatService(
@@ -98,7 +98,7 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
                 await pruning
         if client is not None:
             await client.close()
-        await engine.dispose()
+        await database.dispose()
 
 
 def _limit_config(settings: Settings) -> LimitConfig:

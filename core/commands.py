@@ -10,8 +10,7 @@ from core.catalog import ModelCatalog, Persona
 from core.limits import AbuseLimits, usage_lines
 from core.params import SETTABLE_PARAMS, InvalidParam, parse_param
 from core.personas import MAX_PROMPT_CHARS, PersonaBook, describe_prompt, valid_name
-from core.storage.repository import ConversationState, Repository
-from core.storage.schema import CustomPersonaRow
+from core.storage.repository import ConversationState, CustomPersona, Repository
 from core.texts import Texts
 from core.tokens import count_text
 from core.types import Choice, CommandReply, IncomingMessage
@@ -241,7 +240,7 @@ class CommandRunner:
         if self._personas.catalog.get(name) is not None:
             return context.texts.error("newpersona.builtin", name=name)
         conversation = context.conversation
-        row = CustomPersonaRow(
+        persona = CustomPersona(
             platform=conversation.key.platform,
             space_id=context.space_id,
             name=name,
@@ -251,7 +250,7 @@ class CommandRunner:
             params=replace(conversation.params, context_tokens=None).to_json(),
             created_by=context.message.author.user_id,
         )
-        if not await self._repository.add_custom_persona(row):
+        if not await self._repository.add_custom_persona(persona):
             return context.texts.error("newpersona.exists", name=name)
         return CommandReply(context.texts.get("newpersona.saved", name=name))
 

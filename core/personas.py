@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from core.catalog import PERSONA_NAME, Persona, PersonaCatalog
-from core.storage.repository import Repository
-from core.storage.schema import CustomPersonaRow
+from core.storage.repository import CustomPersona, Repository
 
 MAX_PROMPT_CHARS = 8000
 DESCRIPTION_CHARS = 80
@@ -54,7 +53,7 @@ def describe_prompt(prompt: str) -> str:
     return first[: DESCRIPTION_CHARS - 1].rstrip() + "…"
 
 
-def _from_row(row: CustomPersonaRow) -> Persona:
+def _from_row(row: CustomPersona) -> Persona:
     return Persona(
         name=row.name,
         system_prompt=row.system_prompt,

@@ -1,23 +1,21 @@
 """All reads and writes of conversation memory, usage and custom personas.
 
-Each method is one short transaction; nothing here holds a session across a model call.
+Each method is one short transaction; nothing here holds a connection across a model call.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, case, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.params import ChatParams
-from core.storage.retry import one_writer, retried
+from core.storage.engine import Database
+from core.storage.retry import retried
 from core.storage.schema import ConversationRow, CustomPersonaRow, MessageRow, UsageRow
 from core.types import ConversationKey
 
@@ -78,6 +76,20 @@ class NewMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class CustomPersona:
+    """A persona a space (Discord server, chat) created with /newpersona."""
+
+    platform: str
+    space_id: str
+    name: str
+    description: str
+    system_prompt: str
+    model: str | None
+    params: dict[str, object]
+    created_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class UsageRecord:
     user_id: str | None
     model: str
@@ -88,50 +100,57 @@ class UsageRecord:
 
 
 class Repository:
-    """Every public method retries transient database faults (see `retried`)."""
+    """Every public method is one transaction (see `Database.run`) and retries transient
+    database faults (see `retried`)."""
 
-    def __init__(self, engine: AsyncEngine, retry_s: float = 30.0) -> None:
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+    def __init__(self, database: Database, retry_s: float = 30.0) -> None:
+        self.database = database
         self.retry_s = retry_s
-        self.write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
-        self._dialect = engine.dialect.name
+        dialect = postgresql if database.dialect == "postgresql" else sqlite
+        # Built once: SQLAlchemy then reuses each statement's compiled form on every turn.
+        self._insert_delivery = (
+            dialect.insert(MessageRow).on_conflict_do_nothing().returning(MessageRow.id)
+        )
+        self._insert_conversation = dialect.insert(ConversationRow).on_conflict_do_nothing()
+        self._insert_persona = (
+            dialect.insert(CustomPersonaRow).on_conflict_do_nothing().returning(CustomPersonaRow.id)
+        )
 
     @retried
     async def conversation(self, key: ConversationKey) -> ConversationState:
         """The conversation's state, created with defaults on first contact."""
-        async with self._sessions() as session:
-            row = await _find_conversation(session, key)
-            if row is None:
-                row = ConversationRow(
-                    platform=key.platform,
-                    chat_id=key.chat_id,
-                    thread_id=key.thread_id,
-                    params={},
-                    listen=False,
-                    answer_all=False,
-                    everyone_can_manage=False,
-                    window_start_id=0,
-                )
-                session.add(row)
-                try:
-                    await session.commit()
-                except IntegrityError:  # created concurrently by another process
-                    await session.rollback()
-                    row = await _find_conversation(session, key)
-                    assert row is not None
-            return _state(row, key)
+        found = await self.database.run(lambda c: _find_conversation(c, key))
+        if found is None:
+            found = await self.database.run(lambda c: self._create_conversation(c, key))
+        return _state(found, key)
+
+    def _create_conversation(self, connection: Connection, key: ConversationKey) -> Row[Any]:
+        # Another process may create it at the same moment: then its row is the one read back.
+        connection.execute(
+            self._insert_conversation,
+            {
+                "platform": key.platform,
+                "chat_id": key.chat_id,
+                "thread_id": key.thread_id,
+                "params": {},
+                "listen": False,
+                "answer_all": False,
+                "everyone_can_manage": False,
+                "window_start_id": 0,
+            },
+        )
+        row = _find_conversation(connection, key)
+        assert row is not None
+        return row
 
     @retried
-    @one_writer
     async def update_conversation(self, conversation_id: int, **values: Any) -> None:
         if "params" in values and isinstance(values["params"], ChatParams):
             values["params"] = values["params"].to_json()
-        async with self._sessions.begin() as session:
-            await session.execute(
-                update(ConversationRow)
-                .where(ConversationRow.id == conversation_id)
-                .values(**values)
-            )
+        statement = (
+            update(ConversationRow).where(ConversationRow.id == conversation_id).values(**values)
+        )
+        await self.database.run(lambda c: c.execute(statement))
 
     async def add_message(self, conversation_id: int, message: NewMessage) -> int | None:
         """Store a message; None when this platform message was already stored (a redelivery)."""
@@ -139,7 +158,6 @@ class Repository:
         return stored_id
 
     @retried
-    @one_writer
     async def add_message_and_read(
         self, conversation_id: int, message: NewMessage, start_id: int, limit: int
     ) -> tuple[int | None, list[StoredMessage]]:
@@ -148,39 +166,22 @@ class Repository:
         One transaction and no separate read for the window: a turn's time is mostly round trips.
         The id is None (and nothing is read) when this platform message was already stored.
         """
-        values = {
-            "conversation_id": conversation_id,
-            "role": message.role,
-            "content": message.content,
-            "tokens": message.tokens,
-            "encoding": message.encoding,
-            "author_id": message.author_id,
-            "author_name": message.author_name,
-            "platform_message_id": message.platform_message_id,
-        }
-        async with self._sessions.begin() as session:
-            stored_id = await session.scalar(
-                self._insert_new(values).on_conflict_do_nothing().returning(MessageRow.id)
-            )
+        values = _message_values(conversation_id, message)
+
+        def work(connection: Connection) -> tuple[int | None, list[StoredMessage]]:
+            stored_id = connection.execute(self._insert_delivery, values).scalar()
             if stored_id is None or limit <= 0:
                 return stored_id, []
-            rows = (await session.execute(_newest_first(conversation_id, start_id, limit))).all()
-        return stored_id, [_message(row) for row in rows]
+            return stored_id, _newest_first(connection, conversation_id, start_id, limit)
 
-    def _insert_new(self, values: dict[str, Any]) -> postgresql.Insert | sqlite.Insert:
-        """An INSERT that can skip rows violating a unique constraint (both databases have it)."""
-        if self._dialect == "sqlite":
-            return sqlite.insert(MessageRow).values(values)
-        return postgresql.insert(MessageRow).values(values)
+        return await self.database.run(work)
 
     @retried
     async def newest_messages(
         self, conversation_id: int, start_id: int, limit: int
     ) -> list[StoredMessage]:
         """Newest first: the messages from `start_id` on, at most `limit`."""
-        async with self._sessions() as session:
-            rows = (await session.execute(_newest_first(conversation_id, start_id, limit))).all()
-        return [_message(row) for row in rows]
+        return await self.database.run(lambda c: _newest_first(c, conversation_id, start_id, limit))
 
     @retried
     async def is_newest_unanswered(self, conversation_id: int, platform_message_id: str) -> bool:
@@ -192,12 +193,10 @@ class Repository:
             .order_by(MessageRow.id.desc())
             .limit(1)
         )
-        async with self._sessions() as session:
-            row = (await session.execute(query)).first()
+        row = await self.database.run(lambda c: c.execute(query).first())
         return row is not None and row.role == "user" and row[1] == platform_message_id
 
     @retried
-    @one_writer
     async def complete_turn(
         self,
         conversation_id: int,
@@ -207,42 +206,31 @@ class Repository:
     ) -> None:
         """Store the answer, its usage and the window's new start (after a cut) together, so no
         turn is ever half-written."""
-        statements: list[Insert | Any] = []
-        if answer is not None:
-            statements.append(
-                insert(MessageRow).values(
-                    conversation_id=conversation_id,
-                    role=answer.role,
-                    content=answer.content,
-                    tokens=answer.tokens,
-                    encoding=answer.encoding,
-                    author_id=answer.author_id,
-                    author_name=answer.author_name,
-                )
-            )
-        if usage is not None:
-            statements.append(
-                insert(UsageRow).values(
-                    conversation_id=conversation_id,
-                    user_id=usage.user_id,
-                    model=usage.model,
-                    prompt_tokens=usage.prompt_tokens,
-                    cached_tokens=usage.cached_tokens,
-                    completion_tokens=usage.completion_tokens,
-                    cost_usd=usage.cost_usd,
-                )
-            )
-        if window_start_id is not None:
-            statements.append(
-                update(ConversationRow)
-                .where(ConversationRow.id == conversation_id)
-                .values(window_start_id=window_start_id)
-            )
-        if not statements:
+        if answer is None and usage is None and window_start_id is None:
             return
-        async with self._sessions.begin() as session:
-            for statement in statements:
-                await session.execute(statement)
+
+        def work(connection: Connection) -> None:
+            if answer is not None:
+                connection.execute(_INSERT_MESSAGE, _message_values(conversation_id, answer))
+            if usage is not None:
+                connection.execute(
+                    _INSERT_USAGE,
+                    {
+                        "conversation_id": conversation_id,
+                        "user_id": usage.user_id,
+                        "model": usage.model,
+                        "prompt_tokens": usage.prompt_tokens,
+                        "cached_tokens": usage.cached_tokens,
+                        "completion_tokens": usage.completion_tokens,
+                        "cost_usd": usage.cost_usd,
+                    },
+                )
+            if window_start_id is not None:
+                connection.execute(
+                    _MOVE_WINDOW, {"conversation": conversation_id, "start": window_start_id}
+                )
+
+        await self.database.run(work)
 
     @retried
     async def messages_from(self, conversation_id: int, start_id: int) -> list[StoredMessage]:
@@ -250,61 +238,58 @@ class Repository:
         query = _MESSAGE_COLUMNS.where(
             MessageRow.conversation_id == conversation_id, MessageRow.id >= start_id
         ).order_by(MessageRow.id)
-        async with self._sessions() as session:
-            rows = (await session.execute(query)).all()
-        return [_message(row) for row in rows]
+        return await self.database.run(lambda c: [_message(row) for row in c.execute(query)])
 
     @retried
-    @one_writer
     async def recount(self, counts: Sequence[tuple[int, int]], encoding: str) -> None:
         """Store new token counts (after the chat switched to a model with another encoding)."""
-        async with self._sessions.begin() as session:
-            for message_id, tokens in counts:
-                await session.execute(
-                    update(MessageRow)
-                    .where(MessageRow.id == message_id)
-                    .values(tokens=tokens, encoding=encoding)
-                )
+        if not counts:
+            return
+        values = [{"message": message_id, "tokens": tokens} for message_id, tokens in counts]
+        statement = (
+            update(MessageRow)
+            .where(MessageRow.id == bindparam("message"))
+            .values(tokens=bindparam("tokens"), encoding=encoding)
+        )
+        await self.database.run(lambda c: c.execute(statement, values))
 
     @retried
     async def last_message_id(self, conversation_id: int) -> int:
         query = select(func.max(MessageRow.id)).where(MessageRow.conversation_id == conversation_id)
-        async with self._sessions() as session:
-            return (await session.scalar(query)) or 0
+        return await self.database.run(lambda c: c.execute(query).scalar() or 0)
 
     @retried
-    @one_writer
     async def delete_history(self, conversation_id: int) -> int:
-        async with self._sessions.begin() as session:
-            result = await session.execute(
+        def work(connection: Connection) -> int:
+            result = connection.execute(
                 delete(MessageRow).where(MessageRow.conversation_id == conversation_id)
             )
-            await session.execute(
-                update(ConversationRow)
-                .where(ConversationRow.id == conversation_id)
-                .values(window_start_id=0)
-            )
-        return int(getattr(result, "rowcount", 0) or 0)
+            connection.execute(_MOVE_WINDOW, {"conversation": conversation_id, "start": 0})
+            return result.rowcount
+
+        return await self.database.run(work)
 
     @retried
-    @one_writer
     async def forget_user(self, platform: str, user_id: str) -> tuple[int, int]:
         """Delete a user's messages and usage rows on one platform; (messages, usage rows)."""
         on_platform = select(ConversationRow.id).where(ConversationRow.platform == platform)
-        async with self._sessions.begin() as session:
-            messages = await session.execute(
+
+        def work(connection: Connection) -> tuple[int, int]:
+            messages = connection.execute(
                 delete(MessageRow).where(
                     MessageRow.author_id == user_id,
                     MessageRow.role == "user",
                     MessageRow.conversation_id.in_(on_platform),
                 )
             )
-            usage = await session.execute(
+            usage = connection.execute(
                 delete(UsageRow).where(
                     UsageRow.user_id == user_id, UsageRow.conversation_id.in_(on_platform)
                 )
             )
-        return int(getattr(messages, "rowcount", 0) or 0), int(getattr(usage, "rowcount", 0) or 0)
+            return messages.rowcount, usage.rowcount
+
+        return await self.database.run(work)
 
     @retried
     async def usage_totals(
@@ -325,8 +310,7 @@ class Repository:
         )
         if since is not None:
             query = query.where(UsageRow.created_at >= since)
-        async with self._sessions() as session:
-            rows = (await session.execute(query)).all()
+        rows = await self.database.run(lambda c: c.execute(query).all())
         return [
             UsageTotal(
                 model=r[0],
@@ -369,8 +353,7 @@ class Repository:
             func.sum(tokens),
             func.sum(UsageRow.cost_usd),
         ).where(UsageRow.created_at >= since, *where)
-        async with self._sessions() as session:
-            row = (await session.execute(query)).one()
+        row = await self.database.run(lambda c: c.execute(query).one())
         return Spending(
             day_tokens=int(row[0] or 0),
             day_usd=float(row[1] or 0.0),
@@ -379,50 +362,54 @@ class Repository:
         )
 
     @retried
-    @one_writer
     async def delete_messages_before(self, cutoff: datetime) -> int:
         """Retention: delete every stored message older than `cutoff`; how many went."""
-        async with self._sessions.begin() as session:
-            result = await session.execute(delete(MessageRow).where(MessageRow.created_at < cutoff))
-        return int(getattr(result, "rowcount", 0) or 0)
+        statement = delete(MessageRow).where(MessageRow.created_at < cutoff)
+        return await self.database.run(lambda c: c.execute(statement).rowcount)
 
     @retried
-    async def custom_personas(self, platform: str, space_id: str) -> list[CustomPersonaRow]:
+    async def custom_personas(self, platform: str, space_id: str) -> list[CustomPersona]:
         query = (
-            select(CustomPersonaRow)
+            select(*_PERSONA_COLUMNS)
             .where(CustomPersonaRow.platform == platform, CustomPersonaRow.space_id == space_id)
             .order_by(CustomPersonaRow.name)
         )
-        async with self._sessions() as session:
-            return list((await session.scalars(query)).all())
+        return await self.database.run(lambda c: [CustomPersona(*row) for row in c.execute(query)])
 
     @retried
-    @one_writer
-    async def add_custom_persona(self, row: CustomPersonaRow) -> bool:
+    async def add_custom_persona(self, persona: CustomPersona) -> bool:
         """False when a persona of that name already exists in that space."""
-        async with self._sessions() as session:
-            session.add(row)
-            try:
-                await session.commit()
-            except IntegrityError:
-                await session.rollback()
-                return False
-            return True
+        values = {column.key: getattr(persona, column.key) for column in _PERSONA_COLUMNS}
+        stored = await self.database.run(lambda c: c.execute(self._insert_persona, values).scalar())
+        return stored is not None
 
     @retried
-    @one_writer
     async def delete_custom_persona(self, platform: str, space_id: str, name: str) -> bool:
-        async with self._sessions.begin() as session:
-            result = await session.execute(
-                delete(CustomPersonaRow).where(
-                    CustomPersonaRow.platform == platform,
-                    CustomPersonaRow.space_id == space_id,
-                    CustomPersonaRow.name == name,
-                )
-            )
-        return bool(getattr(result, "rowcount", 0))
+        statement = delete(CustomPersonaRow).where(
+            CustomPersonaRow.platform == platform,
+            CustomPersonaRow.space_id == space_id,
+            CustomPersonaRow.name == name,
+        )
+        return await self.database.run(lambda c: c.execute(statement).rowcount > 0)
 
 
+_INSERT_MESSAGE = insert(MessageRow)
+_INSERT_USAGE = insert(UsageRow)
+_MOVE_WINDOW = (
+    update(ConversationRow)
+    .where(ConversationRow.id == bindparam("conversation"))
+    .values(window_start_id=bindparam("start"))
+)
+_PERSONA_COLUMNS = (
+    CustomPersonaRow.platform,
+    CustomPersonaRow.space_id,
+    CustomPersonaRow.name,
+    CustomPersonaRow.description,
+    CustomPersonaRow.system_prompt,
+    CustomPersonaRow.model,
+    CustomPersonaRow.params,
+    CustomPersonaRow.created_by,
+)
 # Plain columns, not ORM objects: a window is hundreds of rows, read on every turn.
 # StoredMessage's fields, in order.
 _MESSAGE_COLUMNS = select(
@@ -433,32 +420,55 @@ _MESSAGE_COLUMNS = select(
     MessageRow.encoding,
     MessageRow.author_name,
 )
-
-
-def _newest_first(conversation_id: int, start_id: int, limit: int) -> Any:
-    return (
-        _MESSAGE_COLUMNS.where(
-            MessageRow.conversation_id == conversation_id, MessageRow.id >= start_id
-        )
-        .order_by(MessageRow.id.desc())
-        .limit(limit)
+_NEWEST_FIRST = (
+    _MESSAGE_COLUMNS.where(
+        MessageRow.conversation_id == bindparam("conversation"),
+        MessageRow.id >= bindparam("start"),
     )
+    .order_by(MessageRow.id.desc())
+    .limit(bindparam("limit"))
+)
+_FIND_CONVERSATION = select(*ConversationRow.__table__.columns).where(
+    ConversationRow.platform == bindparam("platform"),
+    ConversationRow.chat_id == bindparam("chat"),
+    ConversationRow.thread_id == bindparam("thread"),
+)
+
+
+def _message_values(conversation_id: int, message: NewMessage) -> dict[str, Any]:
+    return {
+        "conversation_id": conversation_id,
+        "role": message.role,
+        "content": message.content,
+        "tokens": message.tokens,
+        "encoding": message.encoding,
+        "author_id": message.author_id,
+        "author_name": message.author_name,
+        "platform_message_id": message.platform_message_id,
+    }
+
+
+def _newest_first(
+    connection: Connection, conversation_id: int, start_id: int, limit: int
+) -> list[StoredMessage]:
+    rows = connection.execute(
+        _NEWEST_FIRST, {"conversation": conversation_id, "start": start_id, "limit": limit}
+    )
+    return [_message(row) for row in rows]
 
 
 def _message(row: Any) -> StoredMessage:
     return StoredMessage(*row)
 
 
-async def _find_conversation(session: AsyncSession, key: ConversationKey) -> ConversationRow | None:
-    query = select(ConversationRow).where(
-        ConversationRow.platform == key.platform,
-        ConversationRow.chat_id == key.chat_id,
-        ConversationRow.thread_id == key.thread_id,
-    )
-    return (await session.scalars(query)).first()
+def _find_conversation(connection: Connection, key: ConversationKey) -> Row[Any] | None:
+    return connection.execute(
+        _FIND_CONVERSATION,
+        {"platform": key.platform, "chat": key.chat_id, "thread": key.thread_id},
+    ).first()
 
 
-def _state(row: ConversationRow, key: ConversationKey) -> ConversationState:
+def _state(row: Row[Any], key: ConversationKey) -> ConversationState:
     return ConversationState(
         id=row.id,
         key=key,

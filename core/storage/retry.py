@@ -84,26 +84,6 @@ def retried(method: Method) -> Method:
     return cast(Method, call)
 
 
-def one_writer(method: Method) -> Method:
-    """Run a writing repository call alone when `self.write_lock` is set (SQLite).
-
-    SQLite has one writer at a time, and a connection that finds the file locked waits in
-    sleeps of growing length: with many chats writing at once, most of them sleep while the lock
-    is already free (the soak showed multi-second waits, then "database is locked"). Queuing
-    writers in the event loop instead hands the lock straight on.
-    """
-
-    @functools.wraps(method)
-    async def call(self: Any, *args: Any, **kwargs: Any) -> Any:
-        lock: asyncio.Lock | None = self.write_lock
-        if lock is None:
-            return await method(self, *args, **kwargs)
-        async with lock:
-            return await method(self, *args, **kwargs)
-
-    return cast(Method, call)
-
-
 def _short(error: BaseException) -> str:
     if isinstance(error, DBAPIError):
         error = error.orig if isinstance(error.orig, BaseException) else error

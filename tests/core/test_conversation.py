@@ -12,13 +12,14 @@ from core.storage.schema import MessageRow, UsageRow
 from core.tokens import count_message
 from core.types import AnswerDelta, AnswerDone, Author, ConversationKey, Notice
 from tests.core.helpers import ADMIN, ALICE, BOB, GROUP, PRIVATE, collect, group, private, say
+from tests.database import session_on
 from tests.fakes.openai_server import FakeOpenAI, FakeReply
 
 MakeApp = Callable[..., AbstractAsyncContextManager[App]]
 
 
 async def rows(app: App, model: type) -> list:  # type: ignore[type-arg]
-    async with app.repository._sessions() as session:
+    async with session_on(app) as session:
         return list((await session.scalars(select(model).order_by(model.id))).all())
 
 

@@ -14,13 +14,14 @@ from core.bootstrap import App, bootstrap
 from core.storage.schema import MessageRow, UsageRow
 from core.types import AnswerDone, Failure, Notice
 from tests.core.helpers import collect, private, say
+from tests.database import session_on
 from tests.fakes.openai_server import FakeOpenAI, FakeReply
 
 MakeApp = Callable[..., AbstractAsyncContextManager[App]]
 
 
 async def stored(app: App) -> list[tuple[str, str]]:
-    async with app.repository._sessions() as session:
+    async with session_on(app) as session:
         rows = (await session.scalars(select(MessageRow).order_by(MessageRow.id))).all()
     return [(row.role, row.content) for row in rows]
 
@@ -111,7 +112,7 @@ async def test_an_empty_answer_is_reported_and_nothing_half_stored(
     (event,) = await collect(app.service, private("hi"))
     assert isinstance(event, Failure) and "empty answer" in event.text
     assert await stored(app) == [("user", "hi")]
-    async with app.repository._sessions() as session:
+    async with session_on(app) as session:
         assert len((await session.scalars(select(UsageRow))).all()) == 1
 
 

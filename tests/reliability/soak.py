@@ -27,6 +27,7 @@ from core.bootstrap import bootstrap
 from core.service import ChatService
 from core.storage.schema import MessageRow, UsageRow
 from core.types import AnswerDone, Author, ConversationKey, Failure, IncomingMessage
+from tests.database import session_on
 from tests.fakes.openai_server import FakeOpenAI, FakeReply
 
 TAG = re.compile(r"\bchat(\d+) msg(\d+)\b")
@@ -149,7 +150,7 @@ async def soak(seconds: float, chats: int, database_url: str) -> Figures:
             figures.rss_mb.append((time.monotonic() - started, rss_mb()))
             if len(app.service._locks):
                 figures.violations.append(f"{len(app.service._locks)} locks left behind")
-            async with app.repository._sessions() as session:
+            async with session_on(app) as session:
                 stored_users = await session.scalar(
                     select(func.count()).where(MessageRow.role == "user")
                 )

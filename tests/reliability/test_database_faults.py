@@ -15,13 +15,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from config.settings import Settings
 from core.bootstrap import App, bootstrap
+from core.storage.engine import open_database
 from core.storage.schema import MessageRow
 from core.types import Failure
 from tests.core.helpers import collect, private, say
+from tests.database import session_on
 from tests.fakes.openai_server import FakeOpenAI
 from tests.reliability.postgres import admin_sql, terminate
 
@@ -48,7 +49,7 @@ def hold_sqlite_write_lock(path: Path, seconds: float) -> threading.Thread:
 
 
 async def user_rows(app: App) -> list[str]:
-    async with app.repository._sessions() as session:
+    async with session_on(app) as session:
         query = select(MessageRow.content).where(MessageRow.role == "user").order_by(MessageRow.id)
         return list((await session.scalars(query)).all())
 
@@ -154,8 +155,11 @@ async def test_an_unreachable_database_server_gives_the_storage_message(
 ) -> None:
     async with make_app() as app:
         # Point the running bot's repository at a port where nothing listens (a server gone).
-        closed = create_async_engine("postgresql+asyncpg://postgres@127.0.0.1:9/none")
-        app.repository._sessions.configure(bind=closed)
-        app.repository.retry_s = 0.2
-        assert await collect(app.service, private("hi")) == [Failure(STORAGE)]
-        await closed.dispose()
+        working = app.repository.database
+        gone = open_database("postgresql+asyncpg://postgres@127.0.0.1:9/none")
+        app.repository.database, app.repository.retry_s = gone, 0.2
+        try:
+            assert await collect(app.service, private("hi")) == [Failure(STORAGE)]
+        finally:
+            app.repository.database = working
+            await gone.dispose()

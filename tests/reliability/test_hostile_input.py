@@ -15,6 +15,7 @@ from core.storable import storable_text
 from core.storage.schema import CustomPersonaRow, MessageRow, UsageRow
 from core.types import AnswerDelta, AnswerDone, Author, CommandReply, Failure, Notice
 from tests.core.helpers import ADMIN, GROUP, PRIVATE, collect, group, private, say
+from tests.database import session_on
 from tests.fakes.openai_server import FakeOpenAI
 
 TEXTS = {
@@ -92,12 +93,12 @@ COMMANDS = [
 
 async def count(app: App, model: type, **where: object) -> int:
     query = select(func.count()).select_from(model).filter_by(**where)
-    async with app.repository._sessions() as session:
+    async with session_on(app) as session:
         return int(await session.scalar(query) or 0)
 
 
 async def newest(app: App) -> list[tuple[str, str]]:
-    async with app.repository._sessions() as session:
+    async with session_on(app) as session:
         query = select(MessageRow).order_by(MessageRow.id.desc()).limit(2)
         rows = (await session.scalars(query)).all()
     return [(row.role, row.content) for row in reversed(rows)]
@@ -179,7 +180,7 @@ async def test_every_odd_command_gets_a_reply_and_the_bot_keeps_working(
     assert "temperature: 0.7\n" in settings and "model: ../../\n" in settings
     assert "max_tokens: default" in settings and "stop: default" in settings
     assert "context_tokens: 8000" in settings and "trigger: —" in settings
-    async with app.repository._sessions() as session:
+    async with session_on(app) as session:
         personas = (await session.scalars(select(CustomPersonaRow))).all()
     assert {p.name for p in personas} == {"sqlp", "multiline", "quotes"}
     prompts = {p.name: p.system_prompt for p in personas}

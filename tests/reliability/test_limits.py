@@ -13,6 +13,7 @@ from core.limits import RateLimiter
 from core.storage.schema import MessageRow, UsageRow
 from core.types import Author, Failure
 from tests.core.helpers import ALICE, BOB, collect, group, private, say
+from tests.database import session_on
 from tests.fakes.openai_server import FakeOpenAI
 
 MakeApp = Callable[..., AbstractAsyncContextManager[App]]
@@ -20,7 +21,7 @@ KOREAN = Author("44", "민지", "ko")
 
 
 async def user_texts(app: App) -> list[str]:
-    async with app.repository._sessions() as session:
+    async with session_on(app) as session:
         query = select(MessageRow.content).where(MessageRow.role == "user").order_by(MessageRow.id)
         return list((await session.scalars(query)).all())
 
@@ -124,7 +125,7 @@ async def test_spending_splits_today_from_the_rest_of_the_month(app: App) -> Non
         (now - timedelta(days=2), 1000, 10.0),  # this month
         (now - timedelta(days=40), 10000, 100.0),  # last month: not counted
     ]
-    async with app.repository._sessions.begin() as session:
+    async with session_on(app, begin=True) as session:
         for created, tokens, cost in rows:
             session.add(
                 UsageRow(

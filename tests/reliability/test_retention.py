@@ -14,17 +14,18 @@ from core.bootstrap import App
 from core.retention import prune_forever
 from core.storage.schema import MessageRow, UsageRow
 from tests.core.helpers import private, say
+from tests.database import session_on
 
 MakeApp = Callable[..., AbstractAsyncContextManager[App]]
 
 
 async def contents(app: App) -> list[str]:
-    async with app.repository._sessions() as session:
+    async with session_on(app) as session:
         return list(await session.scalars(select(MessageRow.content).order_by(MessageRow.id)))
 
 
 async def age(app: App, content: str, days: float) -> None:
-    async with app.repository._sessions.begin() as session:
+    async with session_on(app, begin=True) as session:
         await session.execute(
             update(MessageRow)
             .where(MessageRow.content.startswith(content))
@@ -42,7 +43,7 @@ async def test_retention_deletes_old_messages_at_start_and_keeps_recent_ones(
         await age(app, "You said: old secret", 31)
     async with make_app(retention_days=30) as app:
         assert await contents(app) == ["recent", "You said: recent. I can see 3 earlier messages."]
-        async with app.repository._sessions() as session:  # usage rows hold no text: they stay
+        async with session_on(app) as session:  # usage rows hold no text: they stay
             assert len((await session.scalars(select(UsageRow))).all()) == 2
         assert (await say(app.service, private("still works"))).startswith("You said: still")
 
