@@ -119,7 +119,7 @@ class Repository:
     @retried
     async def conversation(self, key: ConversationKey) -> ConversationState:
         """The conversation's state, created with defaults on first contact."""
-        found = await self.database.run(lambda c: _find_conversation(c, key))
+        found = await self.database.read(lambda c: _find_conversation(c, key))
         if found is None:
             found = await self.database.run(lambda c: self._create_conversation(c, key))
         return _state(found, key)
@@ -238,7 +238,9 @@ class Repository:
         query = _MESSAGE_COLUMNS.where(
             MessageRow.conversation_id == conversation_id, MessageRow.id >= start_id
         ).order_by(MessageRow.id)
-        return await self.database.run(lambda c: [_message(row) for row in c.execute(query)])
+        return await self.database.run(
+            lambda c: [StoredMessage(*row) for row in c.execute(query).all()]
+        )
 
     @retried
     async def recount(self, counts: Sequence[tuple[int, int]], encoding: str) -> None:
@@ -453,12 +455,8 @@ def _newest_first(
 ) -> list[StoredMessage]:
     rows = connection.execute(
         _NEWEST_FIRST, {"conversation": conversation_id, "start": start_id, "limit": limit}
-    )
-    return [_message(row) for row in rows]
-
-
-def _message(row: Any) -> StoredMessage:
-    return StoredMessage(*row)
+    ).all()  # one fetch, not one per row: a window is hundreds of rows
+    return [StoredMessage(*row) for row in rows]
 
 
 def _find_conversation(connection: Connection, key: ConversationKey) -> Row[Any] | None:

@@ -83,6 +83,24 @@ async def test_a_sqlite_lock_outlasting_the_retry_time_gives_the_storage_message
         assert await user_rows(app) == ["warm up", "after"]  # nothing half-stored
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_reading_a_conversation_does_not_wait_for_another_writer(
+    make_app: MakeApp, database_url: str
+) -> None:
+    path = Path(make_url(database_url).database or "")
+    async with make_app(database_retry_s=10) as app:
+        await say(app.service, private("/persona coder"))
+        thread = hold_sqlite_write_lock(path, 3.0)
+        # This turn's insert waits for the lock on the database thread...
+        waiting = asyncio.create_task(say(app.service, private("while locked")))
+        await asyncio.sleep(0.3)
+        # ...and the next chat's turn still reads its conversation meanwhile.
+        state = await app.repository.conversation(private("x").key)
+        assert thread.is_alive() and not waiting.done()
+        assert state.persona == "coder"
+        assert (await waiting).startswith("You said: while locked")
+
+
 def settings_for(url: str, llm: FakeOpenAI, tmp_path: Path, **overrides: object) -> Settings:
     return Settings(
         openai_api_key="sk-test-key-123456",
