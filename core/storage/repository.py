@@ -17,6 +17,7 @@ from core.params import ChatParams
 from core.storage.engine import Database
 from core.storage.retry import retried
 from core.storage.schema import ConversationRow, CustomPersonaRow, MessageRow, UsageRow
+from core.storage.window_rows import DEFAULT_CONVERSATIONS, WindowRows, WindowShape
 from core.types import ConversationKey
 
 
@@ -103,9 +104,15 @@ class Repository:
     """Every public method is one transaction (see `Database.run`) and retries transient
     database faults (see `retried`)."""
 
-    def __init__(self, database: Database, retry_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        database: Database,
+        retry_s: float = 30.0,
+        window_cache_size: int = DEFAULT_CONVERSATIONS,
+    ) -> None:
         self.database = database
         self.retry_s = retry_s
+        self.windows: WindowRows[StoredMessage] = WindowRows(window_cache_size)
         dialect = postgresql if database.dialect == "postgresql" else sqlite
         # Built once: SQLAlchemy then reuses each statement's compiled form on every turn.
         self._insert_delivery = (
@@ -167,14 +174,30 @@ class Repository:
         The id is None (and nothing is read) when this platform message was already stored.
         """
         values = _message_values(conversation_id, message)
+        cached = self.windows.get(conversation_id, start_id) if limit > 0 else None
 
-        def work(connection: Connection) -> tuple[int | None, list[StoredMessage]]:
+        def work(connection: Connection) -> tuple[int | None, tuple[StoredMessage, ...], bool]:
             stored_id = connection.execute(self._insert_delivery, values).scalar()
             if stored_id is None or limit <= 0:
-                return stored_id, []
-            return stored_id, _newest_first(connection, conversation_id, start_id, limit)
+                return stored_id, (), False
+            if cached is not None:
+                count, newest_id, id_sum = connection.execute(
+                    _WINDOW_SHAPE, {"conversation": conversation_id, "start": start_id}
+                ).one()
+                shape = WindowShape(count, newest_id, None if id_sum is None else int(id_sum))
+                rows = cached.extended(_stored(stored_id, message), shape)
+                if rows is not None and len(rows) <= limit:
+                    return stored_id, rows, True
+            rows = tuple(_newest_first(connection, conversation_id, start_id, limit))
+            return stored_id, rows, len(rows) < limit  # fewer than asked: the whole window
 
-        return await self.database.run(work)
+        stored_id, rows, whole = await self.database.run(work)
+        if stored_id is not None and limit > 0:
+            if whole:
+                self.windows.put(conversation_id, start_id, rows)
+            else:
+                self.windows.forget(conversation_id)
+        return stored_id, list(rows)
 
     @retried
     async def newest_messages(
@@ -209,9 +232,12 @@ class Repository:
         if answer is None and usage is None and window_start_id is None:
             return
 
-        def work(connection: Connection) -> None:
+        def work(connection: Connection) -> int | None:
+            answer_id = None
             if answer is not None:
-                connection.execute(_INSERT_MESSAGE, _message_values(conversation_id, answer))
+                answer_id = connection.execute(
+                    _INSERT_ANSWER, _message_values(conversation_id, answer)
+                ).scalar_one()
             if usage is not None:
                 connection.execute(
                     _INSERT_USAGE,
@@ -229,8 +255,11 @@ class Repository:
                 connection.execute(
                     _MOVE_WINDOW, {"conversation": conversation_id, "start": window_start_id}
                 )
+            return answer_id
 
-        await self.database.run(work)
+        answer_id = await self.database.run(work)
+        stored = None if answer is None or answer_id is None else _stored(answer_id, answer)
+        self.windows.stored(conversation_id, stored, window_start_id)
 
     @retried
     async def messages_from(self, conversation_id: int, start_id: int) -> list[StoredMessage]:
@@ -254,6 +283,7 @@ class Repository:
             .values(tokens=bindparam("tokens"), encoding=encoding)
         )
         await self.database.run(lambda c: c.execute(statement, values))
+        self.windows.forget()
 
     @retried
     async def last_message_id(self, conversation_id: int) -> int:
@@ -269,6 +299,7 @@ class Repository:
             connection.execute(_MOVE_WINDOW, {"conversation": conversation_id, "start": 0})
             return result.rowcount
 
+        self.windows.forget(conversation_id)
         return await self.database.run(work)
 
     @retried
@@ -291,6 +322,7 @@ class Repository:
             )
             return messages.rowcount, usage.rowcount
 
+        self.windows.forget()
         return await self.database.run(work)
 
     @retried
@@ -367,6 +399,7 @@ class Repository:
     async def delete_messages_before(self, cutoff: datetime) -> int:
         """Retention: delete every stored message older than `cutoff`; how many went."""
         statement = delete(MessageRow).where(MessageRow.created_at < cutoff)
+        self.windows.forget()
         return await self.database.run(lambda c: c.execute(statement).rowcount)
 
     @retried
@@ -395,7 +428,7 @@ class Repository:
         return await self.database.run(lambda c: c.execute(statement).rowcount > 0)
 
 
-_INSERT_MESSAGE = insert(MessageRow)
+_INSERT_ANSWER = insert(MessageRow).returning(MessageRow.id)
 _INSERT_USAGE = insert(UsageRow)
 _MOVE_WINDOW = (
     update(ConversationRow)
@@ -448,6 +481,24 @@ def _message_values(conversation_id: int, message: NewMessage) -> dict[str, Any]
         "author_name": message.author_name,
         "platform_message_id": message.platform_message_id,
     }
+
+
+# A window's WindowShape: the index answers it without reading the rows.
+_WINDOW_SHAPE = select(func.count(), func.max(MessageRow.id), func.sum(MessageRow.id)).where(
+    MessageRow.conversation_id == bindparam("conversation"),
+    MessageRow.id >= bindparam("start"),
+)
+
+
+def _stored(message_id: int, message: NewMessage) -> StoredMessage:
+    return StoredMessage(
+        message_id,
+        message.role,
+        message.content,
+        message.tokens,
+        message.encoding,
+        message.author_name,
+    )
 
 
 def _newest_first(
