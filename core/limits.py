@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import astuple, dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from core.storage.repository import Repository, Spending
 from core.texts import Texts
@@ -132,7 +133,7 @@ class AbuseLimits:
 
     @property
     def active(self) -> bool:
-        return any(astuple(self.config))
+        return _any_limit(self.config)
 
     def tracked_keys(self) -> int:
         """How many keys the rate limiters hold now (for tests and the soak run)."""
@@ -233,3 +234,8 @@ def _amount(texts: Texts, unit: str, value: float) -> str:
         # Cents for budgets, but a single cheap turn must not show as $0.00.
         return f"${value:,.2f}" if value >= 1 or value == 0 else f"${value:.6f}"
     return texts.get("limit.tokens", count=f"{int(value):,}")
+
+
+@lru_cache(maxsize=8)
+def _any_limit(config: LimitConfig) -> bool:
+    return any(astuple(config))  # asked on every turn: astuple is slow

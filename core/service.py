@@ -426,8 +426,9 @@ class ChatService:
         return recounted[::-1]
 
     def _user_hash(self, message: IncomingMessage) -> str:
-        identity = f"{message.key.platform}:{message.author.user_id}".encode()
-        return hmac.new(self._config.identifier_salt, identity, hashlib.sha256).hexdigest()[:32]
+        return _user_hash(
+            self._config.identifier_salt, message.key.platform, message.author.user_id
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -476,6 +477,12 @@ def _has_trigger(conversation: ConversationState, text: str) -> bool:
     if not conversation.trigger:
         return False
     return re.search(rf"(?<!\w){re.escape(conversation.trigger)}(?!\w)", text, re.I) is not None
+
+
+@lru_cache(maxsize=1024)
+def _user_hash(salt: bytes, platform: str, user_id: str) -> str:
+    identity = f"{platform}:{user_id}".encode()
+    return hmac.new(salt, identity, hashlib.sha256).hexdigest()[:32]
 
 
 @lru_cache(maxsize=256)
