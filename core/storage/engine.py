@@ -55,9 +55,11 @@ class Database:
 class ThreadedSqlite(Database):
     dialect = "sqlite"
 
-    def __init__(self, engine: Engine, reader: Engine) -> None:
+    def __init__(self, engine: Engine, reader: Engine | None) -> None:
         self.engine = engine
-        self._reader = reader  # used on the event loop's thread only; never waits for a lock
+        # Used on the event loop's thread only, and never waits for a lock. None for an
+        # in-memory database, which only the thread's own connection can see.
+        self._reader = reader
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
 
     async def run(self, work: Work[Result]) -> Result:
@@ -66,6 +68,8 @@ class ThreadedSqlite(Database):
         )
 
     async def read(self, work: Work[Result]) -> Result:
+        if self._reader is None:
+            return await self.run(work)
         try:
             with self._reader.connect() as connection:
                 return work(connection)
@@ -80,7 +84,8 @@ class ThreadedSqlite(Database):
         # Transactions already handed to the thread finish (and commit) before the engine closes.
         await asyncio.to_thread(self._thread.shutdown, wait=True)
         self.engine.dispose()
-        self._reader.dispose()
+        if self._reader is not None:
+            self._reader.dispose()
 
 
 class AsyncServer(Database):
@@ -110,6 +115,8 @@ def open_database(database_url: str, busy_timeout_s: float = 30.0) -> Database:
         )
         busy_ms = int(busy_timeout_s * 1000)
         event.listen(engine, "connect", lambda conn, record: _sqlite_pragmas(conn, busy_ms))
+        if not url.database or url.database == ":memory:":
+            return ThreadedSqlite(engine, reader=None)
         reader = create_sync_engine(url, connect_args={"timeout": 0}, poolclass=SingletonThreadPool)
         event.listen(reader, "connect", lambda conn, record: _sqlite_pragmas(conn, 0))
         return ThreadedSqlite(engine, reader)
