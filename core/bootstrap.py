@@ -47,12 +47,7 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
     try:
         await migrate(database)
         if model is None:
-            client = openai.AsyncOpenAI(
-                api_key=settings.openai_api_key.get_secret_value() or "not-set",
-                base_url=settings.openai_base_url,
-                timeout=settings.openai_timeout_s,
-                max_retries=settings.openai_max_retries,
-            )
+            client = model_client(settings)
             model = OpenAIChatModel(client, settings.send_user_identifier)
         repository = Repository(database, settings.database_retry_s)
         personas = PersonaBook(persona_catalog, repository)
@@ -99,6 +94,16 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
         if client is not None:
             await client.close()
         await database.dispose()
+
+
+def model_client(settings: Settings) -> openai.AsyncOpenAI:
+    """The bot's `openai` client (the benchmark's "client alone" run builds the same one)."""
+    return openai.AsyncOpenAI(
+        api_key=settings.openai_api_key.get_secret_value() or "not-set",
+        base_url=settings.openai_base_url,
+        timeout=settings.openai_timeout_s,
+        max_retries=settings.openai_max_retries,
+    )
 
 
 def _limit_config(settings: Settings) -> LimitConfig:
