@@ -17,6 +17,7 @@ from core.catalog import ModelCatalog, PersonaCatalog
 from core.commands import CommandRunner
 from core.limits import AbuseLimits, LimitConfig
 from core.llm import ChatModel, OpenAIChatModel
+from core.model_http import model_http_client
 from core.personas import PersonaBook
 from core.retention import prune_forever, prune_once
 from core.service import ChatService, ServiceConfig
@@ -103,6 +104,7 @@ def model_client(settings: Settings) -> openai.AsyncOpenAI:
         base_url=settings.openai_base_url,
         timeout=settings.openai_timeout_s,
         max_retries=settings.openai_max_retries,
+        http_client=model_http_client(),
     )
 
 
