@@ -51,6 +51,7 @@ class ConcurrencyResult:
     mixups: int  # replies that showed another chat's text, or a wrong amount of history
     failures: int  # turns answered with an error instead of an answer
     cpu_s: float = float("nan")  # this process (every thread) during the timed part
+    loop_cpu_s: float = float("nan")  # of which the event loop's thread (the rest: SQLite's)
     model_cpu_s: float | None = None  # the fake model's process, when it has its own
 
     @property
@@ -70,8 +71,17 @@ class ConcurrencyResult:
         return self.cpu_s * 1000 / max(1, self.turns)
 
     @property
+    def loop_cpu_ms_per_turn(self) -> float:
+        return self.loop_cpu_s * 1000 / max(1, self.turns)
+
+    @property
     def model_cpu_ms_per_turn(self) -> float | None:
         return None if self.model_cpu_s is None else self.model_cpu_s * 1000 / max(1, self.turns)
+
+    @property
+    def model_cpu_share(self) -> float | None:
+        """How much of one core the fake model's process used over the run."""
+        return None if self.model_cpu_s is None else self.model_cpu_s / self.wall_s
 
 
 ModelCpu = Callable[
@@ -111,7 +121,7 @@ async def run_concurrency(
                 if not check_answer(answer, text, turn):
                     mixups += 1
 
-        wall_s, cpu_s, model_cpu_s = await _timed(
+        wall_s, (cpu_s, loop_cpu_s), model_cpu_s = await _timed(
             asyncio.gather(*(chat(number) for number in range(chats))), model_cpu
         )
         overheads = [stats.bot_s * 1000 for stats in log.turns]
@@ -127,6 +137,7 @@ async def run_concurrency(
             mixups=mixups,
             failures=failures,
             cpu_s=cpu_s,
+            loop_cpu_s=loop_cpu_s,
             model_cpu_s=model_cpu_s,
         )
 
@@ -181,7 +192,7 @@ async def run_client_alone(
 
     try:
         await answer([{"role": "user", "content": "warm up"}])
-        wall_s, cpu_s, model_cpu_s = await _timed(
+        wall_s, (cpu_s, loop_cpu_s), model_cpu_s = await _timed(
             asyncio.gather(*(chat(number) for number in range(chats))), model_cpu
         )
     finally:
@@ -198,17 +209,21 @@ async def run_client_alone(
         mixups=mixups,
         failures=failures,
         cpu_s=cpu_s,
+        loop_cpu_s=loop_cpu_s,
         model_cpu_s=model_cpu_s,
     )
 
 
 async def _timed(
     work: Awaitable[object], model_cpu: ModelCpu | None
-) -> tuple[float, float, float | None]:
-    """(wall s, this process's CPU s, the model process's CPU s or None) spent awaiting `work`."""
+) -> tuple[float, tuple[float, float], float | None]:
+    """Spent awaiting `work`: wall s, (this process's CPU s, this thread's CPU s), and the model
+    process's CPU s or None."""
     model_start = model_cpu() if model_cpu is not None else 0.0
-    cpu_start, started = time.process_time(), time.perf_counter()
+    cpu_start, loop_start = time.process_time(), time.thread_time()
+    started = time.perf_counter()
     await work
-    wall_s, cpu_s = time.perf_counter() - started, time.process_time() - cpu_start
+    wall_s = time.perf_counter() - started
+    cpu_s, loop_cpu_s = time.process_time() - cpu_start, time.thread_time() - loop_start
     model_cpu_s = model_cpu() - model_start if model_cpu is not None else None
-    return wall_s, cpu_s, model_cpu_s
+    return wall_s, (cpu_s, loop_cpu_s), model_cpu_s

@@ -75,7 +75,9 @@ class Report:
                 f"{prefix}concurrency_mixups": c.mixups,
                 f"{prefix}concurrency_failed_turns": c.failures,
                 f"{prefix}concurrency_cpu_ms_per_turn": c.cpu_ms_per_turn,
+                f"{prefix}concurrency_loop_cpu_ms_per_turn": c.loop_cpu_ms_per_turn,
                 f"{prefix}concurrency_model_cpu_ms_per_turn": c.model_cpu_ms_per_turn,
+                f"{prefix}concurrency_model_cpu_share": c.model_cpu_share,
                 f"{prefix}concurrency_efficiency_vs_client_alone": self._vs_alone(c),
             }
         for (database, chats), c in self.sweep.items():
@@ -83,12 +85,15 @@ class Report:
             out[f"{prefix}concurrency_efficiency_{chats}_chats"] = c.efficiency
             out[f"{prefix}turns_per_s_{chats}_chats"] = c.turns_per_s
             out[f"{prefix}cpu_ms_per_turn_{chats}_chats"] = c.cpu_ms_per_turn
+            out[f"{prefix}loop_cpu_ms_per_turn_{chats}_chats"] = c.loop_cpu_ms_per_turn
             out[f"{prefix}efficiency_vs_client_alone_{chats}_chats"] = self._vs_alone(c)
         for chats, c in self.client_alone.items():
             out[f"client_alone_efficiency_{chats}_chats"] = c.efficiency
             out[f"client_alone_turns_per_s_{chats}_chats"] = c.turns_per_s
             out[f"client_alone_cpu_ms_per_turn_{chats}_chats"] = c.cpu_ms_per_turn
+            out[f"client_alone_loop_cpu_ms_per_turn_{chats}_chats"] = c.loop_cpu_ms_per_turn
             out[f"client_alone_model_cpu_ms_per_turn_{chats}_chats"] = c.model_cpu_ms_per_turn
+            out[f"client_alone_model_cpu_share_{chats}_chats"] = c.model_cpu_share
             out[f"client_alone_mixups_{chats}_chats"] = c.mixups
             out[f"client_alone_failed_turns_{chats}_chats"] = c.failures
         if self.client_alone:
@@ -196,8 +201,8 @@ class Report:
             return []
         lines = [
             "Concurrency (each chat sends its messages one after another; streamed answers; "
-            "client alone = the bot's model client with no bot and no database; CPU = this "
-            "process / the fake model's process, per turn)",
+            "client alone = the bot's model client with no bot and no database; CPU per turn: "
+            "this process (all threads / the event loop's) and the fake model's process)",
             _row(
                 "database",
                 "chats x turns",
@@ -210,8 +215,8 @@ class Report:
                 "peak RSS MB",
                 "mixups",
                 "failed",
-                "CPU ms",
-                "model CPU ms",
+                "CPU ms all/loop",
+                "model CPU ms (core)",
                 "vs alone",
             ),
         ]
@@ -237,8 +242,10 @@ class Report:
                     f"{c.peak_rss_mb:.0f}",
                     str(c.mixups),
                     str(c.failures),
-                    f"{c.cpu_ms_per_turn:.2f}",
-                    _num(c.model_cpu_ms_per_turn, fmt=".2f"),
+                    f"{c.cpu_ms_per_turn:.2f} / {c.loop_cpu_ms_per_turn:.2f}",
+                    "-"
+                    if c.model_cpu_ms_per_turn is None or c.model_cpu_share is None
+                    else f"{c.model_cpu_ms_per_turn:.2f} ({c.model_cpu_share:.0%})",
                     _num(vs_alone, fmt=".2f"),
                 )
             )
@@ -298,5 +305,5 @@ def _num(value: float | None, suffix: str = "", fmt: str = ".1f") -> str:
 
 
 def _row(*cells: str) -> str:
-    widths = (24, 14, 14, 14, 14, 12, 9, 16, 12, 7, 7, 8, 13, 8)
+    widths = (24, 14, 14, 14, 14, 12, 9, 16, 12, 7, 7, 15, 19, 8)
     return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=False)).rstrip()
