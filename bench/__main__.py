@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.concurrency import run_concurrency
+from bench.concurrency import ConcurrencyResult, run_client_alone, run_concurrency
 from bench.cost import run_cost
-from bench.harness import FakeModelProcess, Workdir, fresh_postgres
+from bench.harness import Database, FakeModelProcess, Workdir, fresh_postgres
 from bench.memory import run_memory
 from bench.overhead import run_overhead
 from bench.report import Report
@@ -35,11 +35,16 @@ def counts_telegram(quick: bool) -> tuple[int, ...]:
     return (3, 10) if quick else (3, 10, 30)
 
 
-async def run(quick: bool, postgres_url: str) -> Report:
+async def run(quick: bool, postgres_url: str, only_concurrency: bool = False) -> Report:
     counts = QUICK if quick else FULL
     report = Report(quick=quick, counts=counts)
     workdir = Workdir()
     try:
+        if only_concurrency:
+            await _concurrency(
+                report, workdir, postgres_url, (*SWEEP, counts["chats"]), all_pg=True
+            )
+            return report
         async with FakeModelProcess(0.0) as instant:
             report.step("overhead vs history, sqlite")
             report.overhead["sqlite"] = await run_overhead(
@@ -58,25 +63,8 @@ async def run(quick: bool, postgres_url: str) -> Report:
             report.memory = await run_memory(
                 workdir.sqlite(), instant.base_url, workdir, counts["memory_chats"]
             )
-        async with FakeModelProcess(LATENCY_S) as slow:
-            for chats in SWEEP[:1] if quick else SWEEP:
-                report.step(f"concurrency, sqlite, {chats} chats")
-                report.sweep[("sqlite", chats)] = await run_concurrency(
-                    workdir.sqlite(), slow.base_url, LATENCY_S, workdir, chats
-                )
-            report.step("concurrency, sqlite")
-            report.concurrency["sqlite"] = await run_concurrency(
-                workdir.sqlite(), slow.base_url, LATENCY_S, workdir, counts["chats"]
-            )
-            if postgres_url:
-                report.step("concurrency, postgres")
-                report.concurrency["postgres"] = await run_concurrency(
-                    await fresh_postgres(postgres_url),
-                    slow.base_url,
-                    LATENCY_S,
-                    workdir,
-                    counts["chats"],
-                )
+        sweep = SWEEP[:1] if quick else SWEEP
+        await _concurrency(report, workdir, postgres_url, (*sweep, counts["chats"]), all_pg=False)
         for chats in counts_telegram(quick):
             report.step(f"through Telegram, {chats} chats")
             report.telegram.append(await run_telegram_bench(workdir.sqlite(), workdir, chats))
@@ -85,6 +73,40 @@ async def run(quick: bool, postgres_url: str) -> Report:
     finally:
         workdir.close()
     return report
+
+
+async def _concurrency(
+    report: Report, workdir: Workdir, postgres_url: str, chat_counts: tuple[int, ...], all_pg: bool
+) -> None:
+    """The model client alone, then the bot on SQLite (and PostgreSQL), at each number of chats;
+    the last count is the headline run. PostgreSQL runs at the headline count only, unless
+    `all_pg`."""
+    *sweep, headline = chat_counts
+    async with FakeModelProcess(LATENCY_S) as slow:
+
+        async def bot(database: Database, chats: int) -> ConcurrencyResult:
+            return await run_concurrency(
+                database, slow.base_url, LATENCY_S, workdir, chats, model_cpu=slow.cpu_s
+            )
+
+        for chats in chat_counts:
+            report.step(f"concurrency, model client alone, {chats} chats")
+            report.client_alone[chats] = await run_client_alone(
+                slow.base_url, LATENCY_S, workdir, chats, model_cpu=slow.cpu_s
+            )
+        for chats in sweep:
+            report.step(f"concurrency, sqlite, {chats} chats")
+            report.sweep[("sqlite", chats)] = await bot(workdir.sqlite(), chats)
+            if postgres_url and all_pg:
+                report.step(f"concurrency, postgres, {chats} chats")
+                report.sweep[("postgres", chats)] = await bot(
+                    await fresh_postgres(postgres_url), chats
+                )
+        report.step(f"concurrency, sqlite, {headline} chats")
+        report.concurrency["sqlite"] = await bot(workdir.sqlite(), headline)
+        if postgres_url:
+            report.step(f"concurrency, postgres, {headline} chats")
+            report.concurrency["postgres"] = await bot(await fresh_postgres(postgres_url), headline)
 
 
 def machine() -> dict[str, Any]:
@@ -113,10 +135,17 @@ def main() -> None:
         action="store_true",
         help="skip PostgreSQL even if TEST_DATABASE_URL is set",
     )
+    parser.add_argument(
+        "--concurrency",
+        action="store_true",
+        help="only the concurrency runs: the model client alone, then the bot on each "
+        f"database, at {', '.join(map(str, SWEEP))} and {FULL['chats']:,} chats "
+        f"({QUICK['chats']} with --quick)",
+    )
     args = parser.parse_args()
     postgres_url = "" if args.no_postgres else os.environ.get("TEST_DATABASE_URL", "")
     started, load_start = time.perf_counter(), os.getloadavg()[0]
-    report = asyncio.run(run(args.quick, postgres_url))
+    report = asyncio.run(run(args.quick, postgres_url, args.concurrency))
     report.elapsed_s = time.perf_counter() - started
     report.load_average = (load_start, os.getloadavg()[0])
     report.machine = machine()

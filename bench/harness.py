@@ -74,10 +74,10 @@ class TurnLog:
         self.turns.clear()
 
 
-@asynccontextmanager
-async def running_bot(
+def bench_settings(
     database: Database, model_url: str, workdir: Workdir, **overrides: Any
-) -> AsyncIterator[tuple[App, TurnLog]]:
+) -> Settings:
+    """The settings every benchmark bot runs with: no retries, the fake model, a fresh database."""
     values: dict[str, Any] = {
         "openai_api_key": "sk-bench",
         "openai_base_url": model_url,
@@ -88,8 +88,15 @@ async def running_bot(
         "_env_file": None,
     }
     values.update(overrides)
+    return Settings(**values)
+
+
+@asynccontextmanager
+async def running_bot(
+    database: Database, model_url: str, workdir: Workdir, **overrides: Any
+) -> AsyncIterator[tuple[App, TurnLog]]:
     log = TurnLog()
-    async with bootstrap(Settings(**values)) as app:
+    async with bootstrap(bench_settings(database, model_url, workdir, **overrides)) as app:
         app.service.on_turn = log
         yield app, log
 
@@ -158,6 +165,13 @@ class FakeModelProcess:
             raise RuntimeError(f"the fake OpenAI server did not start: {line!r}")
         self.base_url = found.group(1)
         return self
+
+    def cpu_s(self) -> float:
+        """CPU time (user + system) the server process has used so far, from /proc/<pid>/stat."""
+        assert self._process is not None
+        with open(f"/proc/{self._process.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     async def __aexit__(self, *exc: object) -> None:
         if self._process is not None and self._process.returncode is None:

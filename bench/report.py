@@ -36,6 +36,7 @@ class Report:
     overhead: dict[str, list[OverheadResult]] = field(default_factory=dict)
     concurrency: dict[str, ConcurrencyResult] = field(default_factory=dict)
     sweep: dict[tuple[str, int], ConcurrencyResult] = field(default_factory=dict)
+    client_alone: dict[int, ConcurrencyResult] = field(default_factory=dict)  # by chats
     telegram: list[TelegramResult] = field(default_factory=list)
     memory: MemoryResult | None = None
     cost: CostResult | None = None
@@ -73,11 +74,31 @@ class Report:
                 f"{prefix}concurrency_peak_rss_mb": c.peak_rss_mb,
                 f"{prefix}concurrency_mixups": c.mixups,
                 f"{prefix}concurrency_failed_turns": c.failures,
+                f"{prefix}concurrency_cpu_ms_per_turn": c.cpu_ms_per_turn,
+                f"{prefix}concurrency_loop_cpu_ms_per_turn": c.loop_cpu_ms_per_turn,
+                f"{prefix}concurrency_model_cpu_ms_per_turn": c.model_cpu_ms_per_turn,
+                f"{prefix}concurrency_model_cpu_share": c.model_cpu_share,
+                f"{prefix}concurrency_efficiency_vs_client_alone": self._vs_alone(c),
             }
         for (database, chats), c in self.sweep.items():
             prefix = "" if database == "sqlite" else "pg_"
             out[f"{prefix}concurrency_efficiency_{chats}_chats"] = c.efficiency
             out[f"{prefix}turns_per_s_{chats}_chats"] = c.turns_per_s
+            out[f"{prefix}cpu_ms_per_turn_{chats}_chats"] = c.cpu_ms_per_turn
+            out[f"{prefix}loop_cpu_ms_per_turn_{chats}_chats"] = c.loop_cpu_ms_per_turn
+            out[f"{prefix}efficiency_vs_client_alone_{chats}_chats"] = self._vs_alone(c)
+        for chats, c in self.client_alone.items():
+            out[f"client_alone_efficiency_{chats}_chats"] = c.efficiency
+            out[f"client_alone_turns_per_s_{chats}_chats"] = c.turns_per_s
+            out[f"client_alone_cpu_ms_per_turn_{chats}_chats"] = c.cpu_ms_per_turn
+            out[f"client_alone_loop_cpu_ms_per_turn_{chats}_chats"] = c.loop_cpu_ms_per_turn
+            out[f"client_alone_model_cpu_ms_per_turn_{chats}_chats"] = c.model_cpu_ms_per_turn
+            out[f"client_alone_model_cpu_share_{chats}_chats"] = c.model_cpu_share
+            out[f"client_alone_mixups_{chats}_chats"] = c.mixups
+            out[f"client_alone_failed_turns_{chats}_chats"] = c.failures
+        if self.client_alone:
+            # The ceiling at the largest run, next to concurrency_efficiency.
+            out["client_alone_efficiency"] = self.client_alone[max(self.client_alone)].efficiency
         if self.memory is not None:
             out |= {
                 "memory_chats": self.memory.chats,
@@ -146,6 +167,11 @@ class Report:
             lines.append(_row(key, f"{value:.3g}", target, "ok" if ok else "MISSED"))
         return "\n".join(lines)
 
+    def _vs_alone(self, c: ConcurrencyResult) -> float | None:
+        """The bot's efficiency over the client-alone ceiling at the same number of chats."""
+        alone = self.client_alone.get(c.chats)
+        return None if alone is None else c.efficiency / alone.efficiency
+
     def _overhead_table(self) -> list[str]:
         lines = []
         for database, results in self.overhead.items():
@@ -171,10 +197,12 @@ class Report:
         return lines
 
     def _concurrency_table(self) -> list[str]:
-        if not self.concurrency and not self.sweep:
+        if not self.concurrency and not self.sweep and not self.client_alone:
             return []
         lines = [
-            "Concurrency (each chat sends its messages one after another; streamed answers)",
+            "Concurrency (each chat sends its messages one after another; streamed answers; "
+            "client alone = the bot's model client with no bot and no database; CPU per turn: "
+            "this process (all threads / the event loop's) and the fake model's process)",
             _row(
                 "database",
                 "chats x turns",
@@ -187,11 +215,18 @@ class Report:
                 "peak RSS MB",
                 "mixups",
                 "failed",
+                "CPU ms all/loop",
+                "model CPU ms (core)",
+                "vs alone",
             ),
         ]
-        runs = [*self.sweep.items(), *((k, c) for k, c in self.concurrency.items())]
-        for name, c in runs:
-            database = name[0] if isinstance(name, tuple) else name
+        runs: list[tuple[str, ConcurrencyResult]] = [
+            *((database, c) for (database, _), c in self.sweep.items()),
+            *self.concurrency.items(),
+            *(("client alone", c) for _, c in sorted(self.client_alone.items())),
+        ]
+        for database, c in runs:
+            vs_alone = None if database == "client alone" else self._vs_alone(c)
             lines.append(
                 _row(
                     database,
@@ -201,10 +236,17 @@ class Report:
                     f"{c.ideal_s:.2f}",
                     f"{c.efficiency:.2f}",
                     f"{c.turns_per_s:.0f}",
-                    f"{c.overhead_p50_ms:.1f} / {c.overhead_p99_ms:.1f}",
+                    "-"
+                    if database == "client alone"
+                    else f"{c.overhead_p50_ms:.1f} / {c.overhead_p99_ms:.1f}",
                     f"{c.peak_rss_mb:.0f}",
                     str(c.mixups),
                     str(c.failures),
+                    f"{c.cpu_ms_per_turn:.2f} / {c.loop_cpu_ms_per_turn:.2f}",
+                    "-"
+                    if c.model_cpu_ms_per_turn is None or c.model_cpu_share is None
+                    else f"{c.model_cpu_ms_per_turn:.2f} ({c.model_cpu_share:.0%})",
+                    _num(vs_alone, fmt=".2f"),
                 )
             )
         return [*lines, ""]
@@ -258,10 +300,10 @@ class Report:
         return [*lines, ""]
 
 
-def _num(value: float | None, suffix: str = "") -> str:
-    return "-" if value is None else f"{value:.1f}{suffix}"
+def _num(value: float | None, suffix: str = "", fmt: str = ".1f") -> str:
+    return "-" if value is None else f"{value:{fmt}}{suffix}"
 
 
 def _row(*cells: str) -> str:
-    widths = (24, 14, 14, 14, 14, 12, 9, 16, 12, 7, 7)
+    widths = (24, 14, 14, 14, 14, 12, 9, 16, 12, 7, 7, 15, 19, 8)
     return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=False)).rstrip()

@@ -17,6 +17,7 @@ from core.catalog import ModelCatalog, PersonaCatalog
 from core.commands import CommandRunner
 from core.limits import AbuseLimits, LimitConfig
 from core.llm import ChatModel, OpenAIChatModel
+from core.model_http import model_http_client
 from core.personas import PersonaBook
 from core.retention import prune_forever, prune_once
 from core.service import ChatService, ServiceConfig
@@ -47,12 +48,7 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
     try:
         await migrate(database)
         if model is None:
-            client = openai.AsyncOpenAI(
-                api_key=settings.openai_api_key.get_secret_value() or "not-set",
-                base_url=settings.openai_base_url,
-                timeout=settings.openai_timeout_s,
-                max_retries=settings.openai_max_retries,
-            )
+            client = model_client(settings)
             model = OpenAIChatModel(client, settings.send_user_identifier)
         repository = Repository(database, settings.database_retry_s)
         personas = PersonaBook(persona_catalog, repository)
@@ -99,6 +95,17 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
         if client is not None:
             await client.close()
         await database.dispose()
+
+
+def model_client(settings: Settings) -> openai.AsyncOpenAI:
+    """The bot's `openai` client (the benchmark's "client alone" run builds the same one)."""
+    return openai.AsyncOpenAI(
+        api_key=settings.openai_api_key.get_secret_value() or "not-set",
+        base_url=settings.openai_base_url,
+        timeout=settings.openai_timeout_s,
+        max_retries=settings.openai_max_retries,
+        http_client=model_http_client(),
+    )
 
 
 def _limit_config(settings: Settings) -> LimitConfig:

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
+import ssl
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import anyio
+import httpx2
 import openai
 from openai import AsyncStream
 from openai.types import Completion
 
 from core.catalog import ModelSpec
 from core.params import ChatParams
+
+DRAIN_TIMEOUT_S = 0.1  # how long the rest of a body is read after [DONE] (the client's figure)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,33 +98,39 @@ class OpenAIChatModel:
             stream_options={"include_usage": True},
         )
         # The documented raw `post` sends the same request as `chat.completions.create` and
-        # keeps the client's HTTP, retries, SSE decoding and errors, minus two costs that
+        # keeps the client's HTTP, retries and errors for the status, minus the costs that
         # dominate a turn's CPU: the parameter transform (it walks every message of the window
-        # against the typed schema) and building a typed object for every streamed chunk
-        # (about a millisecond each, and an answer has one chunk per token or so). Chunks
-        # stay the plain JSON objects they arrived as.
-        stream: AsyncStream[object] = await self._client.post(
+        # against the typed schema), a typed object for every streamed chunk (about a
+        # millisecond each, and an answer has one chunk per token or so), and the client's
+        # SSE layers (several async generators and a text decode per line of every chunk).
+        # The body is read here as the server sent it; chunks stay plain JSON objects.
+        response = await self._client.post(
             "/chat/completions",
             body=kwargs,
-            cast_to=object,
+            cast_to=httpx2.Response,
             options={"security": {"bearer_auth": True}},
-            stream=True,
-            stream_cls=AsyncStream[object],
+            stream=True,  # the body is left unread
         )
+        assert isinstance(response, httpx2.Response)
         finish_reason = ""
         usage: Any = None
-        async with stream:
-            async for chunk in stream:
-                if not isinstance(chunk, dict):
-                    continue
-                if chunk.get("usage") is not None:
-                    usage = chunk["usage"]
-                for choice in chunk.get("choices") or ():
-                    content = (choice.get("delta") or {}).get("content")
-                    if content:
-                        yield TextDelta(content)
-                    if choice.get("finish_reason"):
-                        finish_reason = choice["finish_reason"]
+        try:
+            async with contextlib.aclosing(_sse_json(response)) as chunks:
+                async for chunk in chunks:
+                    if not isinstance(chunk, dict):
+                        continue
+                    if chunk.get("error"):
+                        raise _stream_error(chunk["error"], response.request)
+                    if chunk.get("usage") is not None:
+                        usage = chunk["usage"]
+                    for choice in chunk.get("choices") or ():
+                        content = (choice.get("delta") or {}).get("content")
+                        if content:
+                            yield TextDelta(content)
+                        if choice.get("finish_reason"):
+                            finish_reason = choice["finish_reason"]
+        finally:
+            await response.aclose()
         if not finish_reason:
             raise ProviderError("broken_stream", "the stream ended without a finish reason")
         yield _result(finish_reason, usage)
@@ -164,6 +178,64 @@ class OpenAIChatModel:
         return kwargs
 
 
+async def _sse_json(response: httpx2.Response) -> AsyncGenerator[Any, None]:
+    """The JSON of each server-sent event's data until `[DONE]`; then the rest of the body is
+    read (briefly) so the connection goes back to the pool. Transport failures raise the
+    client's own errors, as its stream class does."""
+    events = SSEData()
+    pieces = response.aiter_bytes()
+    try:
+        async for piece in pieces:
+            for data in events.feed(piece):
+                if data.startswith(b"[DONE]"):
+                    with contextlib.suppress(TimeoutError, httpx2.HTTPError):
+                        async with asyncio.timeout(DRAIN_TIMEOUT_S):
+                            async for _ in pieces:
+                                pass
+                    return
+                yield json.loads(data)
+    except httpx2.TimeoutException as error:
+        raise openai.APITimeoutError(request=response.request) from error
+    except (httpx2.RequestError, ssl.SSLError, anyio.EndOfStream) as error:
+        raise openai.APIConnectionError(request=response.request) from error
+
+
+class SSEData:
+    """The `data` of each event in a `text/event-stream` byte stream, fed in pieces.
+
+    The WHATWG rules: lines end in CR, LF or CRLF (split anywhere across pieces), an empty
+    line ends an event, several `data` lines join with LF, comments and the other fields
+    (`event`, `id`, `retry`) are skipped, an event without data is none, and an event whose
+    empty line never comes is dropped.
+    """
+
+    def __init__(self) -> None:
+        self._partial = b""  # the start of a line whose end has not arrived
+        self._data: list[bytes] = []
+        self._skip_lf = False  # the last piece ended in CR: a leading LF completes that CRLF
+
+    def feed(self, piece: bytes) -> list[bytes]:
+        """The data of every event this piece completes."""
+        if self._skip_lf and piece[:1] == b"\n":
+            piece = piece[1:]
+        self._skip_lf = piece[-1:] == b"\r"
+        lines = (self._partial + piece if self._partial else piece).splitlines(keepends=True)
+        self._partial = lines.pop() if lines and lines[-1][-1:] not in (b"\n", b"\r") else b""
+        events: list[bytes] = []
+        for ended in lines:
+            line = ended.rstrip(b"\r\n")
+            if not line:
+                if self._data:
+                    events.append(b"\n".join(self._data))
+                    self._data = []
+            elif line.startswith(b"data:"):
+                value = line[5:]
+                self._data.append(value[1:] if value[:1] == b" " else value)
+            elif line == b"data":
+                self._data.append(b"")
+        return events
+
+
 def legacy_prompt(messages: Sequence[Mapping[str, str]]) -> str:
     """A chat transcript as one prompt for the completions endpoint."""
     labels = {"system": "Instructions", "user": "User", "assistant": "Assistant"}
@@ -187,6 +259,14 @@ def _result(finish_reason: str, usage: Any) -> ModelResult:
 
 def _field(value: Any, name: str) -> Any:
     return value.get(name) if isinstance(value, Mapping) else getattr(value, name, None)
+
+
+def _stream_error(error: Any, request: httpx2.Request) -> openai.APIError:
+    """An error event in the stream, raised as the client's stream class raises it."""
+    message = error.get("message") if isinstance(error, Mapping) else None
+    if not message or not isinstance(message, str):
+        message = "An error occurred during streaming"
+    return openai.APIError(message=message, request=request, body=error)
 
 
 def _provider_error(error: openai.APIError) -> ProviderError:

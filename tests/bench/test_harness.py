@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.concurrency import run_concurrency
+from bench.concurrency import run_client_alone, run_concurrency
 from bench.cost import run_cost
 from bench.harness import Workdir
 from bench.memory import run_memory
@@ -19,6 +19,9 @@ REQUIRED_KEYS = (
     "naive_ratio_h1000",
     "naive_ratio_h10000",
     "concurrency_efficiency",
+    "client_alone_efficiency",
+    "concurrency_efficiency_vs_client_alone",
+    "concurrency_cpu_ms_per_turn",
     "turns_per_s",
     "rss_growth_mb_10k_chats",
     "cached_prompt_share",
@@ -39,6 +42,9 @@ async def test_every_benchmark_runs_and_reports_the_issue_keys(llm: FakeOpenAI) 
             report.concurrency["sqlite"] = await run_concurrency(
                 workdir.sqlite(), slow.base_url, 0.05, workdir, chats=5, turns_per_chat=2
             )
+            report.client_alone[5] = await run_client_alone(
+                slow.base_url, 0.05, workdir, chats=5, turns_per_chat=2
+            )
         report.telegram.append(
             await run_telegram_bench(workdir.sqlite(), workdir, chats=2, turns_per_chat=2)
         )
@@ -50,6 +56,10 @@ async def test_every_benchmark_runs_and_reports_the_issue_keys(llm: FakeOpenAI) 
     assert set(REQUIRED_KEYS) <= set(figures)
     assert figures["concurrency_mixups"] == 0
     assert figures["concurrency_turns"] == 10
+    assert report.client_alone[5].turns == 10
+    assert figures["client_alone_mixups_5_chats"] == 0
+    assert figures["client_alone_failed_turns_5_chats"] == 0
+    assert "client alone" in report.table()
     assert figures["telegram_turns_2_chats"] == 4
     assert figures["naive_ratio_h10000"] > 1  # re-encoding 10,000 messages is never free
     assert "Targets" in report.table()

@@ -24,7 +24,7 @@ import warnings
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from aiohttp import web
@@ -57,6 +57,7 @@ class FakeReply:
     chunk_delay_s: float | None = None
     break_after_chunks: int | None = None  # abort the connection after this many content chunks
     malformed_chunk_after: int | None = None  # send a non-JSON data line after this many
+    error_after_chunks: int | None = None  # send an error event and end the stream after this many
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class RecordedRequest:
     path: str
     body: Any  # parsed JSON, None when there was no (valid) JSON body
     headers: dict[str, str]  # lower-cased names
+    peer: tuple[str, int] | None = None  # the client's address and port: one per connection
 
     @property
     def api_key(self) -> str | None:
@@ -97,15 +99,21 @@ def _text(value: Any) -> str:
     return "" if value is None else json.dumps(value, sort_keys=True)
 
 
+@lru_cache(maxsize=4096)
+def _tokens(encoding_name: str, text: str) -> tuple[int, ...]:
+    # Prompts repeat most of their messages turn after turn (the system prompt every time).
+    return tuple(_encoding(encoding_name).encode_ordinary(text))
+
+
 def prompt_token_ids(messages: list[dict[str, Any]], model: str) -> list[int]:
     """The prompt as a token sequence, framed like the cookbook counts it (3 per message, +1 per
     name, +3 reply primer), so len() of it is exactly OpenAI's prompt_tokens."""
-    enc = encoding_for(model)
+    name = encoding_name_for(model)
     out: list[int] = []
     for message in messages:
         out.append(_MSG_START)
         for key, value in message.items():
-            out.extend(enc.encode_ordinary(_text(value)))
+            out.extend(_tokens(name, _text(value)))
             if key == "name":
                 out.append(_NAME_EXTRA)
         out += [_MSG_SEP, _MSG_END]
@@ -219,6 +227,13 @@ def _abort(request: web.Request) -> web.Response:
 
 
 _MALFORMED = b"data: {this is not json\n\n"
+_MARKER = "\x00piece\x00"
+_STREAM_ERROR = {
+    "message": "The server had an error while processing your request. Sorry about that!",
+    "type": "server_error",
+    "param": None,
+    "code": None,
+}
 
 
 class FakeOpenAI:
@@ -256,7 +271,9 @@ class FakeOpenAI:
             app, handler_cancellation=True, shutdown_timeout=0.5, access_log=None
         )
         await self._runner.setup()
-        await web.TCPSite(self._runner, self.host, self.port).start()
+        # A provider accepts a thousand clients connecting at once; the default backlog (128)
+        # would drop connections and make the client retry them a second later.
+        await web.TCPSite(self._runner, self.host, self.port, backlog=4096).start()
         self.port = self._runner.addresses[0][1]
         return self
 
@@ -403,15 +420,26 @@ class FakeOpenAI:
         if gap is None:
             gap = max(0.0, self.latency_s - first) / max(1, len(pieces))
         head = head | {"object": "chat.completion.chunk" if chat else "text_completion"}
-        brk, bad = (
+        brk, bad, err = (
             None if v is None else min(v, len(pieces))
-            for v in (reply.break_after_chunks, reply.malformed_chunk_after)
+            for v in (
+                reply.break_after_chunks,
+                reply.malformed_chunk_after,
+                reply.error_after_chunks,
+            )
         )
 
         def chunk(delta: Body, reason: str | None = None) -> bytes:
             choice: Body = {"index": 0, "logprobs": None, "finish_reason": reason}
             choice |= {"delta": delta} if chat else {"text": delta.get("content", "")}
             return _sse(head | {"choices": [choice]} | ({} if usage is None else {"usage": None}))
+
+        # Content chunks differ only in their text: serialize one around a marker, then fill in.
+        marked = chunk({"content": _MARKER}).decode()
+        before, after = marked.split(json.dumps(_MARKER))
+
+        def content_chunk(piece: str) -> bytes:
+            return (before + json.dumps(piece) + after).encode()
 
         resp = web.StreamResponse(headers={"Content-Type": "text/event-stream; charset=utf-8"})
         resp.headers["x-request-id"] = f"req_{uuid.uuid4().hex}"
@@ -426,9 +454,13 @@ class FakeOpenAI:
                     return resp
                 if n == bad:
                     await resp.write(_MALFORMED)
+                if n == err:  # what OpenAI sends when it fails after the response has started
+                    await resp.write(_sse({"error": _STREAM_ERROR}))
+                    await resp.write_eof()
+                    return resp
                 if n < len(pieces):
                     await asyncio.sleep(gap)
-                    await resp.write(chunk({"content": piece}))
+                    await resp.write(content_chunk(piece))
             await resp.write(chunk({}, finish))
             if usage is not None:
                 await resp.write(_sse(head | {"choices": [], "usage": usage}))
@@ -440,7 +472,12 @@ class FakeOpenAI:
 
     def _record(self, request: web.Request, body: Any) -> None:
         headers = {k.lower(): v for k, v in request.headers.items()}
-        self.requests.append(RecordedRequest(request.method, request.path, body, headers))
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        self.requests.append(
+            RecordedRequest(
+                request.method, request.path, body, headers, tuple(peer[:2]) if peer else None
+            )
+        )
 
 
 def _cut(reply: FakeReply, body: Body, model: str, max_tokens: int | None) -> tuple[str, str, int]:
