@@ -134,6 +134,14 @@ class Pacer:
     def hold(self, until: float) -> None:
         self.held_until = max(self.held_until, until)
 
+    def close(self) -> None:
+        """Stop serving: calls still waiting end with CancelledError."""
+        for _, _, waiter in self._waiters:
+            waiter.cancel()
+        self._waiters.clear()
+        if self._pump is not None:
+            self._pump.cancel()
+
     def idle(self, now: float) -> bool:
         """Nothing waiting or held, and the budget is whole again (safe to forget)."""
         raise NotImplementedError
@@ -237,7 +245,10 @@ class TelegramRateLimiter(BaseRateLimiter[Pace]):
         """Nothing to set up."""
 
     async def shutdown(self) -> None:
-        """Nothing to tear down; waiting calls end with their tasks."""
+        """Cancel calls still waiting (PTB shuts the bot down after updates in flight ended)."""
+        for pacer in [*self._chats.values(), *([self._global] if self._global else [])]:
+            pacer.close()
+        self._chats.clear()
 
     async def process_request(
         self,
