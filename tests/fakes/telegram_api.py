@@ -369,7 +369,10 @@ class FakeTelegram:
         if request.match_info["token"] != self.token:
             return _error(401, "Unauthorized")
         method = request.match_info["method"]
-        params = await _params(request)
+        try:
+            params = await _params(request)
+        except ConnectionResetError:  # the bot cancelled the call while sending it (typing)
+            return web.Response(status=499)
         call = Call(method, params, time.monotonic())
         self.calls.append(call)
         self._notify()  # a long poll answers late; waiters may only need to know it was made
