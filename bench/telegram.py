@@ -2,11 +2,12 @@
 Bot API server (tests/fakes/telegram_api.py), with the adapter's production settings.
 
 Per answered turn: the adapter's added time (from the update being available to the final
-message arriving, minus the core's whole turn: its own time plus the model's), the delay from
-the model's first token to the first text a user can see (a draft or a message), and the Bot
-API calls made for the answer. The fake model runs in its own process, as in the concurrency
-run (bench/telegram_model.py logs when each question reached it, on the machine-wide monotonic
-clock); the fake Bot API server runs in this one.
+message arriving, minus the core's whole turn: its own time plus the model's), the time from
+the user's message to the complete answer, the delay from the model's first text (the first
+non-empty chunk written to the socket) to the first text a user can see (a draft or a
+message), and the Bot API calls made for the answer. The fake model runs in its own process,
+as in the concurrency run (bench/telegram_model.py logs when it wrote each answer's first text,
+on the machine-wide monotonic clock); the fake Bot API server runs in this one.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import time
 from dataclasses import dataclass
 
 from bench.harness import Database, FakeModelProcess, Workdir, percentile
-from bench.telegram_model import read_asked
+from bench.telegram_model import read_first_texts
 from bots.telegram_adapter import run_telegram
 from config.settings import Settings
 from core.bootstrap import bootstrap
@@ -49,14 +50,14 @@ async def run_telegram_bench(
     turns_per_chat: int = 5,
     latency_s: float = 0.3,
 ) -> TelegramResult:
-    asked_log = workdir.path / f"asked-{chats}.log"
+    first_text_log = workdir.path / f"first-text-{chats}.log"
     turns: list[TurnStats] = []
     sent: dict[tuple[int, int], float] = {}
     ended: dict[tuple[int, int], float] = {}
     model = FakeModelProcess(
         latency_s,
         module="bench.telegram_model",
-        extra_args=("--first-token", str(FIRST_TOKEN_S), "--asked", str(asked_log)),
+        extra_args=("--first-token", str(FIRST_TOKEN_S), "--first-text", str(first_text_log)),
     )
     async with model as llm, FakeTelegram() as tg:
         settings = Settings(
@@ -103,7 +104,7 @@ async def run_telegram_bench(
             wall_s = time.monotonic() - started
             stop.set()
             await asyncio.wait_for(task, 30)
-    asked = read_asked(asked_log)
+    first_texts = read_first_texts(first_text_log)
 
     core_s: dict[int, list[float]] = {}  # per chat, its turns in order
     for stats in turns:
@@ -119,11 +120,11 @@ async def run_telegram_bench(
     for call in delivery_calls:
         shown_at.setdefault(int(call.params["chat_id"]) - 10_000, []).append(call.at)
     first_visible = []
-    for (number, _turn), asked_at in asked.items():
+    for (number, _turn), written_at in first_texts.items():
         times = shown_at.get(number, [])
-        index = bisect.bisect_left(times, asked_at)
+        index = bisect.bisect_left(times, written_at)
         if index < len(times):
-            first_visible.append((times[index] - asked_at - FIRST_TOKEN_S) * 1000)
+            first_visible.append((times[index] - written_at) * 1000)
     return TelegramResult(
         chats=chats,
         turns=len(turns),
