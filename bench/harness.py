@@ -134,9 +134,17 @@ class FakeModelProcess:
     (it records every request) out of the bot's figures, and lets it use the second core.
     """
 
-    def __init__(self, latency_s: float) -> None:
+    def __init__(
+        self,
+        latency_s: float,
+        *,
+        module: str = "tests.fakes.openai_server",
+        extra_args: tuple[str, ...] = (),
+    ) -> None:
         self.latency_s = latency_s
         self.base_url = ""
+        self._module = module  # takes --port and --latency, prints OPENAI_BASE_URL=... first
+        self._extra_args = extra_args
         self._process: asyncio.subprocess.Process | None = None
 
     async def __aenter__(self) -> FakeModelProcess:
@@ -149,11 +157,12 @@ class FakeModelProcess:
             sys.executable,
             "-u",
             "-m",
-            "tests.fakes.openai_server",
+            self._module,
             "--port",
             "0",
             "--latency",
             str(self.latency_s),
+            *self._extra_args,
             stdout=asyncio.subprocess.PIPE,
             env=env,
             cwd=root,

@@ -2,29 +2,30 @@
 Bot API server (tests/fakes/telegram_api.py), with the adapter's production settings.
 
 Per answered turn: the adapter's added time (from the update being available to the final
-message arriving, minus the core's whole turn: its own time plus the model's), the delay from
-the model's first token to the first text a user can see (a draft or a message), and the Bot
-API calls made for the answer. Everything runs in this process, so the clocks agree.
+message arriving, minus the core's whole turn: its own time plus the model's), the time from
+the user's message to the complete answer, the delay from the model's first text (the first
+non-empty chunk written to the socket) to the first text a user can see (a draft or a
+message), and the Bot API calls made for the answer. The fake model runs in its own process,
+as in the concurrency run (bench/telegram_model.py logs when it wrote each answer's first text,
+on the machine-wide monotonic clock); the fake Bot API server runs in this one.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
+import bisect
 import time
 from dataclasses import dataclass
-from typing import Any
 
-from bench.harness import Database, Workdir, percentile
+from bench.harness import Database, FakeModelProcess, Workdir, percentile
+from bench.telegram_model import read_first_texts
 from bots.telegram_adapter import run_telegram
 from config.settings import Settings
 from core.bootstrap import bootstrap
 from core.service import TurnStats
-from tests.fakes.openai_server import FakeOpenAI, default_responder
 from tests.fakes.telegram_api import FakeTelegram
 
 FIRST_TOKEN_S = 0.05
-ASKED = re.compile(r"chat (\d+) turn (\d+)")
 DELIVERY = ("sendMessageDraft", "sendMessage", "editMessageText")
 
 
@@ -36,6 +37,8 @@ class TelegramResult:
     adapter_p99_ms: float
     first_visible_p50_ms: float
     first_visible_p99_ms: float
+    answer_p50_ms: float  # the user's message sent -> the complete answer shown
+    answer_p99_ms: float
     calls_per_answer: float  # drafts, messages and edits
     wall_s: float
 
@@ -47,23 +50,16 @@ async def run_telegram_bench(
     turns_per_chat: int = 5,
     latency_s: float = 0.3,
 ) -> TelegramResult:
-    asked: dict[tuple[int, int], float] = {}
-
-    def responder(body: dict[str, Any]) -> str:
-        found = ASKED.search(str(body["messages"][-1]["content"]))
-        if found:
-            asked[(int(found.group(1)), int(found.group(2)))] = time.monotonic()
-        return default_responder(body)
-
+    first_text_log = workdir.path / f"first-text-{chats}.log"
     turns: list[TurnStats] = []
     sent: dict[tuple[int, int], float] = {}
     ended: dict[tuple[int, int], float] = {}
-    async with (
-        FakeOpenAI(
-            latency_s=latency_s, first_token_delay_s=FIRST_TOKEN_S, responder=responder
-        ) as llm,
-        FakeTelegram() as tg,
-    ):
+    model = FakeModelProcess(
+        latency_s,
+        module="bench.telegram_model",
+        extra_args=("--first-token", str(FIRST_TOKEN_S), "--first-text", str(first_text_log)),
+    )
+    async with model as llm, FakeTelegram() as tg:
         settings = Settings(
             _env_file=None,  # type: ignore[call-arg]
             openai_api_key="sk-bench",
@@ -96,7 +92,11 @@ async def run_telegram_bench(
                     text = f"chat {number} turn {turn}"
                     sent[(number, turn)] = time.monotonic()
                     asked_id = tg.send_text(chat_id, text)["message_id"]
-                    await tg.wait_until(lambda: answered(chat_id, asked_id, text), 300)  # noqa: B023
+                    await tg.wait_for_chat(
+                        chat_id,
+                        lambda: answered(chat_id, asked_id, text),  # noqa: B023
+                        300,
+                    )
                     ended[(number, turn)] = time.monotonic()
 
             started = time.monotonic()
@@ -104,6 +104,7 @@ async def run_telegram_bench(
             wall_s = time.monotonic() - started
             stop.set()
             await asyncio.wait_for(task, 30)
+    first_texts = read_first_texts(first_text_log)
 
     core_s: dict[int, list[float]] = {}  # per chat, its turns in order
     for stats in turns:
@@ -113,16 +114,17 @@ async def run_telegram_bench(
         for (number, turn) in ended
         if turn < len(core_s.get(number, []))
     ]
+    answer = [(ended[key] - sent[key]) * 1000 for key in ended]
     delivery_calls = [c for c in tg.calls if c.method in DELIVERY]
+    shown_at: dict[int, list[float]] = {}  # per chat, when its delivery calls arrived, in order
+    for call in delivery_calls:
+        shown_at.setdefault(int(call.params["chat_id"]) - 10_000, []).append(call.at)
     first_visible = []
-    for (number, _turn), asked_at in asked.items():
-        visible = [
-            c.at
-            for c in delivery_calls
-            if c.params.get("chat_id") == 10_000 + number and c.at >= asked_at
-        ]
-        if visible:
-            first_visible.append((min(visible) - asked_at - FIRST_TOKEN_S) * 1000)
+    for (number, _turn), written_at in first_texts.items():
+        times = shown_at.get(number, [])
+        index = bisect.bisect_left(times, written_at)
+        if index < len(times):
+            first_visible.append((times[index] - written_at) * 1000)
     return TelegramResult(
         chats=chats,
         turns=len(turns),
@@ -130,6 +132,8 @@ async def run_telegram_bench(
         adapter_p99_ms=percentile(adapter, 99),
         first_visible_p50_ms=percentile(first_visible, 50),
         first_visible_p99_ms=percentile(first_visible, 99),
+        answer_p50_ms=percentile(answer, 50),
+        answer_p99_ms=percentile(answer, 99),
         calls_per_answer=len(delivery_calls) / max(len(turns), 1),
         wall_s=wall_s,
     )

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     telegram_typing_interval_s: float = Field(4.0, gt=0)
     telegram_use_drafts: bool = True
     telegram_poll_timeout_s: float = Field(30.0, ge=0)
+    # New messages per second for the whole bot (Telegram's ~30/s); 0 = no bot-wide cap.
+    telegram_max_messages_per_s: int = Field(30, ge=0)
 
     discord_bot_token: SecretStr = SecretStr("")
     discord_guild_id: int | None = None

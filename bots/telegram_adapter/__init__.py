@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from telegram import Update
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -21,6 +20,7 @@ from bots.telegram_adapter.commands import register_commands
 from bots.telegram_adapter.delivery import StreamPolicy
 from bots.telegram_adapter.handlers import ChatHandler, TelegramHandlers
 from bots.telegram_adapter.options import TelegramOptions
+from bots.telegram_adapter.rate_limit import TelegramRateLimiter
 
 if TYPE_CHECKING:
     from core.bootstrap import App
@@ -43,7 +43,9 @@ def build_application(options: TelegramOptions, handlers: TelegramHandlers) -> A
     builder = (
         ApplicationBuilder()
         .token(options.token)
-        .rate_limiter(AIORateLimiter())  # RetryAfter itself is handled per call, see sending.py
+        # Paces per chat and caps new messages bot-wide; RetryAfter is waited out per call
+        # (sending.py).
+        .rate_limiter(TelegramRateLimiter(options.max_messages_per_s))
         .concurrent_updates(options.max_concurrent_updates)  # chats run in parallel
     )
     if options.base_url:

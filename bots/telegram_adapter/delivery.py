@@ -22,7 +22,8 @@ from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
 from bots.telegram_adapter.formatting import Rendered, plain, render, split_for_telegram
-from bots.telegram_adapter.sending import Outbox, is_entity_error, retry_after_seconds
+from bots.telegram_adapter.rate_limit import Deferred, Pace, retry_after_seconds
+from bots.telegram_adapter.sending import Outbox, is_entity_error
 from core.types import (
     AnswerDelta,
     AnswerDone,
@@ -83,6 +84,7 @@ class TurnDelivery:
         self._last_draft: Rendered | None = None
         self._buffer = ""
         self._shown: list[_Shown] = []
+        self._visible = False  # has the user seen any text of this turn (draft or message)?
         self._next_preview_at = 0.0
         self._flood_until = 0.0  # Telegram asked us to hold off until then (RetryAfter)
 
@@ -132,6 +134,8 @@ class TurnDelivery:
         except RetryAfter as exc:
             self._flood_until = time.monotonic() + retry_after_seconds(exc)
             self._next_preview_at = self._flood_until
+        except Deferred as exc:  # the chat is at its rate; the next preview or the final text
+            log.debug("streamed preview skipped: %s", exc)
         except TelegramError as exc:  # previews are best effort; the final text is not
             log.info("streamed preview failed: %s", exc)
 
@@ -143,7 +147,8 @@ class TurnDelivery:
             _, self._last_draft = await _with_plain_fallback(
                 lambda r: self._out.draft(self._draft_id, r), rendered, part
             )
-        except RetryAfter:
+            self._visible = True
+        except (RetryAfter, Deferred):
             raise
         except TelegramError as exc:
             if isinstance(exc, NetworkError) and not isinstance(exc, BadRequest):
@@ -162,13 +167,20 @@ class TurnDelivery:
                 if shown.rendered == rendered:
                     continue
                 _, shown.rendered = await _with_plain_fallback(
-                    partial(self._out.edit_once, shown.message_id), rendered, part
+                    partial(self._out.edit_once, shown.message_id, pace=Pace.PREVIEW),
+                    rendered,
+                    part,
                 )
             else:
+                # The first message is what the user waits for: it queues, ahead of others.
+                pace = Pace.PREVIEW if self._visible else Pace.FIRST
                 message, used = await _with_plain_fallback(
-                    lambda r: self._out.send_once(r, reply_to=self._reply_to), rendered, part
+                    lambda r: self._out.send_once(r, reply_to=self._reply_to, pace=pace),  # noqa: B023
+                    rendered,
+                    part,
                 )
                 self._reply_to = None
+                self._visible = True
                 self._shown.append(_Shown(message.message_id, used))
 
     # ----- the complete answer -----------------------------------------------------------
@@ -183,7 +195,7 @@ class TurnDelivery:
             if index < len(shown):
                 if shown[index].rendered == rendered:
                     continue
-                if await self._out.edit(shown[index].message_id, rendered, part):
+                if await self._out.edit(shown[index].message_id, rendered, part, pace=self._pace):
                     continue
             await self._send(rendered, part)
         for surplus in shown[len(parts) :]:
@@ -203,8 +215,14 @@ class TurnDelivery:
     async def _send(
         self, rendered: Rendered, raw: str, markup: InlineKeyboardMarkup | None = None
     ) -> None:
-        await self._out.send(rendered, raw, reply_to=self._reply_to, markup=markup)
+        await self._out.send(rendered, raw, reply_to=self._reply_to, markup=markup, pace=self._pace)
         self._reply_to = None
+        self._visible = True
+
+    @property
+    def _pace(self) -> Pace | None:
+        """Text that must get through: urgent while the user has seen nothing of this turn."""
+        return None if self._visible else Pace.FIRST
 
     async def _wait_out_flood(self) -> None:
         delay = self._flood_until - time.monotonic()

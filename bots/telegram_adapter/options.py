@@ -33,6 +33,7 @@ class TelegramOptions:
     poll_timeout_s: float = 30.0
     shutdown_grace_s: float = 20.0
     max_concurrent_updates: int = 256
+    max_messages_per_s: int = 30  # new messages, bot-wide; 0 = no bot-wide cap
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TelegramOptions:
@@ -47,6 +48,7 @@ class TelegramOptions:
             use_drafts=settings.telegram_use_drafts,
             poll_timeout_s=settings.telegram_poll_timeout_s,
             shutdown_grace_s=settings.shutdown_grace_s,
+            max_messages_per_s=settings.telegram_max_messages_per_s,
         )
 
     @property

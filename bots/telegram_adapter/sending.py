@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dtm
 import logging
-import warnings
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from telegram import (
     Bot,
@@ -16,9 +14,10 @@ from telegram import (
     ReplyParameters,
 )
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
-from telegram.warnings import PTBDeprecationWarning
+from telegram.ext import ExtBot
 
 from bots.telegram_adapter.formatting import Rendered, plain
+from bots.telegram_adapter.rate_limit import Pace, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -27,14 +26,6 @@ T = TypeVar("T")
 ATTEMPTS = 5
 BACKOFF_S = 0.25  # first pause after a network error or 5xx; doubles each time
 MAX_WAIT_S = 60.0  # a longer RetryAfter is not worth holding a reply for
-
-
-def retry_after_seconds(exc: RetryAfter) -> float:
-    # PTB 22 warns when `retry_after` is read as an int; the value is the same either way.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
 
 
 def is_entity_error(exc: BadRequest) -> bool:
@@ -81,13 +72,18 @@ class Outbox:
     """The calls one chat (or topic) needs, bound to where they go.
 
     `send_once`/`edit_once` make a single attempt (for streamed previews, which the next preview
-    or the final text supersedes); `send`/`edit` keep at it until Telegram accepts.
+    or the final text supersedes); `send`/`edit` keep at it until Telegram accepts. `pace`
+    tells the bot's rate limiter (rate_limit.py) how urgent the call is.
     """
 
     def __init__(self, bot: Bot, chat_id: int, thread_id: int | None) -> None:
         self.bot = bot
         self.chat_id = chat_id
         self.thread_id = thread_id
+        self._paced = isinstance(bot, ExtBot) and bot.rate_limiter is not None
+
+    def _pace(self, pace: Pace | None) -> dict[str, Any]:
+        return {"rate_limit_args": pace} if pace is not None and self._paced else {}
 
     async def send_once(
         self,
@@ -95,6 +91,7 @@ class Outbox:
         *,
         reply_to: int | None = None,
         markup: InlineKeyboardMarkup | None = None,
+        pace: Pace | None = None,
     ) -> Message:
         return await self.bot.send_message(
             chat_id=self.chat_id,
@@ -107,14 +104,18 @@ class Outbox:
                 else None
             ),
             reply_markup=markup,
+            **self._pace(pace),
         )
 
-    async def edit_once(self, message_id: int, rendered: Rendered) -> None:
+    async def edit_once(
+        self, message_id: int, rendered: Rendered, *, pace: Pace | None = None
+    ) -> None:
         await self.bot.edit_message_text(
             text=rendered.text,
             chat_id=self.chat_id,
             message_id=message_id,
             entities=rendered.entities or None,
+            **self._pace(pace),
         )
 
     async def send(
@@ -124,15 +125,18 @@ class Outbox:
         *,
         reply_to: int | None = None,
         markup: InlineKeyboardMarkup | None = None,
+        pace: Pace | None = None,
     ) -> Message:
         return await deliver(
-            lambda r: self.send_once(r, reply_to=reply_to, markup=markup), rendered, raw
+            lambda r: self.send_once(r, reply_to=reply_to, markup=markup, pace=pace), rendered, raw
         )
 
-    async def edit(self, message_id: int, rendered: Rendered, raw: str) -> bool:
+    async def edit(
+        self, message_id: int, rendered: Rendered, raw: str, *, pace: Pace | None = None
+    ) -> bool:
         """Edit a message; False when it no longer exists (the user deleted it)."""
         try:
-            await deliver(lambda r: self.edit_once(message_id, r), rendered, raw)
+            await deliver(lambda r: self.edit_once(message_id, r, pace=pace), rendered, raw)
         except BadRequest as exc:
             if is_not_modified(exc):
                 return True

@@ -27,6 +27,7 @@ REQUIRED_KEYS = (
     "cached_prompt_share",
     "cost_ratio_vs_sliding",
     "first_visible_ms",
+    "first_visible_p99_ms",
 )
 
 

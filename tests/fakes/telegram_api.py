@@ -123,6 +123,7 @@ class FakeTelegram:
         self._failures: list[_Failure] = []
         self._changed = asyncio.Condition()
         self._notifiers: set[asyncio.Task[None]] = set()
+        self._chat_waiters: dict[int, set[asyncio.Event]] = {}
         self._closing = False
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -325,6 +326,24 @@ class FakeTelegram:
         async with asyncio.timeout(within), self._changed:
             await self._changed.wait_for(predicate)
 
+    async def wait_for_chat(
+        self, chat_id: int, predicate: Callable[[], bool], within: float = 10.0
+    ) -> None:
+        """Like `wait_until`, checked only after calls into `chat_id`: many waiters cost no more
+        per call than one."""
+        changed = asyncio.Event()
+        waiters = self._chat_waiters.setdefault(chat_id, set())
+        waiters.add(changed)
+        try:
+            async with asyncio.timeout(within):
+                while not predicate():
+                    await changed.wait()
+                    changed.clear()
+        finally:
+            waiters.discard(changed)
+            if not waiters:
+                del self._chat_waiters[chat_id]
+
     async def wait_quiet(self, seconds: float, within: float = 10.0) -> None:
         """Wait until `seconds` pass without any call other than long polls."""
         async with asyncio.timeout(within):
@@ -350,7 +369,10 @@ class FakeTelegram:
         if request.match_info["token"] != self.token:
             return _error(401, "Unauthorized")
         method = request.match_info["method"]
-        params = await _params(request)
+        try:
+            params = await _params(request)
+        except ConnectionResetError:  # the bot cancelled the call while sending it (typing)
+            return web.Response(status=499)
         call = Call(method, params, time.monotonic())
         self.calls.append(call)
         self._notify()  # a long poll answers late; waiters may only need to know it was made
@@ -372,6 +394,8 @@ class FakeTelegram:
             return web.json_response({"ok": True, "result": result})
         finally:
             self._notify()
+            for changed in self._chat_waiters.get(_chat_of(params), ()):
+                changed.set()
 
     def _take_failure(self, method: str, params: dict[str, Any]) -> _Failure | None:
         for failure in self._failures:
@@ -546,6 +570,13 @@ def _check_text(
             or entity["offset"] + entity["length"] > length
         ):
             raise _ApiError(400, "Bad Request: can't parse entities: entity is out of the text")
+
+
+def _chat_of(params: dict[str, Any]) -> int | None:
+    try:
+        return int(params["chat_id"])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _member(user_id: int, status: str) -> dict[str, Any]:

@@ -5,7 +5,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 from telegram import Bot
+from telegram.ext import ExtBot
 
+from bots.telegram_adapter.rate_limit import TelegramRateLimiter
 from tests.fakes.telegram_api import FakeTelegram
 
 # What the adapter sets when it starts (see bots.telegram_adapter.serve): PTB >= 22.2 warns on
@@ -21,5 +23,7 @@ async def tg() -> AsyncIterator[FakeTelegram]:
 
 @pytest.fixture
 async def bot(tg: FakeTelegram) -> AsyncIterator[Bot]:
-    async with Bot(tg.token, base_url=tg.base_url) as real_bot:
+    """PTB's bot as the adapter builds it: with our rate limiter."""
+    limiter = TelegramRateLimiter()
+    async with ExtBot(tg.token, base_url=tg.base_url, rate_limiter=limiter) as real_bot:
         yield real_bot
