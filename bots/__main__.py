@@ -16,6 +16,7 @@ from core.bootstrap import App, bootstrap
 log = logging.getLogger("bots")
 Runner = Callable[[App, asyncio.Event], Coroutine[Any, Any, None]]
 USAGE = "usage: python -m bots [all|console|telegram|discord]"
+BACKSTOP_MARGIN_S = 2.0
 
 
 def choose_adapters(settings: Settings, which: str) -> dict[str, Runner]:
@@ -71,9 +72,14 @@ async def _end_after_grace(
     """After SIGTERM, adapters finish replies in flight; past the grace period they are cut off
     (a PaaS kills the process soon after anyway, and a clean exit closes the database)."""
     await stop.wait()
-    await asyncio.sleep(grace_s)
+    # Adapters end their own replies at the grace limit; this is the backstop for one that
+    # does not stop, so it must not cut an adapter off in the middle of doing that.
+    await asyncio.sleep(grace_s + BACKSTOP_MARGIN_S)
     if any(not runner.done() for runner in runners):
-        log.warning("still busy %.0f s after the stop signal: ending replies in flight", grace_s)
+        log.warning(
+            "still busy %.0f s after the stop signal: ending replies in flight",
+            grace_s + BACKSTOP_MARGIN_S,
+        )
         for runner in runners:
             runner.cancel()
 

@@ -88,6 +88,7 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
             pruning = asyncio.create_task(prune_forever(repository, settings.retention_days))
         yield App(settings=settings, service=service, repository=repository)
     finally:
+        database.close()  # first: nothing still running may write once the bot has stopped
         if pruning is not None:
             pruning.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -26,7 +26,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, event
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import SingletonThreadPool
 
@@ -36,10 +36,25 @@ Result = TypeVar("Result")
 Work = Callable[[Connection], Result]
 
 
+class DatabaseClosed(SQLAlchemyError):
+    """The bot is stopping: no transaction starts any more."""
+
+
 class Database:
     """Runs transactions; `run(work)` commits when `work` returns and rolls back if it raises."""
 
     dialect: str
+    closed = False
+
+    def close(self) -> None:
+        """Refuse new transactions from now on. Called first at shutdown, so a turn still
+        running when the bot stops (its model stream cut by the closing client) cannot store
+        half an answer; it stays a question without an answer."""
+        self.closed = True
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise DatabaseClosed("the bot is stopping")
 
     async def run(self, work: Work[Result]) -> Result:
         raise NotImplementedError
@@ -63,6 +78,7 @@ class ThreadedSqlite(Database):
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
 
     async def run(self, work: Work[Result]) -> Result:
+        self._check_open()
         return await asyncio.get_running_loop().run_in_executor(
             self._thread, self._transaction, work
         )
@@ -70,6 +86,7 @@ class ThreadedSqlite(Database):
     async def read(self, work: Work[Result]) -> Result:
         if self._reader is None:
             return await self.run(work)
+        self._check_open()
         try:
             with self._reader.connect() as connection:
                 return work(connection)
@@ -96,6 +113,7 @@ class AsyncServer(Database):
         self.dialect = engine.dialect.name
 
     async def run(self, work: Work[Result]) -> Result:
+        self._check_open()
         async with self.engine.begin() as connection:
             return await connection.run_sync(work)
 

@@ -23,7 +23,7 @@ from core.storage.schema import MessageRow
 from core.types import Failure
 from tests.core.helpers import collect, private, say
 from tests.database import session_on
-from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.openai_server import FakeOpenAI, FakeReply
 from tests.reliability.postgres import admin_sql, terminate
 
 MakeApp = Callable[..., AbstractAsyncContextManager[App]]
@@ -181,3 +181,28 @@ async def test_an_unreachable_database_server_gives_the_storage_message(
         finally:
             app.repository.database = working
             await gone.dispose()
+
+
+async def test_a_turn_still_running_when_the_bot_stops_stores_no_half_answer(
+    make_app: MakeApp, llm: FakeOpenAI
+) -> None:
+    llm.responder = lambda body: FakeReply("story " * 300, chunk_size=6, chunk_delay_s=0.02)
+    events: list[object] = []
+    streaming = asyncio.Event()
+
+    async def turn(app: App) -> None:
+        async for event in app.service.handle(private("a long story please")):
+            events.append(event)
+            streaming.set()
+
+    async with make_app() as app:
+        running = asyncio.create_task(turn(app))
+        await asyncio.wait_for(streaming.wait(), 10)
+    # The bot stopped under the turn: its model client closed, so the stream broke, and the
+    # database refused the half answer instead of storing it as if the provider had failed.
+    await asyncio.wait_for(running, 10)
+    assert events[-1] == Failure(STORAGE)
+    async with make_app() as app:
+        async with session_on(app) as session:
+            roles = list(await session.scalars(select(MessageRow.role)))
+        assert roles == ["user"]
