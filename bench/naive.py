@@ -19,7 +19,8 @@ from core.catalog import ModelCatalog, ModelSpec, PersonaCatalog
 from core.llm import ChatModel, ModelRequest, ModelResult, OpenAIChatModel, TextDelta
 from core.params import DEFAULT_REPLY_TOKENS, ChatParams
 from core.storage.engine import open_database
-from core.storage.repository import NewMessage, Repository, UsageRecord
+from core.storage.records import NewMessage, UsageRecord
+from core.storage.repository import Repository
 from core.tokens import count_message
 from core.types import ConversationKey
 

@@ -10,7 +10,8 @@ from core.catalog import ModelCatalog, Persona
 from core.limits import AbuseLimits, usage_lines
 from core.params import SETTABLE_PARAMS, InvalidParam, parse_param
 from core.personas import MAX_PROMPT_CHARS, PersonaBook, describe_prompt, valid_name
-from core.storage.repository import ConversationState, CustomPersona, Repository
+from core.storage.records import ConversationState, CustomPersona
+from core.storage.repository import Repository
 from core.texts import Texts
 from core.tokens import count_text
 from core.types import Choice, CommandReply, IncomingMessage

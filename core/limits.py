@@ -12,7 +12,8 @@ from dataclasses import astuple, dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from core.storage.repository import Repository, Spending
+from core.storage.records import Spending
+from core.storage.repository import Repository
 from core.texts import Texts
 from core.types import IncomingMessage
 

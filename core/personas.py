@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from core.catalog import PERSONA_NAME, Persona, PersonaCatalog
-from core.storage.repository import CustomPersona, Repository
+from core.storage.records import CustomPersona
+from core.storage.repository import Repository
 
 MAX_PROMPT_CHARS = 8000
 DESCRIPTION_CHARS = 80

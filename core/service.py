@@ -23,13 +23,8 @@ from core.locks import KeyedLocks
 from core.params import DEFAULT_REPLY_TOKENS
 from core.personas import PersonaBook
 from core.storable import storable_message
-from core.storage.repository import (
-    ConversationState,
-    NewMessage,
-    Repository,
-    StoredMessage,
-    UsageRecord,
-)
+from core.storage.records import ConversationState, NewMessage, StoredMessage, UsageRecord
+from core.storage.repository import Repository
 from core.texts import Texts
 from core.tokens import TOKENS_REPLY_PRIMER, count_message, count_text, truncate_text
 from core.types import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.catalog import ModelSpec
-from core.storage.repository import UsageTotal
+from core.storage.records import UsageTotal
 from core.types import CommandReply
 
 LANGUAGES = ("en", "ko")

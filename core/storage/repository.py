@@ -6,7 +6,6 @@ Each method is one short transaction; nothing here holds a connection across a m
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,89 +14,19 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from core.params import ChatParams
 from core.storage.engine import Database
+from core.storage.records import (
+    ConversationState,
+    CustomPersona,
+    NewMessage,
+    Spending,
+    StoredMessage,
+    UsageRecord,
+    UsageTotal,
+)
 from core.storage.retry import retried
 from core.storage.schema import ConversationRow, CustomPersonaRow, MessageRow, UsageRow
 from core.storage.window_rows import DEFAULT_CONVERSATIONS, WindowRows, WindowShape
 from core.types import ConversationKey
-
-
-@dataclass(frozen=True, slots=True)
-class ConversationState:
-    id: int
-    key: ConversationKey
-    persona: str | None
-    model: str | None
-    params: ChatParams
-    listen: bool
-    answer_all: bool
-    trigger: str | None
-    everyone_can_manage: bool
-    window_start_id: int
-
-
-@dataclass(frozen=True, slots=True)
-class StoredMessage:
-    id: int
-    role: str
-    content: str
-    tokens: int
-    encoding: str
-    author_name: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class UsageTotal:
-    model: str
-    requests: int
-    prompt_tokens: int
-    cached_tokens: int
-    completion_tokens: int
-    cost_usd: float
-
-
-@dataclass(frozen=True, slots=True)
-class Spending:
-    """Tokens (prompt + completion) and dollars since the start of the day and of the month."""
-
-    day_tokens: int
-    day_usd: float
-    month_tokens: int
-    month_usd: float
-
-
-@dataclass(frozen=True, slots=True)
-class NewMessage:
-    role: str
-    content: str
-    tokens: int
-    encoding: str
-    author_id: str | None = None
-    author_name: str | None = None
-    platform_message_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class CustomPersona:
-    """A persona a space (Discord server, chat) created with /newpersona."""
-
-    platform: str
-    space_id: str
-    name: str
-    description: str
-    system_prompt: str
-    model: str | None
-    params: dict[str, object]
-    created_by: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class UsageRecord:
-    user_id: str | None
-    model: str
-    prompt_tokens: int
-    cached_tokens: int
-    completion_tokens: int
-    cost_usd: float
 
 
 class Repository:

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import Connection, func, insert, select
 
 from core.storage.engine import migrate, open_database
-from core.storage.repository import NewMessage, Repository
+from core.storage.records import NewMessage
+from core.storage.repository import Repository
 from core.storage.schema import MessageRow
 from core.types import ConversationKey
 
