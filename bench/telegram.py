@@ -7,26 +7,32 @@ the user's message to the complete answer, the delay from the model's first text
 non-empty chunk written to the socket) to the first text a user can see (a draft or a
 message), and the Bot API calls made for the answer. The fake model runs in its own process,
 as in the concurrency run (bench/telegram_model.py logs when it wrote each answer's first text,
-on the machine-wide monotonic clock); the fake Bot API server runs in this one.
+on the machine-wide monotonic clock), and so do the fake Bot API server and the users writing to
+the bot (bench/telegram_users.py): this process runs only the bot.
 """
 
 from __future__ import annotations
 
 import asyncio
 import bisect
-import time
+import json
+import os
+import re
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
-from bench.harness import Database, FakeModelProcess, Workdir, percentile
+from bench.harness import PROJECT_ROOT, Database, FakeModelProcess, Workdir, percentile
 from bench.telegram_model import read_first_texts
+from bench.telegram_users import FIRST_CHAT_ID
 from bots.telegram_adapter import run_telegram
 from config.settings import Settings
 from core.bootstrap import bootstrap
 from core.service import TurnStats
-from tests.fakes.telegram_api import FakeTelegram
 
 FIRST_TOKEN_S = 0.05
-DELIVERY = ("sendMessageDraft", "sendMessage", "editMessageText")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,15 +57,14 @@ async def run_telegram_bench(
     latency_s: float = 0.3,
 ) -> TelegramResult:
     first_text_log = workdir.path / f"first-text-{chats}.log"
+    users_log = workdir.path / f"telegram-users-{chats}.json"
     turns: list[TurnStats] = []
-    sent: dict[tuple[int, int], float] = {}
-    ended: dict[tuple[int, int], float] = {}
     model = FakeModelProcess(
         latency_s,
         module="bench.telegram_model",
         extra_args=("--first-token", str(FIRST_TOKEN_S), "--first-text", str(first_text_log)),
     )
-    async with model as llm, FakeTelegram() as tg:
+    async with model as llm, _users(chats, turns_per_chat, users_log) as (users, root, token):
         settings = Settings(
             _env_file=None,  # type: ignore[call-arg]
             openai_api_key="sk-bench",
@@ -67,58 +72,41 @@ async def run_telegram_bench(
             openai_max_retries=0,
             database_url=database.url,
             tiktoken_cache_dir=workdir.path / "tiktoken",
-            telegram_bot_token=tg.token,
-            telegram_base_url=tg.root_url,
+            telegram_bot_token=token,
+            telegram_base_url=root,
             telegram_poll_timeout_s=1,  # only shortens shutdown; updates return at once
         )
         async with bootstrap(settings) as app:
             app.service.on_turn = turns.append
             stop = asyncio.Event()
             task = asyncio.create_task(run_telegram(app, stop))
-            await tg.wait_until(lambda: bool(tg.calls_to("getUpdates")) or task.done(), 30)
-
-            def answered(chat_id: int, asked_id: int, text: str) -> bool:
-                # The answer is one of the next few messages in the chat (a notice could come
-                # first); looked up by id, so waiting costs the same however many chats run.
-                for message_id in range(asked_id + 1, asked_id + 4):
-                    message = tg.messages.get((chat_id, message_id))
-                    if message is not None and message.text.startswith(f"You said: {text}."):
-                        return True
-                return False
-
-            async def chat(number: int) -> None:
-                chat_id = 10_000 + number
-                for turn in range(turns_per_chat):
-                    text = f"chat {number} turn {turn}"
-                    sent[(number, turn)] = time.monotonic()
-                    asked_id = tg.send_text(chat_id, text)["message_id"]
-                    await tg.wait_for_chat(
-                        chat_id,
-                        lambda: answered(chat_id, asked_id, text),  # noqa: B023
-                        300,
-                    )
-                    ended[(number, turn)] = time.monotonic()
-
-            started = time.monotonic()
-            await asyncio.gather(*(chat(n) for n in range(chats)))
-            wall_s = time.monotonic() - started
+            assert users.stdout is not None
+            done = asyncio.create_task(users.stdout.readline())
+            await asyncio.wait({done, task}, timeout=3600, return_when=asyncio.FIRST_COMPLETED)
+            if task.done():
+                await task  # the bot stopped on its own: show why
+            if not done.done() or not (await done).startswith(b"DONE"):
+                raise RuntimeError("the Telegram users did not finish")
             stop.set()
             await asyncio.wait_for(task, 30)
+    log = json.loads(users_log.read_text())
+    sent = {_key(k): v for k, v in log["sent"].items()}
+    ended = {_key(k): v for k, v in log["ended"].items()}
     first_texts = read_first_texts(first_text_log)
 
     core_s: dict[int, list[float]] = {}  # per chat, its turns in order
     for stats in turns:
-        core_s.setdefault(int(stats.key.chat_id) - 10_000, []).append(stats.bot_s + stats.model_s)
+        number = int(stats.key.chat_id) - FIRST_CHAT_ID
+        core_s.setdefault(number, []).append(stats.bot_s + stats.model_s)
     adapter = [
         (ended[(number, turn)] - sent[(number, turn)] - core_s[number][turn]) * 1000
         for (number, turn) in ended
         if turn < len(core_s.get(number, []))
     ]
     answer = [(ended[key] - sent[key]) * 1000 for key in ended]
-    delivery_calls = [c for c in tg.calls if c.method in DELIVERY]
     shown_at: dict[int, list[float]] = {}  # per chat, when its delivery calls arrived, in order
-    for call in delivery_calls:
-        shown_at.setdefault(int(call.params["chat_id"]) - 10_000, []).append(call.at)
+    for number, at in log["delivery"]:
+        shown_at.setdefault(number, []).append(at)
     first_visible = []
     for (number, _turn), written_at in first_texts.items():
         times = shown_at.get(number, [])
@@ -134,6 +122,48 @@ async def run_telegram_bench(
         first_visible_p99_ms=percentile(first_visible, 99),
         answer_p50_ms=percentile(answer, 50),
         answer_p99_ms=percentile(answer, 99),
-        calls_per_answer=len(delivery_calls) / max(len(turns), 1),
-        wall_s=wall_s,
+        calls_per_answer=len(log["delivery"]) / max(len(turns), 1),
+        wall_s=log["wall_s"],
     )
+
+
+def _key(text: str) -> tuple[int, int]:
+    number, turn = text.split(":")
+    return int(number), int(turn)
+
+
+@asynccontextmanager
+async def _users(
+    chats: int, turns: int, out: Path
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, str, str]]:
+    """The fake Bot API and its users (bench/telegram_users.py) in their own process."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(PROJECT_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-u",
+        "-m",
+        "bench.telegram_users",
+        "--chats",
+        str(chats),
+        "--turns",
+        str(turns),
+        "--out",
+        str(out),
+        stdout=asyncio.subprocess.PIPE,
+        env=env,
+        cwd=PROJECT_ROOT,
+    )
+    try:
+        assert process.stdout is not None
+        line = (await asyncio.wait_for(process.stdout.readline(), 30)).decode()
+        found = re.search(r"TELEGRAM_BASE_URL=(\S+) TOKEN=(\S+)", line)
+        if not found:
+            raise RuntimeError(f"the fake Bot API did not start: {line!r}")
+        yield process, found.group(1), found.group(2)
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            await process.wait()

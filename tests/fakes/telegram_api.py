@@ -136,7 +136,9 @@ class FakeTelegram:
         app.router.add_get("/bot{token}/{method}", self._handle)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        # Telegram accepts hundreds of the bot's connections opening at once; the default
+        # backlog (128) drops them and the bot's calls wait 1-7 s for retried SYNs.
+        site = web.TCPSite(self._runner, "127.0.0.1", 0, backlog=4096)
         await site.start()
         server = site._server
         assert server is not None
