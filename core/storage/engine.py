@@ -8,9 +8,10 @@ competes with itself for the write lock. PostgreSQL runs the same code through a
 (`run_sync`), where the round trips are the network's.
 
 A turn's first step, reading its conversation's row, is `read`: in SQLite's WAL mode a reader
-never waits for a writer, so that one indexed row is read on the event loop itself, which is
-cheaper than a trip to the thread (~0.2 ms of a 1.3 ms turn). If the file is busy after all
-(not in WAL mode, or another process is recovering it) the read goes to the thread instead.
+never waits for a writer, so that one indexed row is read on the event loop itself: cheaper
+than a trip to the thread, and never queued behind another chat's write waiting for the lock.
+If the file is busy after all (not in WAL mode, or another process is recovering it) the read
+goes to the thread instead.
 """
 
 from __future__ import annotations
