@@ -10,7 +10,6 @@ import time
 from collections.abc import Callable
 from dataclasses import astuple, dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 
 from core.storage.records import Spending
 from core.storage.repository import Repository
@@ -78,6 +77,9 @@ class LimitConfig:
     chat_daily_tokens: int = 0
     chat_monthly_tokens: int = 0
 
+    def any_on(self) -> bool:
+        return any(astuple(self))
+
     def budgets(self, scope: str) -> list[Budget]:
         """The budgets that are on for "user" or "chat"."""
         candidates = [
@@ -128,13 +130,10 @@ class AbuseLimits:
     ) -> None:
         self._repository = repository
         self.config = config
+        self.active = config.any_on()  # asked on every turn: computed once
         self._now = now
         self._user_rate = RateLimiter(config.user_per_min, clock) if config.user_per_min else None
         self._chat_rate = RateLimiter(config.chat_per_min, clock) if config.chat_per_min else None
-
-    @property
-    def active(self) -> bool:
-        return _any_limit(self.config)
 
     def tracked_keys(self) -> int:
         """How many keys the rate limiters hold now (for tests and the soak run)."""
@@ -205,7 +204,7 @@ def usage_lines(
     config: LimitConfig, statuses: list[BudgetStatus], texts: Texts, is_owner: bool
 ) -> list[str]:
     """What `/usage` adds: each limit that is on, and what is left of each budget."""
-    if not any(astuple(config)):
+    if not config.any_on():
         return []
     if is_owner:
         return [texts.get("usage.owner")]
@@ -235,8 +234,3 @@ def _amount(texts: Texts, unit: str, value: float) -> str:
         # Cents for budgets, but a single cheap turn must not show as $0.00.
         return f"${value:,.2f}" if value >= 1 or value == 0 else f"${value:.6f}"
     return texts.get("limit.tokens", count=f"{int(value):,}")
-
-
-@lru_cache(maxsize=8)
-def _any_limit(config: LimitConfig) -> bool:
-    return any(astuple(config))  # asked on every turn: astuple is slow

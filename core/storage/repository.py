@@ -251,6 +251,8 @@ class Repository:
             )
             return messages.rowcount, usage.rowcount
 
+        # Every turn would notice the deleted rows anyway; a forgotten user's text must not
+        # linger in memory until then.
         self.windows.forget()
         return await self.database.run(work)
 
