@@ -18,7 +18,7 @@ from bench.harness import Database, FakeModelProcess, Workdir, fresh_postgres
 from bench.memory import run_memory
 from bench.overhead import run_overhead
 from bench.report import Report
-from bench.telegram import run_telegram_bench
+from bench.through_telegram import run_telegram_bench
 
 FULL = {"turns": 100, "naive_turns": 20, "chats": 1000, "memory_chats": 10_000, "cost_turns": 200}
 # --quick: 30 timed turns per history size (6 naive), 200 concurrent chats instead of 1,000,

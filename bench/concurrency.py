@@ -31,9 +31,9 @@ from bench.harness import (
     running_bot,
 )
 from core.bootstrap import model_client
-from core.catalog import ModelCatalog, PersonaCatalog
-from core.llm import ModelRequest, OpenAIChatModel, ProviderError, TextDelta
-from core.params import DEFAULT_REPLY_TOKENS, ChatParams
+from core.model.catalog import ModelCatalog, PersonaCatalog
+from core.model.client import ModelRequest, OpenAIChatModel, ProviderError, TextDelta
+from core.model.params import DEFAULT_REPLY_TOKENS, ChatParams
 
 ANSWER = re.compile(r"You said: (.*)\. I can see (\d+) earlier messages\.")
 

@@ -16,9 +16,9 @@ from typing import Any
 from bench.harness import Database, Workdir, ask, running_bot
 from bench.naive import naive_bot
 from bench.seed import chat_text
-from core.catalog import ModelCatalog
-from core.types import ConversationKey
-from tests.fakes.openai_server import FakeOpenAI
+from core.boundary import ConversationKey
+from core.model.catalog import ModelCatalog
+from fakes.openai_server import FakeOpenAI
 
 PRICED_MODELS = ("gpt-4o-mini", "gpt-5-mini")
 

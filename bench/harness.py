@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from config.settings import Settings, normalize_database_url
 from core.bootstrap import App, bootstrap
-from core.service import TurnStats
-from core.types import AnswerDone, Author, ConversationKey, Failure, IncomingMessage
+from core.boundary import AnswerDone, Author, ConversationKey, Failure, IncomingMessage
+from core.turn.service import TurnStats
 
 BENCH_USER = Author("42", "Bench", "en", can_manage=True)
 PLATFORM = "bench"
@@ -128,7 +128,7 @@ async def ask(app: App, chat: str, text: str) -> str:
 
 
 class FakeModelProcess:
-    """The fake OpenAI server (tests/fakes/openai_server.py) in its own process.
+    """The fake OpenAI server (fakes/openai_server.py) in its own process.
 
     A real model runs elsewhere: serving it from another process keeps its CPU time and memory
     (it records every request) out of the bot's figures, and lets it use the second core.
@@ -138,7 +138,7 @@ class FakeModelProcess:
         self,
         latency_s: float,
         *,
-        module: str = "tests.fakes.openai_server",
+        module: str = "fakes.openai_server",
         extra_args: tuple[str, ...] = (),
     ) -> None:
         self.latency_s = latency_s

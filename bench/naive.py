@@ -15,14 +15,14 @@ from dataclasses import dataclass
 
 import openai
 
-from core.catalog import ModelCatalog, ModelSpec, PersonaCatalog
-from core.llm import ChatModel, ModelRequest, ModelResult, OpenAIChatModel, TextDelta
-from core.params import DEFAULT_REPLY_TOKENS, ChatParams
+from core.boundary import ConversationKey
+from core.model.catalog import ModelCatalog, ModelSpec, PersonaCatalog
+from core.model.client import ChatModel, ModelRequest, ModelResult, OpenAIChatModel, TextDelta
+from core.model.params import DEFAULT_REPLY_TOKENS, ChatParams
 from core.storage.engine import open_database
 from core.storage.records import NewMessage, UsageRecord
 from core.storage.repository import Repository
 from core.tokens import count_message
-from core.types import ConversationKey
 
 
 @dataclass(frozen=True, slots=True)

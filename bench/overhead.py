@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from bench.harness import Database, Workdir, ask, percentile, running_bot
 from bench.naive import naive_bot
 from bench.seed import chat_text, history, seed_history
-from core.types import ConversationKey
+from core.boundary import ConversationKey
 
 HISTORY_SIZES = (10, 1000, 10000)
 WARMUP_TURNS = 5

@@ -10,7 +10,7 @@ from bench.concurrency import ConcurrencyResult
 from bench.cost import PRICED_MODELS, CostResult
 from bench.memory import MemoryResult
 from bench.overhead import OverheadResult
-from bench.telegram import TelegramResult
+from bench.through_telegram import TelegramResult
 
 Figures = dict[str, Any]
 # key -> (readable target, check); only keys with a target from the issue.

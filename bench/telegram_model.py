@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 from aiohttp import web
 
-from tests.fakes.openai_server import FakeOpenAI
+from fakes.openai_server import FakeOpenAI
 
 ASKED = re.compile(r"chat (\d+) turn (\d+)")
 

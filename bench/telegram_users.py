@@ -1,5 +1,5 @@
 """The outside world of the Telegram benchmark, in its own process: the fake Bot API server
-(tests/fakes/telegram_api.py) and the users who write to the bot.
+(fakes/telegram_api.py) and the users who write to the bot.
 
 Telegram runs elsewhere; serving its fake from the bot's own event loop made every Bot API call
 pay for the server's side too (accepting, parsing, answering, and the users' bookkeeping), which
@@ -20,7 +20,7 @@ import json
 import time
 from pathlib import Path
 
-from tests.fakes.telegram_api import FakeTelegram
+from fakes.telegram_api import FakeTelegram
 
 FIRST_CHAT_ID = 10_000
 DELIVERY = ("sendMessageDraft", "sendMessage", "editMessageText")

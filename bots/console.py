@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from typing import Any, TextIO
 
 from core.bootstrap import App
-from core.types import (
+from core.boundary import (
     AnswerDelta,
     AnswerDone,
     Author,

@@ -12,18 +12,18 @@ from dataclasses import dataclass
 import openai
 
 from config.settings import Settings
-from core.access import AccessPolicy
-from core.catalog import ModelCatalog, PersonaCatalog
-from core.commands import CommandRunner
-from core.limits import AbuseLimits, LimitConfig
-from core.llm import ChatModel, OpenAIChatModel
-from core.model_http import model_http_client
+from core.commands.runner import CommandRunner
+from core.model.catalog import ModelCatalog, PersonaCatalog
+from core.model.client import ChatModel, OpenAIChatModel
+from core.model.http_pools import model_http_client
 from core.personas import PersonaBook
-from core.retention import prune_forever, prune_once
-from core.service import ChatService, ServiceConfig
+from core.policy.access import AccessPolicy
+from core.policy.limits import AbuseLimits, LimitConfig
+from core.policy.retention import prune_forever, prune_once
 from core.storage.engine import migrate, open_database
 from core.storage.repository import Repository
 from core.tokens import SHIPPED_ENCODINGS, encoding, install_offline_encodings
+from core.turn.service import ChatService, ServiceConfig
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.catalog import PERSONA_NAME, Persona, PersonaCatalog
+from core.model.catalog import PERSONA_NAME, Persona, PersonaCatalog
 from core.storage.records import CustomPersona
 from core.storage.repository import Repository
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.catalog import ModelSpec
+from core.boundary import CommandReply
+from core.model.catalog import ModelSpec
 from core.storage.records import UsageTotal
-from core.types import CommandReply
 
 LANGUAGES = ("en", "ko")
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from config.settings import Settings, normalize_database_url
 from core.bootstrap import App, bootstrap
-from tests.fakes.openai_server import FakeOpenAI
+from fakes.openai_server import FakeOpenAI
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
 DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]

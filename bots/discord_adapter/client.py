@@ -20,7 +20,7 @@ from bots.discord_adapter.delivery import (
 )
 from bots.discord_adapter.incoming import conversation_key, to_incoming
 from bots.discord_adapter.options import DiscordOptions
-from core.types import (
+from core.boundary import (
     AnswerDelta,
     AnswerDone,
     CommandReply,
@@ -30,7 +30,7 @@ from core.types import (
 )
 
 if TYPE_CHECKING:
-    from core.service import ChatService
+    from core.turn.service import ChatService
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import re
 
 import discord
 
-from core.types import Author, ConversationKey, IncomingMessage
+from core.boundary import Author, ConversationKey, IncomingMessage
 
 PLATFORM = "discord"
 

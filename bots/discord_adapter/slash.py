@@ -23,8 +23,7 @@ from bots.chunking import split_message
 from bots.discord_adapter import texts
 from bots.discord_adapter.delivery import LIMIT, NO_MENTIONS
 from bots.discord_adapter.incoming import conversation_key, space_id, to_author
-from core.commands import COMMANDS, SETTABLE_PARAMS
-from core.types import (
+from core.boundary import (
     AnswerDone,
     Choice,
     CommandReply,
@@ -33,6 +32,7 @@ from core.types import (
     Notice,
     ReplyEvent,
 )
+from core.commands.runner import COMMANDS, SETTABLE_PARAMS
 
 if TYPE_CHECKING:
     from bots.discord_adapter.client import DiscordBot

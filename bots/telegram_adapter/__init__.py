@@ -20,7 +20,7 @@ from bots.telegram_adapter.commands import register_commands
 from bots.telegram_adapter.delivery import StreamPolicy
 from bots.telegram_adapter.handlers import ChatHandler, TelegramHandlers
 from bots.telegram_adapter.options import TelegramOptions
-from bots.telegram_adapter.rate_limit import TelegramRateLimiter
+from bots.telegram_adapter.send_pacing import TelegramRateLimiter
 
 if TYPE_CHECKING:
     from core.bootstrap import App

@@ -18,8 +18,8 @@ from telegram import (
 from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
-from core.commands import COMMANDS, CommandSpec
-from core.types import Choice
+from core.boundary import Choice
+from core.commands.runner import COMMANDS, CommandSpec
 
 log = logging.getLogger(__name__)
 

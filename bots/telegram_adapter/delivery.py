@@ -21,10 +21,10 @@ from typing import TypeVar
 from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
+from bots.telegram_adapter.bot_api import Outbox, is_entity_error
 from bots.telegram_adapter.formatting import Rendered, plain, render, split_for_telegram
-from bots.telegram_adapter.rate_limit import Deferred, Pace, retry_after_seconds
-from bots.telegram_adapter.sending import Outbox, is_entity_error
-from core.types import (
+from bots.telegram_adapter.send_pacing import Deferred, Pace, retry_after_seconds
+from core.boundary import (
     AnswerDelta,
     AnswerDone,
     Choice,

@@ -13,6 +13,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bots.telegram_adapter.admins import AdminCache
+from bots.telegram_adapter.bot_api import Outbox
 from bots.telegram_adapter.commands import ChoiceButtons
 from bots.telegram_adapter.delivery import DraftSupport, StreamPolicy, TurnDelivery
 from bots.telegram_adapter.incoming import (
@@ -22,8 +23,7 @@ from bots.telegram_adapter.incoming import (
     conversation_key,
     to_incoming,
 )
-from bots.telegram_adapter.sending import Outbox
-from core.types import IncomingMessage, ReplyEvent
+from core.boundary import IncomingMessage, ReplyEvent
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from enum import Enum
 
 from telegram import Chat, Message, MessageEntity, User
 
-from core.types import Author, ConversationKey, IncomingMessage
+from core.boundary import Author, ConversationKey, IncomingMessage
 
 PLATFORM = "telegram"
 

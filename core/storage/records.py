@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.params import ChatParams
-from core.types import ConversationKey
+from core.boundary import ConversationKey
+from core.model.params import ChatParams
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from core.params import ChatParams
+from core.boundary import ConversationKey
+from core.model.params import ChatParams
 from core.storage.engine import Database
 from core.storage.records import (
     ConversationState,
@@ -25,8 +26,7 @@ from core.storage.records import (
 )
 from core.storage.retry import retried
 from core.storage.schema import ConversationRow, CustomPersonaRow, MessageRow, UsageRow
-from core.storage.window_rows import DEFAULT_CONVERSATIONS, WindowRows, WindowShape
-from core.types import ConversationKey
+from core.storage.window_cache import DEFAULT_CONVERSATIONS, WindowRows, WindowShape
 
 
 class Repository:

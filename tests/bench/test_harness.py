@@ -8,8 +8,8 @@ from bench.harness import Workdir
 from bench.memory import run_memory
 from bench.overhead import run_overhead
 from bench.report import Report
-from bench.telegram import run_telegram_bench
-from tests.fakes.openai_server import FakeOpenAI
+from bench.through_telegram import run_telegram_bench
+from fakes.openai_server import FakeOpenAI
 
 REQUIRED_KEYS = (
     "overhead_p50_ms_h10",

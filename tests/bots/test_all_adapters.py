@@ -10,10 +10,10 @@ from pathlib import Path
 
 from bots.__main__ import serve
 from config.settings import Settings
-from tests.fakes.discord_gateway import message_payload
-from tests.fakes.discord_rest import fake_discord
-from tests.fakes.openai_server import FakeOpenAI
-from tests.fakes.telegram_api import FakeTelegram
+from fakes.discord_gateway import message_payload
+from fakes.discord_rest import fake_discord
+from fakes.openai_server import FakeOpenAI
+from fakes.telegram_api import FakeTelegram
 
 TELEGRAM_USER = 9001
 DISCORD_DM = 4444

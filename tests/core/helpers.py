@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from core.service import ChatService
-from core.types import (
+from core.boundary import (
     AnswerDone,
     Author,
     CommandReply,
@@ -13,6 +12,7 @@ from core.types import (
     Notice,
     ReplyEvent,
 )
+from core.turn.service import ChatService
 
 PRIVATE = ConversationKey("telegram", "1001")
 GROUP = ConversationKey("telegram", "-2002")

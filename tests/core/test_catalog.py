@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.catalog import ModelCatalog, PersonaCatalog
+from core.model.catalog import ModelCatalog, PersonaCatalog
 
 REQUIRED_MODELS = (
     "gpt-3.5-turbo",

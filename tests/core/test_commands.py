@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from core.bootstrap import App
-from core.catalog import PersonaCatalog
-from core.types import Author, CommandReply
+from core.boundary import Author, CommandReply
+from core.model.catalog import PersonaCatalog
+from fakes.openai_server import FakeOpenAI
 from tests.core.helpers import ADMIN, ALICE, collect, group, private, say
-from tests.fakes.openai_server import FakeOpenAI
 
 
 async def reply(app: App, text: str, **kw: object) -> CommandReply:

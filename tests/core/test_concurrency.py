@@ -6,9 +6,9 @@ import asyncio
 import time
 
 from core.bootstrap import App
-from core.types import ConversationKey
+from core.boundary import ConversationKey
+from fakes.openai_server import FakeOpenAI
 from tests.core.helpers import private, say
-from tests.fakes.openai_server import FakeOpenAI
 
 
 async def test_different_conversations_run_in_parallel(app: App, llm: FakeOpenAI) -> None:

@@ -8,12 +8,12 @@ from contextlib import AbstractAsyncContextManager
 from sqlalchemy import select
 
 from core.bootstrap import App
+from core.boundary import AnswerDelta, AnswerDone, Author, ConversationKey, Notice
 from core.storage.schema import MessageRow, UsageRow
 from core.tokens import count_message
-from core.types import AnswerDelta, AnswerDone, Author, ConversationKey, Notice
+from fakes.openai_server import FakeOpenAI, FakeReply
 from tests.core.helpers import ADMIN, ALICE, BOB, GROUP, PRIVATE, collect, group, private, say
 from tests.database import session_on
-from tests.fakes.openai_server import FakeOpenAI, FakeReply
 
 MakeApp = Callable[..., AbstractAsyncContextManager[App]]
 

@@ -12,10 +12,10 @@ from openai._streaming import SSEDecoder  # the client's own decoder, as the ref
 
 from config.settings import Settings
 from core.bootstrap import model_client
-from core.catalog import ModelCatalog
-from core.llm import ModelRequest, OpenAIChatModel, ProviderError, SSEData, TextDelta
-from core.params import ChatParams
-from tests.fakes.openai_server import FakeOpenAI, FakeReply
+from core.model.catalog import ModelCatalog
+from core.model.client import ModelRequest, OpenAIChatModel, ProviderError, SSEData, TextDelta
+from core.model.params import ChatParams
+from fakes.openai_server import FakeOpenAI, FakeReply
 
 SPEC = ModelCatalog.load(8192).get("gpt-4o-mini")
 ENDINGS = st.sampled_from([b"\n", b"\r", b"\r\n"])

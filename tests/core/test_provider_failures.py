@@ -11,11 +11,11 @@ from sqlalchemy import select
 
 from config.settings import Settings
 from core.bootstrap import App, bootstrap
+from core.boundary import AnswerDone, Failure, Notice
 from core.storage.schema import MessageRow, UsageRow
-from core.types import AnswerDone, Failure, Notice
+from fakes.openai_server import FakeOpenAI, FakeReply
 from tests.core.helpers import collect, private, say
 from tests.database import session_on
-from tests.fakes.openai_server import FakeOpenAI, FakeReply
 
 MakeApp = Callable[..., AbstractAsyncContextManager[App]]
 

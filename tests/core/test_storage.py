@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, func, insert, select
 
+from core.boundary import ConversationKey
 from core.storage.engine import migrate, open_database
 from core.storage.records import NewMessage
 from core.storage.repository import Repository
 from core.storage.schema import MessageRow
-from core.types import ConversationKey
 
 KEY = ConversationKey("console", "local")
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.window import MIN_MESSAGE_TOKENS, plan_window, rows_to_read
+from core.turn.window import MIN_MESSAGE_TOKENS, plan_window, rows_to_read
 
 
 @dataclass(frozen=True)

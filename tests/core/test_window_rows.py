@@ -9,10 +9,10 @@ from sqlalchemy import delete, insert, select
 
 from core.bootstrap import App
 from core.storage.schema import MessageRow
-from core.storage.window_rows import WindowRows, WindowShape
+from core.storage.window_cache import WindowRows, WindowShape
+from fakes.openai_server import FakeOpenAI
 from tests.core.helpers import private, say
 from tests.database import session_on
-from tests.fakes.openai_server import FakeOpenAI
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ import pytest
 from bots.discord_adapter import DiscordBot, DiscordOptions
 from config.settings import Settings
 from core.bootstrap import bootstrap
-from tests.fakes.discord_gateway import deliver, go_online
-from tests.fakes.discord_rest import FakeDiscord, fake_discord
-from tests.fakes.openai_server import FakeOpenAI
+from fakes.discord_gateway import deliver, go_online
+from fakes.discord_rest import FakeDiscord, fake_discord
+from fakes.openai_server import FakeOpenAI
 
 EDIT_INTERVAL_S = 0.05  # small throttle so streaming tests stay fast
 

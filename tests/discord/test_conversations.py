@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from bots.discord_adapter import DiscordBot
-from tests.discord.conftest import BotFactory, interact, receive
-from tests.fakes.discord_gateway import (
+from fakes.discord_gateway import (
     CHANNEL_ID,
     MOD_ROLE_ID,
     deliver,
@@ -12,8 +11,9 @@ from tests.fakes.discord_gateway import (
     message_payload,
     option,
 )
-from tests.fakes.discord_rest import BOT_ID, FakeDiscord
-from tests.fakes.openai_server import FakeOpenAI, FakeReply
+from fakes.discord_rest import BOT_ID, FakeDiscord
+from fakes.openai_server import FakeOpenAI, FakeReply
+from tests.discord.conftest import BotFactory, interact, receive
 
 ALICE = 42
 DM_CHANNEL = 4242

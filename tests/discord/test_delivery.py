@@ -7,10 +7,10 @@ import itertools
 import re
 
 from bots.discord_adapter import DiscordBot
+from fakes.discord_gateway import interaction_payload, message_payload
+from fakes.discord_rest import BOT_ID, FakeDiscord
+from fakes.openai_server import FakeOpenAI, FakeReply
 from tests.discord.conftest import EDIT_INTERVAL_S, BotFactory, interact, receive
-from tests.fakes.discord_gateway import interaction_payload, message_payload
-from tests.fakes.discord_rest import BOT_ID, FakeDiscord
-from tests.fakes.openai_server import FakeOpenAI, FakeReply
 
 ALICE = 42
 DM_CHANNEL = 4343

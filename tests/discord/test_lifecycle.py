@@ -12,9 +12,9 @@ import pytest
 from bots.discord_adapter import run_discord
 from config.settings import Settings
 from core.bootstrap import bootstrap
-from tests.fakes.discord_gateway import guild_payload, message_payload
-from tests.fakes.discord_rest import FakeDiscord
-from tests.fakes.openai_server import FakeOpenAI, FakeReply
+from fakes.discord_gateway import guild_payload, message_payload
+from fakes.discord_rest import FakeDiscord
+from fakes.openai_server import FakeOpenAI, FakeReply
 
 DM_CHANNEL = 4444
 

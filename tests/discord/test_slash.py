@@ -6,16 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from bots.discord_adapter import DiscordBot
-from core.commands import SETTABLE_PARAMS
-from tests.discord.conftest import BotFactory, interact
-from tests.fakes.discord_gateway import (
+from core.commands.runner import SETTABLE_PARAMS
+from fakes.discord_gateway import (
     HELPER_ROLE_ID,
     MOD_ROLE_ID,
     button_press_payload,
     interaction_payload,
     option,
 )
-from tests.fakes.discord_rest import FakeDiscord
+from fakes.discord_rest import FakeDiscord
+from tests.discord.conftest import BotFactory, interact
 
 ALICE = 42
 EPHEMERAL = 64

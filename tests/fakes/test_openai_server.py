@@ -10,7 +10,7 @@ import openai
 import pytest
 import tiktoken
 
-from tests.fakes.openai_server import (
+from fakes.openai_server import (
     FakeOpenAI,
     FakeReply,
     count_prompt_tokens,

@@ -24,11 +24,11 @@ from sqlalchemy import func, select
 
 from config.settings import Settings
 from core.bootstrap import bootstrap
-from core.service import ChatService
+from core.boundary import AnswerDone, Author, ConversationKey, Failure, IncomingMessage
 from core.storage.schema import MessageRow, UsageRow
-from core.types import AnswerDone, Author, ConversationKey, Failure, IncomingMessage
+from core.turn.service import ChatService
+from fakes.openai_server import FakeOpenAI, FakeReply
 from tests.database import session_on
-from tests.fakes.openai_server import FakeOpenAI, FakeReply
 
 TAG = re.compile(r"\bchat(\d+) msg(\d+)\b")
 GROUP_EVERY = 10  # every 10th chat is a group where three users talk at once

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
 from core.bootstrap import App
-from core.types import Author, ConversationKey, Failure
+from core.boundary import Author, ConversationKey, Failure
+from fakes.openai_server import FakeOpenAI
 from tests.core.helpers import ALICE, BOB, collect, group, private, say
-from tests.fakes.openai_server import FakeOpenAI
 
 MakeApp = Callable[..., AbstractAsyncContextManager[App]]
 PRIVATE_BOT = "Sorry, this bot is private. Ask its owner to add you to the allowed users."

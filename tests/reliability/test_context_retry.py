@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from core.bootstrap import App
-from core.types import AnswerDone, Failure, Notice
+from core.boundary import AnswerDone, Failure, Notice
+from fakes.openai_server import FakeOpenAI
 from tests.core.helpers import collect, private, say
-from tests.fakes.openai_server import FakeOpenAI
 
 LONG = "lorem ipsum dolor sit amet " * 40  # about 200 tokens
 

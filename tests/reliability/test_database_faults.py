@@ -18,12 +18,12 @@ from sqlalchemy.engine import make_url
 
 from config.settings import Settings
 from core.bootstrap import App, bootstrap
+from core.boundary import Failure
 from core.storage.engine import open_database
 from core.storage.schema import MessageRow
-from core.types import Failure
+from fakes.openai_server import FakeOpenAI, FakeReply
 from tests.core.helpers import collect, private, say
 from tests.database import session_on
-from tests.fakes.openai_server import FakeOpenAI, FakeReply
 from tests.reliability.postgres import admin_sql, terminate
 
 MakeApp = Callable[..., AbstractAsyncContextManager[App]]

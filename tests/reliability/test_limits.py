@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from core.bootstrap import App
-from core.limits import RateLimiter
+from core.boundary import Author, Failure
+from core.policy.limits import RateLimiter
 from core.storage.schema import MessageRow, UsageRow
-from core.types import Author, Failure
+from fakes.openai_server import FakeOpenAI
 from tests.core.helpers import ALICE, BOB, collect, group, private, say
 from tests.database import session_on
-from tests.fakes.openai_server import FakeOpenAI
 
 MakeApp = Callable[..., AbstractAsyncContextManager[App]]
 KOREAN = Author("44", "민지", "ko")

@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bots.chunking import split_message, utf16_len
-from core.commands import parse_command
-from core.params import FLOAT_RANGES, SETTABLE_PARAMS, ChatParams, InvalidParam, parse_param
-from core.storable import storable_text
+from core.commands.runner import parse_command
+from core.model.params import FLOAT_RANGES, SETTABLE_PARAMS, ChatParams, InvalidParam, parse_param
+from core.turn.user_input import storable_text
 
 hostile_chars = st.sampled_from(
     ["/", "@", " ", "\n", "\t", "\x00", "\u200b", "\u202e", "😀", "한", "é", "`", "|", "_", "-"]

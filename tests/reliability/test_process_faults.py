@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from core.storage.schema import MessageRow, UsageRow
-from tests.fakes.openai_server import FakeOpenAI, FakeReply
+from fakes.openai_server import FakeOpenAI, FakeReply
 from tests.reliability.process import ConsoleBot
 
 SLOW = FakeReply("slow " * 30, chunk_size=5, chunk_delay_s=0.05)  # about 1.5 s to stream
@@ -61,7 +61,7 @@ async def stored(database_url: str) -> tuple[list[tuple[str, str]], int]:
 
 
 def slow_for(marker: str) -> Callable[[dict], str | FakeReply]:
-    from tests.fakes.openai_server import default_responder
+    from fakes.openai_server import default_responder
 
     def respond(body: dict) -> str | FakeReply:
         said = body["messages"][-1]["content"]

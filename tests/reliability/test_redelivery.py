@@ -9,9 +9,9 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
 from core.bootstrap import App
-from core.types import AnswerDelta
+from core.boundary import AnswerDelta
+from fakes.openai_server import FakeOpenAI, FakeReply
 from tests.core.helpers import collect, private, say
-from tests.fakes.openai_server import FakeOpenAI, FakeReply
 
 MakeApp = Callable[..., AbstractAsyncContextManager[App]]
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 
 from core.bootstrap import App
-from core.retention import prune_forever
+from core.policy.retention import prune_forever
 from core.storage.schema import MessageRow, UsageRow
 from tests.core.helpers import private, say
 from tests.database import session_on

@@ -12,9 +12,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from fakes.openai_server import FakeOpenAI
+from fakes.telegram_api import FakeTelegram
 from tests.conftest import POSTGRES_URL
-from tests.fakes.openai_server import FakeOpenAI
-from tests.fakes.telegram_api import FakeTelegram
 from tests.reliability.postgres import admin_sql, own_database, terminate
 from tests.reliability.process import ConsoleBot
 from tests.reliability.test_database_faults import hold_sqlite_write_lock

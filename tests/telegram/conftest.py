@@ -7,8 +7,8 @@ import pytest
 from telegram import Bot
 from telegram.ext import ExtBot
 
-from bots.telegram_adapter.rate_limit import TelegramRateLimiter
-from tests.fakes.telegram_api import FakeTelegram
+from bots.telegram_adapter.send_pacing import TelegramRateLimiter
+from fakes.telegram_api import FakeTelegram
 
 # What the adapter sets when it starts (see bots.telegram_adapter.serve): PTB >= 22.2 warns on
 # every RetryAfter unless durations are opted in to datetime.timedelta.

@@ -13,8 +13,8 @@ from typing import Any
 from bots.telegram_adapter import run_telegram
 from config.settings import Settings
 from core.bootstrap import App, bootstrap
-from tests.fakes.openai_server import FakeOpenAI
-from tests.fakes.telegram_api import FakeTelegram
+from fakes.openai_server import FakeOpenAI
+from fakes.telegram_api import FakeTelegram
 
 # Small intervals keep the whole Telegram suite well under a minute.
 FAST: dict[str, Any] = {

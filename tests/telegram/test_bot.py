@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from bots.chunking import utf16_len
-from core.commands import COMMANDS
+from core.commands.runner import COMMANDS
 from core.texts import EN
-from tests.fakes.openai_server import FakeOpenAI, FakeReply
-from tests.fakes.telegram_api import FakeTelegram
+from fakes.openai_server import FakeOpenAI, FakeReply
+from fakes.telegram_api import FakeTelegram
 from tests.telegram.harness import running_bot
 
 USER = 42

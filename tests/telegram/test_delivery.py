@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator, Sequence
 from telegram import Bot
 
 from bots.chunking import utf16_len
+from bots.telegram_adapter.bot_api import Outbox
 from bots.telegram_adapter.commands import ChoiceButtons
 from bots.telegram_adapter.delivery import DraftSupport, StreamPolicy, TurnDelivery
-from bots.telegram_adapter.sending import Outbox
-from core.types import AnswerDelta, AnswerDone, Choice, CommandReply, Failure, Notice, ReplyEvent
-from tests.fakes.telegram_api import FakeTelegram
+from core.boundary import AnswerDelta, AnswerDone, Choice, CommandReply, Failure, Notice, ReplyEvent
+from fakes.telegram_api import FakeTelegram
 
 USER = 42
 GROUP = -100200

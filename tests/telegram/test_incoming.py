@@ -8,8 +8,8 @@ import pytest
 from telegram import Bot, Message
 
 from bots.telegram_adapter.incoming import BotIdentity, Skip, to_incoming
-from core.types import Author, ConversationKey, IncomingMessage
-from tests.fakes.telegram_api import BOT_ID, BOT_USERNAME, FakeTelegram
+from core.boundary import Author, ConversationKey, IncomingMessage
+from fakes.telegram_api import BOT_ID, BOT_USERNAME, FakeTelegram
 
 ME = BotIdentity(BOT_ID, BOT_USERNAME)
 GROUP = -100123

@@ -15,8 +15,8 @@ import aiohttp
 import pytest
 
 from bots.telegram_adapter.options import TelegramOptions
-from tests.fakes.openai_server import FakeOpenAI, FakeReply
-from tests.fakes.telegram_api import FakeTelegram
+from fakes.openai_server import FakeOpenAI, FakeReply
+from fakes.telegram_api import FakeTelegram
 from tests.telegram.harness import running_bot
 
 USER = 42

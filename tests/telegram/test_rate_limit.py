@@ -10,15 +10,15 @@ from contextlib import asynccontextmanager
 import pytest
 from telegram.ext import ExtBot
 
+from bots.telegram_adapter.bot_api import Outbox
 from bots.telegram_adapter.commands import ChoiceButtons
 from bots.telegram_adapter.delivery import DraftSupport, StreamPolicy, TurnDelivery
 from bots.telegram_adapter.formatting import plain
 from bots.telegram_adapter.options import TelegramOptions
-from bots.telegram_adapter.rate_limit import Pace, TelegramRateLimiter
-from bots.telegram_adapter.sending import Outbox
+from bots.telegram_adapter.send_pacing import Pace, TelegramRateLimiter
 from config.settings import Settings
-from core.types import AnswerDelta, AnswerDone, CommandReply, ReplyEvent
-from tests.fakes.telegram_api import Call, FakeTelegram
+from core.boundary import AnswerDelta, AnswerDone, CommandReply, ReplyEvent
+from fakes.telegram_api import Call, FakeTelegram
 
 GROUP = -100300
 POLICY = StreamPolicy(edit_interval_s=0.05, typing_interval_s=60, use_drafts=True)

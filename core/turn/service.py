@@ -14,20 +14,7 @@ from functools import lru_cache
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from core.access import AccessPolicy
-from core.catalog import ModelCatalog, ModelSpec
-from core.commands import CommandContext, CommandRunner, names_another_bot, parse_command
-from core.limits import AbuseLimits, refusal_text
-from core.llm import ChatModel, ModelRequest, ModelResult, ProviderError, TextDelta
-from core.locks import KeyedLocks
-from core.params import DEFAULT_REPLY_TOKENS
-from core.personas import PersonaBook
-from core.storable import storable_message
-from core.storage.records import ConversationState, NewMessage, StoredMessage, UsageRecord
-from core.storage.repository import Repository
-from core.texts import Texts
-from core.tokens import TOKENS_REPLY_PRIMER, count_message, count_text, truncate_text
-from core.types import (
+from core.boundary import (
     AnswerDelta,
     AnswerDone,
     ConversationKey,
@@ -36,7 +23,20 @@ from core.types import (
     Notice,
     ReplyEvent,
 )
-from core.window import plan_window, rows_to_read
+from core.commands.runner import CommandContext, CommandRunner, names_another_bot, parse_command
+from core.model.catalog import ModelCatalog, ModelSpec
+from core.model.client import ChatModel, ModelRequest, ModelResult, ProviderError, TextDelta
+from core.model.params import DEFAULT_REPLY_TOKENS
+from core.personas import PersonaBook
+from core.policy.access import AccessPolicy
+from core.policy.limits import AbuseLimits, refusal_text
+from core.storage.records import ConversationState, NewMessage, StoredMessage, UsageRecord
+from core.storage.repository import Repository
+from core.texts import Texts
+from core.tokens import TOKENS_REPLY_PRIMER, count_message, count_text, truncate_text
+from core.turn.conversation_locks import KeyedLocks
+from core.turn.user_input import storable_message
+from core.turn.window import plan_window, rows_to_read
 
 log = logging.getLogger("core.turn")
 

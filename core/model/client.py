@@ -16,8 +16,8 @@ import openai
 from openai import AsyncStream
 from openai.types import Completion
 
-from core.catalog import ModelSpec
-from core.params import ChatParams
+from core.model.catalog import ModelSpec
+from core.model.params import ChatParams
 
 DRAIN_TIMEOUT_S = 0.1  # how long the rest of a body is read after [DONE] (the client's figure)
 

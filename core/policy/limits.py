@@ -11,10 +11,10 @@ from collections.abc import Callable
 from dataclasses import astuple, dataclass
 from datetime import UTC, datetime
 
+from core.boundary import IncomingMessage
 from core.storage.records import Spending
 from core.storage.repository import Repository
 from core.texts import Texts
-from core.types import IncomingMessage
 
 WINDOW_S = 60.0
 

@@ -1,5 +1,5 @@
 """Item 6: the concurrency run through the Telegram adapter, python-telegram-bot and the fake
-Bot API server (tests/fakes/telegram_api.py), with the adapter's production settings.
+Bot API server (fakes/telegram_api.py), with the adapter's production settings.
 
 Per answered turn: the adapter's added time (from the update being available to the final
 message arriving, minus the core's whole turn: its own time plus the model's), the time from
@@ -30,7 +30,7 @@ from bench.telegram_users import FIRST_CHAT_ID
 from bots.telegram_adapter import run_telegram
 from config.settings import Settings
 from core.bootstrap import bootstrap
-from core.service import TurnStats
+from core.turn.service import TurnStats
 
 FIRST_TOKEN_S = 0.05
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from core.types import Author, IncomingMessage
+from core.boundary import Author, IncomingMessage
 
 MAX_NAME_CHARS = 128  # the author_name column
 

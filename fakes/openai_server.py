@@ -2,7 +2,7 @@
 
 `async with FakeOpenAI() as llm:` serves /v1/chat/completions, /v1/completions and /v1/models on
 127.0.0.1 in the OpenAI wire format, so the real `openai` client talks to it unchanged. Standalone:
-`python -m tests.fakes.openai_server --port 8089 [--latency 0.3]`.
+`python -m fakes.openai_server --port 8089 [--latency 0.3]`.
 
 Token counts use `bpe_openai` (an implementation independent of the tiktoken the core uses), so
 tests that compare the core's counts with `usage.prompt_tokens` are real cross-checks.

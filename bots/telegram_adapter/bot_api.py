@@ -17,7 +17,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
 from bots.telegram_adapter.formatting import Rendered, plain
-from bots.telegram_adapter.rate_limit import Pace, retry_after_seconds
+from bots.telegram_adapter.send_pacing import Pace, retry_after_seconds
 
 log = logging.getLogger(__name__)
 

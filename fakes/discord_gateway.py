@@ -1,6 +1,6 @@
 """Discord gateway payloads, fed to a real discord.py client through its connection state.
 
-Together with tests/fakes/discord_rest.py this runs the library's own parsing, caching,
+Together with fakes/discord_rest.py this runs the library's own parsing, caching,
 interaction and HTTP code without a network: `deliver(client, "MESSAGE_CREATE", payload)`
 is what the websocket would do when Discord sends that event.
 """
@@ -12,7 +12,7 @@ from typing import Any
 
 import discord
 
-from tests.fakes.discord_rest import APP_ID, BOT_ID, GUILD_ID, user_payload
+from fakes.discord_rest import APP_ID, BOT_ID, GUILD_ID, user_payload
 
 OWNER_ID = 5001
 CHANNEL_ID = 5100

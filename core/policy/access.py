@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Set
 
-from core.types import IncomingMessage
+from core.boundary import IncomingMessage
 
 
 class AccessPolicy:

@@ -6,15 +6,15 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
-from core.catalog import ModelCatalog, Persona
-from core.limits import AbuseLimits, usage_lines
-from core.params import SETTABLE_PARAMS, InvalidParam, parse_param
+from core.boundary import Choice, CommandReply, IncomingMessage
+from core.model.catalog import ModelCatalog, Persona
+from core.model.params import SETTABLE_PARAMS, InvalidParam, parse_param
 from core.personas import MAX_PROMPT_CHARS, PersonaBook, describe_prompt, valid_name
+from core.policy.limits import AbuseLimits, usage_lines
 from core.storage.records import ConversationState, CustomPersona
 from core.storage.repository import Repository
 from core.texts import Texts
 from core.tokens import count_text
-from core.types import Choice, CommandReply, IncomingMessage
 
 __all__ = ["COMMANDS", "SETTABLE_PARAMS", "CommandRunner", "CommandSpec", "parse_command"]
 

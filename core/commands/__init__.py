@@ -1,0 +1,1 @@
+"""Chat commands: the catalog adapters read (`catalog`), and the handlers that run them."""

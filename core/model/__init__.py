@@ -1,0 +1,1 @@
+"""The model: catalog of models and prices, generation parameters, the OpenAI client."""

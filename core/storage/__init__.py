@@ -1,0 +1,1 @@
+"""Conversation memory, usage and custom personas in SQL (SQLAlchemy 2, Alembic)."""
