@@ -79,7 +79,7 @@ async def run_telegram_bench(
         async with bootstrap(settings) as app:
             app.service.on_turn = turns.append
             stop = asyncio.Event()
-            task = asyncio.create_task(run_telegram(app, stop))
+            task = asyncio.create_task(run_telegram(app.service, app.settings, stop))
             assert users.stdout is not None
             done = asyncio.create_task(users.stdout.readline())
             await asyncio.wait({done, task}, timeout=3600, return_when=asyncio.FIRST_COMPLETED)

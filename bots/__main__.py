@@ -11,10 +11,11 @@ from typing import Any
 
 from bots.logging_setup import configure_logging
 from config.settings import ConfigError, Settings, load_settings
-from core.bootstrap import App, bootstrap
+from core.bootstrap import bootstrap
+from core.boundary import ChatPort
 
 log = logging.getLogger("bots")
-Runner = Callable[[App, asyncio.Event], Coroutine[Any, Any, None]]
+Runner = Callable[[ChatPort, Settings, asyncio.Event], Coroutine[Any, Any, None]]
 USAGE = "usage: python -m bots [all|console|telegram|discord]"
 BACKSTOP_MARGIN_S = 2.0
 
@@ -59,7 +60,10 @@ async def serve(settings: Settings, which: str) -> None:
     async with bootstrap(settings) as app:
         log.info("starting %s", ", ".join(adapters))
         async with asyncio.TaskGroup() as group:
-            runners = [group.create_task(runner(app, stop)) for runner in adapters.values()]
+            runners = [
+                group.create_task(runner(app.service, settings, stop))
+                for runner in adapters.values()
+            ]
             watchdog = group.create_task(_end_after_grace(stop, runners, settings.shutdown_grace_s))
             await asyncio.wait(runners)
             watchdog.cancel()

@@ -12,11 +12,12 @@ import threading
 from collections.abc import AsyncIterator
 from typing import Any, TextIO
 
-from core.bootstrap import App
+from config.settings import Settings
 from core.boundary import (
     AnswerDelta,
     AnswerDone,
     Author,
+    ChatPort,
     CommandReply,
     ConversationKey,
     Failure,
@@ -62,7 +63,7 @@ async def deliver(events: AsyncIterator[ReplyEvent], out: TextIO) -> None:
     out.flush()
 
 
-async def run_console(app: App, stop: asyncio.Event) -> None:
+async def run_console(chat: ChatPort, settings: Settings, stop: asyncio.Event) -> None:
     """One message per input line until EOF (or until `stop` is set)."""
     interactive = sys.stdin.isatty()
     if interactive:
@@ -70,7 +71,7 @@ async def run_console(app: App, stop: asyncio.Event) -> None:
     async for line in _lines(stop, prompt="you> " if interactive else ""):
         if not line.strip():
             continue
-        await deliver(app.service.handle(to_incoming(line)), sys.stdout)
+        await deliver(chat.handle(to_incoming(line)), sys.stdout)
 
 
 async def _lines(stop: asyncio.Event, prompt: str) -> AsyncIterator[str]:

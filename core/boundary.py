@@ -1,14 +1,15 @@
 """Plain values that cross the core/adapter boundary.
 
-Adapters build an `IncomingMessage` from a platform event and hand it to `ChatService.handle`;
+Adapters build an `IncomingMessage` from a platform event and hand it to `ChatPort.handle`;
 the core answers with a stream of `ReplyEvent`s. Nothing platform-specific (no telegram
 `Update`, no `discord.Message`) and nothing database-specific crosses this line.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Protocol, TypeAlias
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,3 +106,23 @@ class Failure:
 
 
 ReplyEvent: TypeAlias = AnswerDelta | AnswerDone | Notice | CommandReply | Failure
+
+
+class ChatPort(Protocol):
+    """The chat service as adapters see it: the one entry point, and what menus need."""
+
+    def handle(self, message: IncomingMessage) -> AsyncIterator[ReplyEvent]:
+        """Answer one incoming message: command replies, a streamed answer, notices or nothing."""
+        ...
+
+    async def set_answer_all(self, key: ConversationKey, on: bool) -> None:
+        """Make the bot answer every message of a conversation (a thread it opened, say)."""
+        ...
+
+    async def persona_names(self, key: ConversationKey, space_id: str = "") -> list[str]:
+        """The personas a conversation may switch to (for autocompletion)."""
+        ...
+
+    def model_names(self) -> list[str]:
+        """The catalog's models (for autocompletion)."""
+        ...

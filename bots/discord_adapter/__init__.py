@@ -1,6 +1,6 @@
 """Discord adapter: DMs, mentions, replies and /chat threads into the core; streamed replies out.
 
-`run_discord(app, stop)` is the entry point `python -m bots` calls.
+`run_discord(chat, settings, stop)` is the entry point `python -m bots` calls.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from bots.discord_adapter.client import DiscordBot
 from bots.discord_adapter.options import DiscordOptions
 
 if TYPE_CHECKING:
-    from core.bootstrap import App
+    from config.settings import Settings
+    from core.boundary import ChatPort
 
 __all__ = ["DiscordBot", "DiscordOptions", "run_discord"]
 
@@ -23,13 +24,17 @@ DRAIN_TIMEOUT_S = 20.0
 
 
 async def run_discord(
-    app: App, stop: asyncio.Event, *, drain_timeout: float = DRAIN_TIMEOUT_S
+    chat: ChatPort,
+    settings: Settings,
+    stop: asyncio.Event,
+    *,
+    drain_timeout: float = DRAIN_TIMEOUT_S,
 ) -> None:
     """Run until `stop` is set, then let replies in progress finish (bounded) and disconnect."""
-    options = DiscordOptions.from_settings(app.settings)
+    options = DiscordOptions.from_settings(settings)
     if not options.token:
         raise RuntimeError("DISCORD_TOKEN is not set")
-    bot = DiscordBot(app.service, options)
+    bot = DiscordBot(chat, options)
     async with bot:
         running = asyncio.create_task(bot.start(options.token), name="discord")
         stopping = asyncio.create_task(stop.wait(), name="discord-stop")

@@ -30,7 +30,7 @@ from core.boundary import (
 )
 
 if TYPE_CHECKING:
-    from core.turn.service import ChatService
+    from core.boundary import ChatPort
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def intents() -> discord.Intents:
 
 
 class DiscordBot(discord.AutoShardedClient):
-    def __init__(self, service: ChatService, options: DiscordOptions, **client_options: Any):
+    def __init__(self, service: ChatPort, options: DiscordOptions, **client_options: Any):
         if options.shard_ids is not None:
             client_options["shard_ids"] = list(options.shard_ids)
         super().__init__(

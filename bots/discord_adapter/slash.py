@@ -32,7 +32,8 @@ from core.boundary import (
     Notice,
     ReplyEvent,
 )
-from core.commands.runner import COMMANDS, SETTABLE_PARAMS
+from core.commands.catalog import COMMANDS, command_description
+from core.model.params import SETTABLE_PARAMS
 
 if TYPE_CHECKING:
     from bots.discord_adapter.client import DiscordBot
@@ -155,16 +156,15 @@ def _specs() -> dict[str, Any]:
 
 def description(name: str) -> str:
     spec = _specs().get(name)
-    english = spec.descriptions.get("en") if spec is not None else None
+    english = command_description(name, "en") if spec is not None else None
     return (english or ADAPTER_DESCRIPTIONS[name])[:100]
 
 
 def core_korean() -> dict[str, str]:
     """The core's Korean command descriptions, keyed by its English ones, for the Translator."""
     return {
-        spec.descriptions["en"][:100]: spec.descriptions["ko"][:100]
+        command_description(spec.name, "en")[:100]: command_description(spec.name, "ko")[:100]
         for spec in COMMANDS
-        if spec.descriptions.get("en") and spec.descriptions.get("ko")
     }
 
 

@@ -23,7 +23,8 @@ from bots.telegram_adapter.options import TelegramOptions
 from bots.telegram_adapter.send_pacing import TelegramRateLimiter
 
 if TYPE_CHECKING:
-    from core.bootstrap import App
+    from config.settings import Settings
+    from core.boundary import ChatPort
 
 __all__ = ["TelegramOptions", "run_telegram", "serve"]
 
@@ -34,9 +35,9 @@ AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 
 
-async def run_telegram(app: App, stop: asyncio.Event) -> None:
+async def run_telegram(chat: ChatPort, settings: Settings, stop: asyncio.Event) -> None:
     """Run the bot until `stop` is set; then let replies in flight finish (bounded) and return."""
-    await serve(app.service, TelegramOptions.from_settings(app.settings), stop)
+    await serve(chat, TelegramOptions.from_settings(settings), stop)
 
 
 def build_application(options: TelegramOptions, handlers: TelegramHandlers) -> AnyApplication:

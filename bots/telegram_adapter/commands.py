@@ -19,7 +19,7 @@ from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
 from core.boundary import Choice
-from core.commands.runner import COMMANDS, CommandSpec
+from core.commands.catalog import COMMANDS, CommandSpec, command_description
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def menu(language: str, specs: tuple[CommandSpec, ...] = COMMANDS) -> list[BotCo
     """The command menu in one language; usage goes first so people see the arguments."""
     commands = []
     for spec in specs:
-        description = spec.descriptions.get(language) or spec.descriptions.get("en") or spec.name
+        description = command_description(spec.name, language)
         if spec.usage:
             description = f"{spec.usage} — {description}"
         commands.append(BotCommand(spec.name, description[:_DESCRIPTION_LIMIT]))

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
 from core.boundary import Choice, CommandReply, IncomingMessage
+from core.commands.catalog import COMMAND_NAMES, COMMANDS, command_description
 from core.model.catalog import ModelCatalog, Persona
 from core.model.params import SETTABLE_PARAMS, InvalidParam, parse_param
 from core.personas import MAX_PROMPT_CHARS, PersonaBook, describe_prompt, valid_name
@@ -16,82 +17,9 @@ from core.storage.repository import Repository
 from core.texts import Texts
 from core.tokens import count_text
 
-__all__ = ["COMMANDS", "SETTABLE_PARAMS", "CommandRunner", "CommandSpec", "parse_command"]
-
 MODEL_NAME = re.compile(r"^[\w.:/@+-]{1,128}$")
 TRIGGER_WORD = re.compile(r"^\w{2,32}$")
 MAX_TOKENS_TEXT = 100_000
-
-
-@dataclass(frozen=True, slots=True)
-class CommandSpec:
-    name: str
-    usage: str
-    descriptions: dict[str, str]
-    admin_only: bool = False
-
-
-def _spec(name: str, usage: str, en: str, ko: str, admin_only: bool = False) -> CommandSpec:
-    return CommandSpec(name, usage, {"en": en, "ko": ko}, admin_only)
-
-
-COMMANDS: tuple[CommandSpec, ...] = (
-    _spec("start", "", "Start chatting and see what I can do", "대화를 시작하고 기능 보기"),
-    _spec("help", "", "List the commands", "명령어 목록"),
-    _spec("personas", "", "List the personas", "페르소나 목록"),
-    _spec("persona", "[NAME]", "Show or switch the persona", "페르소나 보기 또는 바꾸기", True),
-    _spec(
-        "newpersona",
-        "NAME PROMPT",
-        "Save a persona with the current settings",
-        "현재 설정으로 페르소나 저장",
-        True,
-    ),
-    _spec("delpersona", "NAME", "Delete a saved persona", "저장한 페르소나 삭제", True),
-    _spec("reset", "", "Forget this chat's history", "이 대화의 기록 지우기", True),
-    _spec("model", "[NAME]", "Show or switch the model", "모델 보기 또는 바꾸기", True),
-    _spec("models", "", "List the models and prices", "모델과 가격 목록"),
-    _spec("set", "PARAM VALUE", "Change a parameter", "매개변수 바꾸기", True),
-    _spec("settings", "", "Show this chat's settings", "이 대화의 설정 보기"),
-    _spec("usage", "", "Tokens and cost of this chat", "이 대화의 토큰과 비용"),
-    _spec("tokens", "TEXT", "Count the tokens of a text", "텍스트의 토큰 수 세기"),
-    _spec(
-        "listen",
-        "on|off",
-        "Remember group messages not addressed to me",
-        "그룹 대화 기억하기",
-        True,
-    ),
-    _spec("answerall", "on|off", "Answer every message here", "모든 메시지에 답하기", True),
-    _spec("trigger", "WORD|off", "A word that calls me in groups", "그룹에서 부르는 단어", True),
-    _spec("access", "admins|everyone", "Who may change settings", "설정 권한", True),
-    _spec("forget", "", "Delete what I stored about you", "내 데이터 삭제"),
-)
-COMMAND_NAMES = {spec.name: spec for spec in COMMANDS}
-
-
-def parse_command(text: str) -> tuple[str, str] | None:
-    """("name", "arguments") for a "/name@bot arguments" message, else None."""
-    stripped = text.strip()
-    if not stripped.startswith("/") or len(stripped) < 2:
-        return None
-    word, _, args = stripped[1:].partition(" ")
-    if "\n" in word:
-        word, _, rest = word.partition("\n")
-        args = f"{rest} {args}".strip()
-    name = word.split("@", 1)[0].lower()
-    if not name or not name.replace("_", "").isalnum():
-        return None
-    return name, args.strip()
-
-
-def names_another_bot(text: str) -> bool:
-    """Whether a command is written "/cmd@somebot".
-
-    Adapters strip their own bot's name, so any name the core still sees is another bot's.
-    """
-    word = text.strip().split(maxsplit=1)[0] if text.strip() else ""
-    return "@" in word
 
 
 Handler = Callable[["CommandContext", str], Awaitable[CommandReply]]
@@ -180,7 +108,7 @@ class CommandRunner:
         lines = [context.texts.get("help.title")]
         for spec in COMMANDS:
             usage = f" {spec.usage}" if spec.usage else ""
-            description = spec.descriptions.get(language, spec.descriptions["en"])
+            description = command_description(spec.name, language)
             lines.append(f"/{spec.name}{usage} — {description}")
         return "\n".join(lines)
 

@@ -23,7 +23,8 @@ from core.boundary import (
     Notice,
     ReplyEvent,
 )
-from core.commands.runner import CommandContext, CommandRunner, names_another_bot, parse_command
+from core.commands.catalog import names_another_bot, parse_command
+from core.commands.runner import CommandContext, CommandRunner
 from core.model.catalog import ModelCatalog, ModelSpec
 from core.model.client import ChatModel, ModelRequest, ModelResult, ProviderError, TextDelta
 from core.model.params import DEFAULT_REPLY_TOKENS

@@ -34,7 +34,7 @@ async def test_stop_waits_for_the_reply_in_progress(
     stop = asyncio.Event()
 
     async with bootstrap(settings) as app:
-        running = asyncio.create_task(run_discord(app, stop))
+        running = asyncio.create_task(run_discord(app.service, app.settings, stop))
         await asyncio.wait_for(discord_api.identified.wait(), 10)
         [identify] = discord_api.calls_to("IDENTIFY", "/gateway")
         assert identify.json["intents"] == (1 << 0) | (1 << 9) | (1 << 12) | (1 << 15)
@@ -56,4 +56,4 @@ async def test_a_bad_token_fails_loudly(settings: Settings, discord_api: FakeDis
 
     async with bootstrap(settings) as app:
         with pytest.raises(discord.LoginFailure):
-            await asyncio.wait_for(run_discord(app, asyncio.Event()), 10)
+            await asyncio.wait_for(run_discord(app.service, app.settings, asyncio.Event()), 10)

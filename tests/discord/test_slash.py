@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bots.discord_adapter import DiscordBot
-from core.commands.runner import SETTABLE_PARAMS
+from core.model.params import SETTABLE_PARAMS
 from fakes.discord_gateway import (
     HELPER_ROLE_ID,
     MOD_ROLE_ID,

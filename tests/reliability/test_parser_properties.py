@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bots.chunking import split_message, utf16_len
-from core.commands.runner import parse_command
+from core.commands.catalog import parse_command
 from core.model.params import FLOAT_RANGES, SETTABLE_PARAMS, ChatParams, InvalidParam, parse_param
 from core.turn.user_input import storable_text
 

@@ -59,7 +59,7 @@ async def running_bot(
     before = listening()
     async with bootstrap(bot_settings(tg, llm, db, **overrides)) as app:
         stop = asyncio.Event()
-        task = asyncio.create_task(run_telegram(app, stop))
+        task = asyncio.create_task(run_telegram(app.service, app.settings, stop))
         running = RunningBot(app, stop, task)
         try:
             await tg.wait_until(lambda: task.done() or listening() > before)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from bots.chunking import utf16_len
-from core.commands.runner import COMMANDS
+from core.commands.catalog import COMMANDS
 from core.texts import EN
 from fakes.openai_server import FakeOpenAI, FakeReply
 from fakes.telegram_api import FakeTelegram
