@@ -31,9 +31,10 @@ from bench.harness import (
     running_bot,
 )
 from core.bootstrap import model_client
-from core.model.catalog import ModelCatalog, PersonaCatalog
+from core.model.catalog import ModelCatalog
 from core.model.client import ModelRequest, OpenAIChatModel, ProviderError, TextDelta
 from core.model.params import DEFAULT_REPLY_TOKENS, ChatParams
+from core.personas import PersonaCatalog
 
 ANSWER = re.compile(r"You said: (.*)\. I can see (\d+) earlier messages\.")
 

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from config.settings import Settings, normalize_database_url
 from core.bootstrap import App, bootstrap
 from core.boundary import AnswerDone, Author, ConversationKey, Failure, IncomingMessage
-from core.turn.service import TurnStats
+from core.turn.reporting import TurnStats
 
 BENCH_USER = Author("42", "Bench", "en", can_manage=True)
 PLATFORM = "bench"

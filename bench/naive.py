@@ -2,7 +2,7 @@
 
 Load the conversation's whole history, re-encode every message with tiktoken to count it, drop
 the oldest messages until the rest fits the budget (a window sliding one message at a time), ask
-the model, store the answer. It uses the same database, repository, tokenizer and model client as
+the model, store the answer. It uses the same database, stores, tokenizer and model client as
 the core, so the difference measured is the method, not the plumbing.
 """
 
@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass
 
 import openai
 
 from core.boundary import ConversationKey
-from core.model.catalog import ModelCatalog, ModelSpec, PersonaCatalog
+from core.model.catalog import ModelCatalog, ModelSpec
 from core.model.client import ChatModel, ModelRequest, ModelResult, OpenAIChatModel, TextDelta
 from core.model.params import DEFAULT_REPLY_TOKENS, ChatParams
+from core.personas import PersonaCatalog
 from core.storage.engine import open_database
 from core.storage.records import NewMessage, UsageRecord
-from core.storage.repository import Repository
+from core.storage.stores import Storage
 from core.tokens import count_message
+from core.turn.answering import StreamTiming, timed
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,14 +40,14 @@ class NaiveTurn:
 class NaiveBot:
     def __init__(
         self,
-        repository: Repository,
+        storage: Storage,
         model: ChatModel,
         spec: ModelSpec,
         system_prompt: str,
         budget: int,
         reply_tokens: int,
     ) -> None:
-        self._repository = repository
+        self._storage = storage
         self._model = model
         self._spec = spec
         self._system_prompt = system_prompt
@@ -55,12 +57,12 @@ class NaiveBot:
     async def turn(self, key: ConversationKey, text: str) -> NaiveTurn:
         started = time.perf_counter()
         encoding = self._spec.encoding
-        conversation = await self._repository.conversation(key)
-        await self._repository.add_message(
+        conversation = await self._storage.conversations.conversation(key)
+        await self._storage.messages.add_message(
             conversation.id,
             NewMessage(role="user", content=text, tokens=0, encoding=encoding, author_id="42"),
         )
-        history = await self._repository.messages_from(conversation.id, 0)
+        history = await self._storage.messages.messages_from(conversation.id, 0)
         counts = [count_message(m.role, m.content, encoding) for m in history]
         room = self._budget  # for the history, like the core's budget
         total, first = sum(counts), 0
@@ -78,24 +80,18 @@ class NaiveBot:
         )
         parts: list[str] = []
         result = ModelResult(finish_reason="error")
-        model_s = 0.0
-        stream = self._model.stream(request)
-        while True:
-            asked = time.perf_counter()
-            try:
-                event = await anext(stream)
-            except StopAsyncIteration:
-                break
-            finally:
-                model_s += time.perf_counter() - asked
-            if isinstance(event, TextDelta):
-                parts.append(event.text)
-            else:
-                result = event
+        timing = StreamTiming()
+        async with aclosing(timed(self._model.stream(request), timing)) as events:
+            async for event in events:
+                if isinstance(event, TextDelta):
+                    parts.append(event.text)
+                else:
+                    result = event
+        model_s = timing.model_s
         answer = "".join(parts)
         prompt = result.prompt_tokens or 0
         completion = result.completion_tokens or 0
-        await self._repository.complete_turn(
+        await self._storage.messages.complete_turn(
             conversation.id,
             NewMessage(role="assistant", content=answer, tokens=0, encoding=encoding),
             UsageRecord(
@@ -130,7 +126,7 @@ async def naive_bot(
     client = openai.AsyncOpenAI(api_key="sk-bench", base_url=model_url, max_retries=0)
     try:
         yield NaiveBot(
-            repository=Repository(database),
+            storage=Storage.open(database),
             model=OpenAIChatModel(client),
             spec=spec,
             system_prompt=persona.system_prompt,

@@ -46,7 +46,9 @@ async def run_overhead(
         for size in sizes:
             ours, theirs = f"ours-{size}", f"naive-{size}"
             for chat in (ours, theirs):
-                conversation = await app.repository.conversation(ConversationKey("bench", chat))
+                conversation = await app.storage.conversations.conversation(
+                    ConversationKey("bench", chat)
+                )
                 await seed_history(database.url, conversation.id, history(size))
             rng = random.Random(size)
             texts = [chat_text(rng) for _ in range(WARMUP_TURNS + max(turns, naive_turns))]

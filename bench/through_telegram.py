@@ -30,7 +30,7 @@ from bench.telegram_users import FIRST_CHAT_ID
 from bots.telegram_adapter import run_telegram
 from config.settings import Settings
 from core.bootstrap import bootstrap
-from core.turn.service import TurnStats
+from core.turn.reporting import TurnStats
 
 FIRST_TOKEN_S = 0.05
 

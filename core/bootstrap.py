@@ -12,25 +12,27 @@ from dataclasses import dataclass
 import openai
 
 from config.settings import Settings
+from core.commands.context import CommandTools
 from core.commands.runner import CommandRunner
-from core.model.catalog import ModelCatalog, PersonaCatalog
+from core.model.catalog import ModelCatalog
 from core.model.client import ChatModel, OpenAIChatModel
 from core.model.http_pools import model_http_client
-from core.personas import PersonaBook
+from core.personas import PersonaBook, PersonaCatalog
 from core.policy.access import AccessPolicy
 from core.policy.limits import AbuseLimits, LimitConfig
 from core.policy.retention import prune_forever, prune_once
 from core.storage.engine import migrate, open_database
-from core.storage.repository import Repository
+from core.storage.stores import Storage
 from core.tokens import SHIPPED_ENCODINGS, encoding, install_offline_encodings
+from core.turn.admission import Admission
 from core.turn.service import ChatService, ServiceConfig
 
 
 @dataclass(frozen=True, slots=True)
 class App:
     settings: Settings
-    service: ChatService
-    repository: Repository
+    service: ChatService  # what adapters get, as a ChatPort
+    storage: Storage  # for tests and benchmarks; adapters never see it
 
 
 @asynccontextmanager
@@ -39,7 +41,7 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
     install_offline_encodings(settings.tiktoken_cache_dir)
     for name in SHIPPED_ENCODINGS:
         encoding(name)  # load now, not on the first user's turn
-    models = ModelCatalog.load(settings.model_context_window)
+    models = ModelCatalog.load(settings.model_context_window, settings.default_model)
     persona_catalog = PersonaCatalog.load(settings.default_persona)
     # SQLite waits out another writer itself; that wait is its share of the retry time.
     database = open_database(settings.database_url, busy_timeout_s=settings.database_retry_s)
@@ -50,43 +52,36 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
         if model is None:
             client = model_client(settings)
             model = OpenAIChatModel(client, settings.send_user_identifier)
-        repository = Repository(database, settings.database_retry_s)
-        personas = PersonaBook(persona_catalog, repository)
-        limits = AbuseLimits(repository, _limit_config(settings))
+        storage = Storage.open(database, settings.database_retry_s)
+        personas = PersonaBook(persona_catalog, storage.personas)
+        limits = AbuseLimits(storage.usage, _limit_config(settings))
         service = ChatService(
-            repository=repository,
+            storage=storage,
             model=model,
             models=models,
             personas=personas,
-            access=AccessPolicy(
-                settings.allowed_users,
-                settings.allowed_chats,
-                settings.admin_users,
-                denied_users=settings.denied_users,
-                denied_chats=settings.denied_chats,
-            ),
+            admission=Admission(_access_policy(settings), limits),
             config=ServiceConfig(
-                default_model=settings.default_model,
                 default_context_tokens=settings.default_context_tokens,
                 window_low_watermark=settings.window_low_watermark,
                 identifier_salt=_identifier_salt(settings),
             ),
             commands=CommandRunner(
-                repository=repository,
-                personas=personas,
-                models=models,
-                default_model=settings.default_model,
-                default_context_tokens=settings.default_context_tokens,
-                # Behind another server (Ollama, vLLM...) any model name may be valid.
-                allow_unknown_models=settings.openai_base_url is not None,
-                limits=limits,
+                CommandTools(
+                    storage=storage,
+                    personas=personas,
+                    models=models,
+                    limits=limits,
+                    default_context_tokens=settings.default_context_tokens,
+                    # Behind another server (Ollama, vLLM...) any model name may be valid.
+                    allow_unknown_models=settings.openai_base_url is not None,
+                )
             ),
-            limits=limits,
         )
         if settings.retention_days:
-            await prune_once(repository, settings.retention_days)
-            pruning = asyncio.create_task(prune_forever(repository, settings.retention_days))
-        yield App(settings=settings, service=service, repository=repository)
+            await prune_once(storage.erasure, settings.retention_days)
+            pruning = asyncio.create_task(prune_forever(storage.erasure, settings.retention_days))
+        yield App(settings=settings, service=service, storage=storage)
     finally:
         database.close()  # first: nothing still running may write once the bot has stopped
         if pruning is not None:
@@ -106,6 +101,16 @@ def model_client(settings: Settings) -> openai.AsyncOpenAI:
         timeout=settings.openai_timeout_s,
         max_retries=settings.openai_max_retries,
         http_client=model_http_client(),
+    )
+
+
+def _access_policy(settings: Settings) -> AccessPolicy:
+    return AccessPolicy(
+        settings.allowed_users,
+        settings.allowed_chats,
+        settings.admin_users,
+        denied_users=settings.denied_users,
+        denied_chats=settings.denied_chats,
     )
 
 

@@ -1,24 +1,86 @@
-"""Resolving a chat's persona from the built-in catalog and its space's own personas."""
+"""Personas: the built-in catalog (`config/personas.toml`) and the ones a space saved itself."""
 
 from __future__ import annotations
 
-from core.model.catalog import PERSONA_NAME, Persona, PersonaCatalog
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from config.files import read_toml
+from core.storage.custom_personas import CustomPersonaStore
 from core.storage.records import CustomPersona
-from core.storage.repository import Repository
 
 MAX_PROMPT_CHARS = 8000
 DESCRIPTION_CHARS = 80
+PERSONA_PARAMS = (
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "presence_penalty",
+    "frequency_penalty",
+)
+PERSONA_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Persona:
+    name: str
+    system_prompt: str
+    description: str = ""
+    descriptions: Mapping[str, str] = field(default_factory=dict)  # language -> one line
+    model: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    builtin: bool = True
+
+    def describe(self, language: str) -> str:
+        return self.descriptions.get(language) or self.description
+
+
+class PersonaCatalog:
+    """The built-in personas; chats add their own ones through storage."""
+
+    def __init__(self, personas: Mapping[str, Persona], default: str) -> None:
+        if default not in personas:
+            raise ValueError(f"default persona '{default}' is not in the catalog")
+        self._personas = dict(personas)
+        self.default = default
+
+    @classmethod
+    def load(cls, default: str = "") -> PersonaCatalog:
+        data = read_toml("personas.toml")
+        personas = {}
+        for name, entry in data["personas"].items():
+            params = {key: entry[key] for key in PERSONA_PARAMS if key in entry}
+            personas[name] = Persona(
+                name=name,
+                system_prompt=entry["system_prompt"].strip(),
+                description=entry.get("description", ""),
+                descriptions={
+                    "en": entry.get("description", ""),
+                    "ko": entry.get("description_ko", ""),
+                },
+                model=entry.get("model"),
+                params=params,
+            )
+        return cls(personas, default or data.get("default", "assistant"))
+
+    def names(self) -> list[str]:
+        return list(self._personas)
+
+    def get(self, name: str) -> Persona | None:
+        return self._personas.get(name)
 
 
 class PersonaBook:
     """Built-in personas first, then the ones a space (Discord server, chat) created."""
 
-    def __init__(self, catalog: PersonaCatalog, repository: Repository) -> None:
+    def __init__(self, catalog: PersonaCatalog, store: CustomPersonaStore) -> None:
         self.catalog = catalog
-        self._repository = repository
+        self._store = store
 
     async def all(self, platform: str, space_id: str) -> list[Persona]:
-        custom = await self._repository.custom_personas(platform, space_id)
+        custom = await self._store.custom_personas(platform, space_id)
         builtin = [p for name in self.catalog.names() if (p := self.catalog.get(name))]
         return builtin + [_from_row(row) for row in custom]
 

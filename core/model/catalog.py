@@ -1,23 +1,13 @@
-"""The model and persona catalogs, loaded from the data files in `config/`."""
+"""The model catalog (sizes, prices, encodings, endpoints), from `config/models.toml`."""
 
 from __future__ import annotations
 
-import re
-import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from importlib import resources
-from typing import Any
+from dataclasses import dataclass, replace
+
+from config.files import read_toml
 
 FALLBACK_ENCODING = "o200k_base"
-PERSONA_PARAMS = (
-    "temperature",
-    "top_p",
-    "max_tokens",
-    "presence_penalty",
-    "frequency_penalty",
-)
-PERSONA_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,13 +42,19 @@ class ModelSpec:
 class ModelCatalog:
     """Known models; unknown names get a spec from MODEL_CONTEXT_WINDOW instead of an error."""
 
-    def __init__(self, models: Mapping[str, ModelSpec], fallback_context_window: int) -> None:
+    def __init__(
+        self,
+        models: Mapping[str, ModelSpec],
+        fallback_context_window: int,
+        default_model: str = "",
+    ) -> None:
         self._models = dict(models)
         self._fallback_context_window = fallback_context_window
+        self.default_model = default_model
 
     @classmethod
-    def load(cls, fallback_context_window: int) -> ModelCatalog:
-        data = _read_toml("models.toml")
+    def load(cls, fallback_context_window: int, default_model: str = "") -> ModelCatalog:
+        data = read_toml("models.toml")
         models = {
             name: ModelSpec(
                 name=name,
@@ -74,10 +70,17 @@ class ModelCatalog:
             )
             for name, entry in data["models"].items()
         }
-        return cls(models, fallback_context_window)
+        return cls(models, fallback_context_window, default_model)
 
     def names(self) -> list[str]:
         return sorted(self._models)
+
+    def name_for_chat(self, chat_model: str | None, persona_model: str | None) -> str:
+        """The model a chat talks to: its own choice, else its persona's, else the default."""
+        name = chat_model or persona_model or self.default_model
+        if not name:
+            raise ValueError("no model chosen and no default model configured")
+        return name
 
     def is_known(self, name: str) -> bool:
         return self._lookup(name) is not None
@@ -106,57 +109,3 @@ class ModelCatalog:
         if not families:
             return None
         return replace(self._models[max(families, key=len)], name=name)
-
-
-@dataclass(frozen=True, slots=True)
-class Persona:
-    name: str
-    system_prompt: str
-    description: str = ""
-    descriptions: Mapping[str, str] = field(default_factory=dict)  # language -> one line
-    model: str | None = None
-    params: Mapping[str, Any] = field(default_factory=dict)
-    builtin: bool = True
-
-    def describe(self, language: str) -> str:
-        return self.descriptions.get(language) or self.description
-
-
-class PersonaCatalog:
-    """The built-in personas; chats add their own ones through storage."""
-
-    def __init__(self, personas: Mapping[str, Persona], default: str) -> None:
-        if default not in personas:
-            raise ValueError(f"default persona '{default}' is not in the catalog")
-        self._personas = dict(personas)
-        self.default = default
-
-    @classmethod
-    def load(cls, default: str = "") -> PersonaCatalog:
-        data = _read_toml("personas.toml")
-        personas = {}
-        for name, entry in data["personas"].items():
-            params = {key: entry[key] for key in PERSONA_PARAMS if key in entry}
-            personas[name] = Persona(
-                name=name,
-                system_prompt=entry["system_prompt"].strip(),
-                description=entry.get("description", ""),
-                descriptions={
-                    "en": entry.get("description", ""),
-                    "ko": entry.get("description_ko", ""),
-                },
-                model=entry.get("model"),
-                params=params,
-            )
-        return cls(personas, default or data.get("default", "assistant"))
-
-    def names(self) -> list[str]:
-        return list(self._personas)
-
-    def get(self, name: str) -> Persona | None:
-        return self._personas.get(name)
-
-
-def _read_toml(filename: str) -> dict[str, Any]:
-    text = resources.files("config").joinpath(filename).read_text(encoding="utf-8")
-    return tomllib.loads(text)

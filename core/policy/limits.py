@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from core.boundary import IncomingMessage
 from core.storage.records import Spending
-from core.storage.repository import Repository
+from core.storage.usage import UsageStore
 from core.texts import Texts
 
 WINDOW_S = 60.0
@@ -123,12 +123,12 @@ class AbuseLimits:
 
     def __init__(
         self,
-        repository: Repository,
+        usage: UsageStore,
         config: LimitConfig,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self._repository = repository
+        self._usage = usage
         self.config = config
         self.active = config.any_on()  # asked on every turn: computed once
         self._now = now
@@ -173,15 +173,11 @@ class AbuseLimits:
         statuses: list[BudgetStatus] = []
         user_budgets = self.config.budgets("user")
         if user_budgets:
-            spending = await self._repository.user_spending(
-                platform, message.author.user_id, day, month
-            )
+            spending = await self._usage.user_spending(platform, message.author.user_id, day, month)
             statuses += [BudgetStatus(b, b.spent(spending)) for b in user_budgets]
         chat_budgets = self.config.budgets("chat")
         if chat_budgets:
-            spending = await self._repository.chat_spending(
-                platform, message.key.chat_id, day, month
-            )
+            spending = await self._usage.chat_spending(platform, message.key.chat_id, day, month)
             statuses += [BudgetStatus(b, b.spent(spending)) for b in chat_budgets]
         return statuses
 

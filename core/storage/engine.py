@@ -27,18 +27,16 @@ from alembic.config import Config
 from sqlalchemy import Engine, event
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import SingletonThreadPool
+
+from core.storage.errors import DatabaseClosed
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 Result = TypeVar("Result")
 Work = Callable[[Connection], Result]
-
-
-class DatabaseClosed(SQLAlchemyError):
-    """The bot is stopping: no transaction starts any more."""
 
 
 class Database:

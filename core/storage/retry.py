@@ -1,4 +1,5 @@
-"""Bounded retries for a database that is briefly locked, restarting or unreachable."""
+"""Bounded retries for a database that is briefly locked, restarting or unreachable, and the
+stores' common base: every public method of a store is one transaction, retried."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar, cast
 
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from core.storage.engine import Database
+from core.storage.errors import StorageError, StorageUnavailable
 
 log = logging.getLogger("core.storage")
 
@@ -33,8 +37,12 @@ FIRST_DELAY_S = 0.05
 MAX_DELAY_S = 1.0
 
 
-class StorageUnavailable(SQLAlchemyError):
-    """The database could not be reached within the retry time (a connect that kept failing)."""
+class Store:
+    """A group of reads and writes over one database; see `retried`."""
+
+    def __init__(self, database: Database, retry_s: float = 30.0) -> None:
+        self.database = database
+        self.retry_s = retry_s
 
 
 def is_transient(error: BaseException) -> bool:
@@ -49,9 +57,10 @@ def is_transient(error: BaseException) -> bool:
 
 
 def retried(method: Method) -> Method:
-    """Retry a repository call on transient faults for up to `self.retry_s` seconds.
+    """Retry a store's call on transient faults for up to `self.retry_s` seconds; what still
+    fails is raised as a StorageError.
 
-    Every repository method is one short transaction, so running it again is safe: a failed
+    Every store method is one short transaction, so running it again is safe: a failed
     attempt was rolled back. The one ambiguous case is a connection lost after COMMIT was sent
     but before it was acknowledged: a retried insert may then be stored twice (or, with a
     platform message id, be taken for a redelivery); never a half-written turn.
@@ -69,7 +78,7 @@ def retried(method: Method) -> Method:
                 if not is_transient(error) or time.monotonic() + delay > deadline:
                     if isinstance(error, OSError):
                         raise StorageUnavailable(f"{type(error).__name__}: {error}") from error
-                    raise
+                    raise StorageError(f"{method.__name__}: {_short(error)}") from error
                 log.warning(
                     "storage %s failed (attempt %d), retrying in %.2fs: %s",
                     method.__name__,

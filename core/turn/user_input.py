@@ -1,17 +1,26 @@
-"""Text every database accepts: PostgreSQL rejects NUL in text columns, and neither database
-(nor tiktoken) can encode a lone UTF-16 surrogate, which JSON from a platform may still carry."""
+"""The user's text as the core stores and counts it: cleaned of what no database accepts, and
+cut to fit the history budget."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+import asyncio
+from dataclasses import dataclass, replace
 
 from core.boundary import Author, IncomingMessage
+from core.storage.records import NewMessage
+from core.tokens import count_message, truncate_text
 
 MAX_NAME_CHARS = 128  # the author_name column
+CUT_MARKER = " […]"
+LARGE_TEXT_CHARS = 20_000
 
 
 def storable_text(text: str) -> str:
-    """`text` without NUL characters and with lone surrogates replaced by U+FFFD."""
+    """`text` without NUL characters and with lone surrogates replaced by U+FFFD.
+
+    PostgreSQL rejects NUL in text columns, and neither database (nor tiktoken) can encode a
+    lone UTF-16 surrogate, which JSON from a platform may still carry.
+    """
     if "\x00" in text:
         text = text.replace("\x00", "")
     if any("\ud800" <= char <= "\udfff" for char in text):
@@ -28,3 +37,48 @@ def storable_message(message: IncomingMessage) -> IncomingMessage:
         return message
     author: Author = replace(message.author, display_name=name)
     return replace(message, text=text, author=author)
+
+
+@dataclass(frozen=True, slots=True)
+class FittedInput:
+    """The user's message as stored: its content, exact prompt tokens, and whether it was cut."""
+
+    content: str
+    tokens: int
+    was_cut: bool
+
+    def stored_as(self, message: IncomingMessage, encoding: str) -> NewMessage:
+        return NewMessage(
+            role="user",
+            content=self.content,
+            tokens=self.tokens,
+            encoding=encoding,
+            author_id=message.author.user_id,
+            author_name=None if message.is_private else message.author.display_name,
+            platform_message_id=message.message_id or None,
+        )
+
+
+async def fit_input(message: IncomingMessage, text: str, encoding: str, budget: int) -> FittedInput:
+    """`text` within `budget` tokens, framing and the group's name prefix included."""
+    if len(text) > LARGE_TEXT_CHARS:
+        # Tokenizing a huge paste takes seconds (long runs without spaces are the worst);
+        # tiktoken releases the GIL, so other chats keep being answered meanwhile.
+        return await asyncio.to_thread(_fit, message, text, encoding, budget)
+    return _fit(message, text, encoding, budget)
+
+
+def _fit(message: IncomingMessage, text: str, encoding: str, budget: int) -> FittedInput:
+    name = None if message.is_private else message.author.display_name
+    prefix = f"{name}: " if name else ""
+    tokens = count_message("user", prefix + text, encoding)
+    if tokens <= budget:
+        return FittedInput(text, tokens, was_cut=False)
+    overhead = count_message("user", prefix + CUT_MARKER, encoding)
+    content = truncate_text(text, max(budget - overhead, 0), encoding) + CUT_MARKER
+    tokens = count_message("user", prefix + content, encoding)
+    while tokens > budget and len(content) > len(CUT_MARKER):
+        # Re-joining the marker can merge tokens differently; shave until it fits exactly.
+        content = content[: -len(CUT_MARKER) - 1] + CUT_MARKER
+        tokens = count_message("user", prefix + content, encoding)
+    return FittedInput(content, tokens, was_cut=True)

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from core.storage.records import StoredMessage
+
 # The smallest a stored message can be (3 framing tokens + 1 for the role), so a budget of B
 # tokens can never hold more than B // MIN_MESSAGE_TOKENS messages: that bounds every read.
 MIN_MESSAGE_TOKENS = 4
@@ -59,3 +61,43 @@ def plan_window(
         kept_tokens += row.tokens
         kept_start = row.id
     return WindowPlan(start_id=kept_start, tokens=kept_tokens, cut=True)
+
+
+# A history budget smaller than this leaves no room for a conversation.
+MIN_HISTORY_BUDGET = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The stored messages a turn sends, oldest first."""
+
+    messages: list[StoredMessage]
+    cut: bool  # the window overflowed: `start_id` is its new start, stored with the answer
+    start_id: int
+
+    @property
+    def tokens(self) -> int:
+        return sum(message.tokens for message in self.messages)
+
+
+def choose_window(
+    newest_first: Sequence[StoredMessage], start_id: int, budget: int, low_watermark: int
+) -> Window:
+    plan = plan_window(newest_first, start_id, budget, low_watermark)
+    messages = [row for row in reversed(newest_first) if row.id >= plan.start_id]
+    return Window(messages=messages, cut=plan.cut, start_id=plan.start_id)
+
+
+def halved(window: Window, low_watermark_share: float) -> Window | None:
+    """The newest messages of `window` within half its tokens (cut to the low watermark, as any
+    overflow is); None when it cannot shrink. Everything it keeps was in `window`, so nothing
+    is read again."""
+    budget = window.tokens // 2
+    if len(window.messages) < 2 or budget < MIN_HISTORY_BUDGET:
+        return None
+    shorter = choose_window(
+        window.messages[::-1], window.start_id, budget, int(budget * low_watermark_share)
+    )
+    if len(shorter.messages) >= len(window.messages):
+        return None
+    return shorter

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from core.model.catalog import ModelCatalog, PersonaCatalog
+from core.model.catalog import ModelCatalog
+from core.personas import PersonaCatalog
 
 REQUIRED_MODELS = (
     "gpt-3.5-turbo",

@@ -6,7 +6,7 @@ import pytest
 
 from core.bootstrap import App
 from core.boundary import Author, CommandReply
-from core.model.catalog import PersonaCatalog
+from core.personas import PersonaCatalog
 from fakes.openai_server import FakeOpenAI
 from tests.core.helpers import ADMIN, ALICE, collect, group, private, say
 

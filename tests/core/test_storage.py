@@ -10,8 +10,8 @@ from sqlalchemy import Connection, func, insert, select
 from core.boundary import ConversationKey
 from core.storage.engine import migrate, open_database
 from core.storage.records import NewMessage
-from core.storage.repository import Repository
 from core.storage.schema import MessageRow
+from core.storage.stores import Storage
 
 KEY = ConversationKey("console", "local")
 
@@ -21,16 +21,18 @@ def note(text: str) -> NewMessage:
 
 
 @pytest.mark.parametrize("where", ["file", "memory"])
-async def test_a_repository_works_on_a_file_and_in_memory(tmp_path: Path, where: str) -> None:
+async def test_storage_works_on_a_file_and_in_memory(tmp_path: Path, where: str) -> None:
     url = f"sqlite:///{tmp_path / 'bot.db'}" if where == "file" else "sqlite:///:memory:"
     database = open_database(url)
     try:
         await migrate(database)
-        repository = Repository(database)
-        conversation = await repository.conversation(KEY)
-        assert (await repository.conversation(KEY)).id == conversation.id  # found, not re-made
-        first, _ = await repository.add_message_and_read(conversation.id, note("one"), 0, 10)
-        second, rows = await repository.add_message_and_read(conversation.id, note("two"), 0, 10)
+        storage = Storage.open(database)
+        conversation = await storage.conversations.conversation(KEY)
+        again = await storage.conversations.conversation(KEY)
+        assert again.id == conversation.id  # found, not re-made
+        messages = storage.messages
+        first, _ = await messages.add_message_and_read(conversation.id, note("one"), 0, 10)
+        second, rows = await messages.add_message_and_read(conversation.id, note("two"), 0, 10)
         assert [row.content for row in rows] == ["two", "one"]
         assert [row.id for row in rows] == [second, first]
     finally:
@@ -41,8 +43,7 @@ async def test_a_failed_transaction_leaves_nothing_behind(tmp_path: Path) -> Non
     database = open_database(f"sqlite:///{tmp_path / 'bot.db'}")
     try:
         await migrate(database)
-        repository = Repository(database)
-        conversation = await repository.conversation(KEY)
+        conversation = await Storage.open(database).conversations.conversation(KEY)
 
         def insert_then_fail(connection: Connection) -> None:
             connection.execute(

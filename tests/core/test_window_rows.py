@@ -69,8 +69,8 @@ async def test_rows_written_or_deleted_by_another_process_reach_the_next_prompt(
 ) -> None:
     await say(app.service, private("first"))
     await say(app.service, private("second"))
-    assert len(app.repository.windows) == 1
-    conversation = await app.repository.conversation(private("x").key)
+    assert len(app.storage.messages.windows) == 1
+    conversation = await app.storage.conversations.conversation(private("x").key)
     await add_foreign_row(app, conversation.id, "written elsewhere")
     await say(app.service, private("third"))
     sent = [m["content"] for m in llm.last_messages[1:]]
@@ -91,7 +91,7 @@ async def test_the_cached_window_is_exactly_what_a_fresh_read_gives(
     for number in range(6):
         await say(app.service, private(f"message {number}"))
     cached = llm.last_messages
-    app.repository.windows.forget()
+    app.storage.messages.windows.forget()
     await say(app.service, private("after forgetting"))
     assert llm.last_messages[: len(cached)] == cached
     async with session_on(app) as session:

@@ -95,7 +95,7 @@ async def test_reading_a_conversation_does_not_wait_for_another_writer(
         waiting = asyncio.create_task(say(app.service, private("while locked")))
         await asyncio.sleep(0.3)
         # ...and the next chat's turn still reads its conversation meanwhile.
-        state = await app.repository.conversation(private("x").key)
+        state = await app.storage.conversations.conversation(private("x").key)
         assert thread.is_alive() and not waiting.done()
         assert state.persona == "coder"
         assert (await waiting).startswith("You said: while locked")
@@ -172,14 +172,17 @@ async def test_an_unreachable_database_server_gives_the_storage_message(
     make_app: MakeApp, llm: FakeOpenAI, tmp_path: Path
 ) -> None:
     async with make_app() as app:
-        # Point the running bot's repository at a port where nothing listens (a server gone).
-        working = app.repository.database
+        # Point the running bot's stores at a port where nothing listens (a server gone).
+        stores = app.storage.stores()
+        working = stores[0].database
         gone = open_database("postgresql+asyncpg://postgres@127.0.0.1:9/none")
-        app.repository.database, app.repository.retry_s = gone, 0.2
+        for store in stores:
+            store.database, store.retry_s = gone, 0.2
         try:
             assert await collect(app.service, private("hi")) == [Failure(STORAGE)]
         finally:
-            app.repository.database = working
+            for store in stores:
+                store.database = working
             await gone.dispose()
 
 

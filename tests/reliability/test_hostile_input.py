@@ -12,8 +12,7 @@ from sqlalchemy import func, select
 from core.bootstrap import App
 from core.boundary import AnswerDelta, AnswerDone, Author, CommandReply, Failure, Notice
 from core.storage.schema import CustomPersonaRow, MessageRow, UsageRow
-from core.turn.service import CUT_MARKER
-from core.turn.user_input import storable_text
+from core.turn.user_input import CUT_MARKER, storable_text
 from fakes.openai_server import FakeOpenAI
 from tests.core.helpers import ADMIN, GROUP, PRIVATE, collect, group, private, say
 from tests.database import session_on

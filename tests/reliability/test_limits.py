@@ -116,7 +116,7 @@ async def test_a_chat_token_budget_counts_every_topic_of_the_chat(make_app: Make
 
 
 async def test_spending_splits_today_from_the_rest_of_the_month(app: App) -> None:
-    conversation = await app.repository.conversation(private("x").key)
+    conversation = await app.storage.conversations.conversation(private("x").key)
     now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
     day = now.replace(hour=0, minute=0)
     month = day.replace(day=1)
@@ -139,9 +139,9 @@ async def test_spending_splits_today_from_the_rest_of_the_month(app: App) -> Non
                     created_at=created,
                 )
             )
-    spent = await app.repository.user_spending("telegram", "11", day, month)
+    spent = await app.storage.usage.user_spending("telegram", "11", day, month)
     assert (spent.day_tokens, spent.day_usd) == (200, 1.0)
     assert (spent.month_tokens, spent.month_usd) == (2200, 11.0)
-    assert (await app.repository.user_spending("discord", "11", day, month)).month_tokens == 0
-    chat = await app.repository.chat_spending("telegram", conversation.key.chat_id, day, month)
+    assert (await app.storage.usage.user_spending("discord", "11", day, month)).month_tokens == 0
+    chat = await app.storage.usage.chat_spending("telegram", conversation.key.chat_id, day, month)
     assert chat == spent

@@ -50,7 +50,7 @@ async def test_retention_deletes_old_messages_at_start_and_keeps_recent_ones(
 
 async def test_retention_runs_again_on_its_schedule(app: App) -> None:
     await say(app.service, private("soon old"))
-    pruning = asyncio.create_task(prune_forever(app.repository, days=1, every_s=0.05))
+    pruning = asyncio.create_task(prune_forever(app.storage.erasure, days=1, every_s=0.05))
     try:
         await age(app, "soon old", 2)
         await age(app, "You said: soon old", 2)

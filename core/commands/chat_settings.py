@@ -1,0 +1,92 @@
+"""The chat's model and generation parameters: /model, /models, /set, /settings."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from core.boundary import CommandReply
+from core.commands.context import CommandContext, CommandTools, clip, handles, on_off, show
+from core.model.params import SETTABLE_PARAMS, InvalidParam, parse_param
+
+MODEL_NAME = re.compile(r"^[\w.:/@+-]{1,128}$")
+
+
+@handles("model")
+async def model(tools: CommandTools, context: CommandContext, args: str) -> CommandReply:
+    if not args:
+        spec = await tools.model_spec(context)
+        return CommandReply(context.texts.model_line(spec, current=True))
+    name = args
+    models = tools.models
+    if not models.is_known(name) and not (tools.allow_unknown_models and MODEL_NAME.match(name)):
+        return context.texts.error(
+            "model.unknown", name=clip(name), models=", ".join(models.names())
+        )
+    spec = models.get(name)
+    params = context.conversation.params
+    notes = []
+    if params.max_tokens is not None and params.max_tokens > spec.max_output_tokens:
+        params = replace(params, max_tokens=None)
+        notes.append(context.texts.get("model.max_tokens_reset"))
+    if not spec.known:
+        notes.append(context.texts.get("model.not_in_catalog", window=spec.context_window))
+    await tools.storage.conversations.update_conversation(
+        context.conversation.id, model=name, params=params
+    )
+    return CommandReply("\n".join([context.texts.get("model.switched", name=name), *notes]))
+
+
+@handles("models")
+async def list_models(tools: CommandTools, context: CommandContext, args: str) -> CommandReply:
+    current = await tools.model_name(context)
+    models = tools.models
+    lines = [context.texts.get("models.title")]
+    for name in models.names():
+        lines.append(context.texts.model_line(models.get(name), current=name == current))
+    if not models.is_known(current):
+        lines.append(context.texts.model_line(models.get(current), current=True))
+    return CommandReply("\n".join(lines))
+
+
+@handles("set")
+async def set_param(tools: CommandTools, context: CommandContext, args: str) -> CommandReply:
+    name, _, raw = args.partition(" ")
+    if not name:
+        return context.texts.error("set.usage", allowed=", ".join(SETTABLE_PARAMS))
+    spec = await tools.model_spec(context)
+    try:
+        params = parse_param(
+            context.conversation.params,
+            name,
+            raw,
+            max_output_tokens=spec.max_output_tokens,
+            context_window=spec.context_window,
+        )
+    except InvalidParam as invalid:
+        return context.texts.error(invalid.key, **invalid.values)
+    await tools.storage.conversations.update_conversation(context.conversation.id, params=params)
+    value = params.to_json().get(name.lower(), context.texts.get("settings.default"))
+    return CommandReply(context.texts.get("set.done", name=name.lower(), value=show(value)))
+
+
+@handles("settings")
+async def settings(tools: CommandTools, context: CommandContext, args: str) -> CommandReply:
+    conversation = context.conversation
+    persona = await tools.active_persona(context)
+    model_name = tools.models.name_for_chat(conversation.model, persona.model)
+    effective = conversation.params.merged_over(persona.params)
+    default = context.texts.get("settings.default")
+    values = effective.to_json()
+    values.setdefault("context_tokens", tools.default_context_tokens)
+    lines = [
+        context.texts.get("settings.title"),
+        f"persona: {persona.name}",
+        f"model: {model_name}",
+        *(f"{name}: {show(values.get(name, default))}" for name in SETTABLE_PARAMS),
+        f"listen: {on_off(conversation.listen)}",
+        f"answerall: {on_off(conversation.answer_all)}",
+        f"trigger: {conversation.trigger or '—'}",
+        f"access: {'everyone' if conversation.everyone_can_manage else 'admins'}",
+    ]
+    return CommandReply("\n".join(lines))

@@ -1,0 +1,225 @@
+"""Each conversation's messages with their exact token counts, and a turn's two transactions:
+the user's message stored with the window read back, then the answer stored with its usage."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from core.storage.conversations import MOVE_WINDOW
+from core.storage.engine import Database
+from core.storage.records import NewMessage, StoredMessage, UsageRecord
+from core.storage.retry import Store, retried
+from core.storage.schema import MessageRow
+from core.storage.usage import INSERT_USAGE, usage_values
+from core.storage.window_cache import DEFAULT_CONVERSATIONS, WindowRows, WindowShape
+
+
+class MessageStore(Store):
+    def __init__(
+        self,
+        database: Database,
+        retry_s: float = 30.0,
+        window_cache_size: int = DEFAULT_CONVERSATIONS,
+    ) -> None:
+        super().__init__(database, retry_s)
+        self.windows: WindowRows[StoredMessage] = WindowRows(window_cache_size)
+        dialect = postgresql if database.dialect == "postgresql" else sqlite
+        # Built once: SQLAlchemy then reuses each statement's compiled form on every turn.
+        self._insert_delivery = (
+            dialect.insert(MessageRow).on_conflict_do_nothing().returning(MessageRow.id)
+        )
+
+    async def add_message(self, conversation_id: int, message: NewMessage) -> int | None:
+        """Store a message; None when this platform message was already stored (a redelivery)."""
+        stored_id, _ = await self.add_message_and_read(conversation_id, message, 0, 0)
+        return stored_id
+
+    @retried
+    async def add_message_and_read(
+        self, conversation_id: int, message: NewMessage, start_id: int, limit: int
+    ) -> tuple[int | None, list[StoredMessage]]:
+        """Store a message, then read the newest `limit` messages from `start_id` on, newest first.
+
+        One transaction and no separate read for the window: a turn's time is mostly round trips.
+        The id is None (and nothing is read) when this platform message was already stored.
+        """
+        values = _message_values(conversation_id, message)
+        cached = self.windows.get(conversation_id, start_id) if limit > 0 else None
+
+        def work(connection: Connection) -> tuple[int | None, tuple[StoredMessage, ...], bool]:
+            stored_id = connection.execute(self._insert_delivery, values).scalar()
+            if stored_id is None or limit <= 0:
+                return stored_id, (), False
+            if cached is not None:
+                count, newest_id, id_sum = connection.execute(
+                    _WINDOW_SHAPE, {"conversation": conversation_id, "start": start_id}
+                ).one()
+                shape = WindowShape(count, newest_id, None if id_sum is None else int(id_sum))
+                rows = cached.extended(_stored(stored_id, message), shape)
+                if rows is not None and len(rows) <= limit:
+                    return stored_id, rows, True
+            rows = tuple(_newest_first(connection, conversation_id, start_id, limit))
+            return stored_id, rows, len(rows) < limit  # fewer than asked: the whole window
+
+        stored_id, rows, whole = await self.database.run(work)
+        if stored_id is not None and limit > 0:
+            if whole:
+                self.windows.put(conversation_id, start_id, rows)
+            else:
+                self.windows.forget(conversation_id)
+        return stored_id, list(rows)
+
+    @retried
+    async def newest_messages(
+        self, conversation_id: int, start_id: int, limit: int
+    ) -> list[StoredMessage]:
+        """Newest first: the messages from `start_id` on, at most `limit`."""
+        return await self.database.run(lambda c: _newest_first(c, conversation_id, start_id, limit))
+
+    @retried
+    async def is_newest_unanswered(self, conversation_id: int, platform_message_id: str) -> bool:
+        """Whether this platform message is the conversation's newest stored message (so it has
+        no answer yet)."""
+        query = (
+            select(MessageRow.role, MessageRow.platform_message_id)
+            .where(MessageRow.conversation_id == conversation_id)
+            .order_by(MessageRow.id.desc())
+            .limit(1)
+        )
+        row = await self.database.run(lambda c: c.execute(query).first())
+        return row is not None and row.role == "user" and row[1] == platform_message_id
+
+    @retried
+    async def complete_turn(
+        self,
+        conversation_id: int,
+        answer: NewMessage | None,
+        usage: UsageRecord | None,
+        window_start_id: int | None = None,
+    ) -> None:
+        """Store the answer, its usage and the window's new start (after a cut) together, so no
+        turn is ever half-written."""
+        if answer is None and usage is None and window_start_id is None:
+            return
+
+        def work(connection: Connection) -> int | None:
+            answer_id = None
+            if answer is not None:
+                answer_id = connection.execute(
+                    _INSERT_ANSWER, _message_values(conversation_id, answer)
+                ).scalar_one()
+            if usage is not None:
+                connection.execute(INSERT_USAGE, usage_values(conversation_id, usage))
+            if window_start_id is not None:
+                connection.execute(
+                    MOVE_WINDOW, {"conversation": conversation_id, "start": window_start_id}
+                )
+            return answer_id
+
+        answer_id = await self.database.run(work)
+        stored = None if answer is None or answer_id is None else _stored(answer_id, answer)
+        self.windows.stored(conversation_id, stored, window_start_id)
+
+    @retried
+    async def messages_from(self, conversation_id: int, start_id: int) -> list[StoredMessage]:
+        """The window's messages, oldest first."""
+        query = _MESSAGE_COLUMNS.where(
+            MessageRow.conversation_id == conversation_id, MessageRow.id >= start_id
+        ).order_by(MessageRow.id)
+        return await self.database.run(
+            lambda c: [StoredMessage(*row) for row in c.execute(query).all()]
+        )
+
+    @retried
+    async def recount(self, counts: Sequence[tuple[int, int]], encoding: str) -> None:
+        """Store new token counts (after the chat switched to a model with another encoding)."""
+        if not counts:
+            return
+        values = [{"message": message_id, "tokens": tokens} for message_id, tokens in counts]
+        statement = (
+            update(MessageRow)
+            .where(MessageRow.id == bindparam("message"))
+            .values(tokens=bindparam("tokens"), encoding=encoding)
+        )
+        await self.database.run(lambda c: c.execute(statement, values))
+        self.windows.forget()
+
+    @retried
+    async def last_message_id(self, conversation_id: int) -> int:
+        query = select(func.max(MessageRow.id)).where(MessageRow.conversation_id == conversation_id)
+        return await self.database.run(lambda c: c.execute(query).scalar() or 0)
+
+    @retried
+    async def delete_history(self, conversation_id: int) -> int:
+        def work(connection: Connection) -> int:
+            result = connection.execute(
+                delete(MessageRow).where(MessageRow.conversation_id == conversation_id)
+            )
+            connection.execute(MOVE_WINDOW, {"conversation": conversation_id, "start": 0})
+            return result.rowcount
+
+        self.windows.forget(conversation_id)
+        return await self.database.run(work)
+
+
+_INSERT_ANSWER = insert(MessageRow).returning(MessageRow.id)
+# Plain columns, not ORM objects: a window is hundreds of rows, read on every turn.
+# StoredMessage's fields, in order.
+_MESSAGE_COLUMNS = select(
+    MessageRow.id,
+    MessageRow.role,
+    MessageRow.content,
+    MessageRow.tokens,
+    MessageRow.encoding,
+    MessageRow.author_name,
+)
+_NEWEST_FIRST = (
+    _MESSAGE_COLUMNS.where(
+        MessageRow.conversation_id == bindparam("conversation"),
+        MessageRow.id >= bindparam("start"),
+    )
+    .order_by(MessageRow.id.desc())
+    .limit(bindparam("limit"))
+)
+# A window's WindowShape: the index answers it without reading the rows.
+_WINDOW_SHAPE = select(func.count(), func.max(MessageRow.id), func.sum(MessageRow.id)).where(
+    MessageRow.conversation_id == bindparam("conversation"),
+    MessageRow.id >= bindparam("start"),
+)
+
+
+def _message_values(conversation_id: int, message: NewMessage) -> dict[str, Any]:
+    return {
+        "conversation_id": conversation_id,
+        "role": message.role,
+        "content": message.content,
+        "tokens": message.tokens,
+        "encoding": message.encoding,
+        "author_id": message.author_id,
+        "author_name": message.author_name,
+        "platform_message_id": message.platform_message_id,
+    }
+
+
+def _stored(message_id: int, message: NewMessage) -> StoredMessage:
+    return StoredMessage(
+        message_id,
+        message.role,
+        message.content,
+        message.tokens,
+        message.encoding,
+        message.author_name,
+    )
+
+
+def _newest_first(
+    connection: Connection, conversation_id: int, start_id: int, limit: int
+) -> list[StoredMessage]:
+    rows = connection.execute(
+        _NEWEST_FIRST, {"conversation": conversation_id, "start": start_id, "limit": limit}
+    ).all()  # one fetch, not one per row: a window is hundreds of rows
+    return [StoredMessage(*row) for row in rows]

@@ -1,0 +1,42 @@
+"""Every store over one database, opened together: what the rest of the core is handed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.storage.conversations import ConversationStore
+from core.storage.custom_personas import CustomPersonaStore
+from core.storage.engine import Database
+from core.storage.erasure import ErasureStore
+from core.storage.messages import MessageStore
+from core.storage.retry import Store
+from core.storage.usage import UsageStore
+from core.storage.window_cache import DEFAULT_CONVERSATIONS
+
+
+@dataclass(frozen=True, slots=True)
+class Storage:
+    conversations: ConversationStore
+    messages: MessageStore
+    usage: UsageStore
+    personas: CustomPersonaStore
+    erasure: ErasureStore
+
+    @classmethod
+    def open(
+        cls,
+        database: Database,
+        retry_s: float = 30.0,
+        window_cache_size: int = DEFAULT_CONVERSATIONS,
+    ) -> Storage:
+        messages = MessageStore(database, retry_s, window_cache_size)
+        return cls(
+            conversations=ConversationStore(database, retry_s),
+            messages=messages,
+            usage=UsageStore(database, retry_s),
+            personas=CustomPersonaStore(database, retry_s),
+            erasure=ErasureStore(database, messages.windows, retry_s),
+        )
+
+    def stores(self) -> tuple[Store, ...]:
+        return (self.conversations, self.messages, self.usage, self.personas, self.erasure)

@@ -1,0 +1,109 @@
+"""Planning the prompt: the chat's persona, model and parameters, and the budget its history
+gets; then, with the window read, the request itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from core.boundary import IncomingMessage
+from core.model.catalog import ModelCatalog, ModelSpec
+from core.model.client import ModelRequest
+from core.model.params import DEFAULT_REPLY_TOKENS, ChatParams
+from core.personas import PersonaBook
+from core.storage.records import ConversationState
+from core.tokens import TOKENS_REPLY_PRIMER, count_message
+from core.turn.history import prompt_message
+from core.turn.window import MIN_HISTORY_BUDGET, Window, halved
+
+GROUP_NOTE = (
+    "\n\nThis is a group chat: each user message starts with the sender's name and a colon."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PromptPlan:
+    """What the chat's settings make of a turn, before any history is read."""
+
+    spec: ModelSpec
+    params: ChatParams
+    reply_tokens: int
+    system_prompt: str
+    system_tokens: int
+    budget: int  # tokens the history may take
+    low_watermark_share: float  # an overflowing window is cut to this share of the budget
+
+    @property
+    def has_room(self) -> bool:
+        return self.budget >= MIN_HISTORY_BUDGET
+
+
+class PromptPlanner:
+    def __init__(
+        self,
+        personas: PersonaBook,
+        models: ModelCatalog,
+        default_context_tokens: int,
+        low_watermark_share: float,
+    ) -> None:
+        self._personas = personas
+        self._models = models
+        self._default_context_tokens = default_context_tokens
+        self._low_watermark_share = low_watermark_share
+
+    async def plan(self, message: IncomingMessage, conversation: ConversationState) -> PromptPlan:
+        space_id = message.space_id or message.key.chat_id
+        persona = await self._personas.active(message.key.platform, space_id, conversation.persona)
+        spec = self._models.get(self._models.name_for_chat(conversation.model, persona.model))
+        params = conversation.params.merged_over(persona.params)
+        reply_tokens = params.max_tokens or min(spec.max_output_tokens, DEFAULT_REPLY_TOKENS)
+        system_prompt = persona.system_prompt + ("" if message.is_private else GROUP_NOTE)
+        system_tokens = _system_tokens(system_prompt, spec.encoding)
+        budget = min(
+            spec.context_window - reply_tokens - system_tokens - TOKENS_REPLY_PRIMER,
+            params.context_tokens or self._default_context_tokens,
+        )
+        return PromptPlan(
+            spec=spec,
+            params=params,
+            reply_tokens=reply_tokens,
+            system_prompt=system_prompt,
+            system_tokens=system_tokens,
+            budget=budget,
+            low_watermark_share=self._low_watermark_share,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """The plan with its window: the request to send, and all a retry with less history needs."""
+
+    plan: PromptPlan
+    window: Window
+    request: ModelRequest
+    sent_tokens: int  # exact prompt tokens from stored counts, for servers that report no usage
+
+    @classmethod
+    def build(cls, plan: PromptPlan, window: Window, user_hash: str | None) -> Prompt:
+        request = ModelRequest(
+            model=plan.spec,
+            messages=[{"role": "system", "content": plan.system_prompt}]
+            + [prompt_message(m) for m in window.messages],
+            params=plan.params,
+            max_tokens=plan.reply_tokens,
+            user_hash=user_hash,
+        )
+        sent = plan.system_tokens + TOKENS_REPLY_PRIMER + window.tokens
+        return cls(plan=plan, window=window, request=request, sent_tokens=sent)
+
+    def shorter(self) -> Prompt | None:
+        """The same prompt with half of the history; None when it cannot shrink."""
+        window = halved(self.window, self.plan.low_watermark_share)
+        if window is None:
+            return None
+        return Prompt.build(self.plan, window, self.request.user_hash)
+
+
+@lru_cache(maxsize=256)
+def _system_tokens(prompt: str, encoding: str) -> int:
+    return count_message("system", prompt, encoding)

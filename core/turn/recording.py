@@ -1,0 +1,56 @@
+"""Storing a turn's outcome: the answer, what it cost, and the window's new start, together."""
+
+from __future__ import annotations
+
+from core.boundary import IncomingMessage
+from core.model.client import ModelResult
+from core.storage.messages import MessageStore
+from core.storage.records import NewMessage, UsageRecord
+from core.tokens import count_message, count_text
+from core.turn.answering import AnswerStream
+
+
+def usage_of(answer: AnswerStream, message: IncomingMessage) -> UsageRecord | None:
+    """What the answer cost; None when nothing came back at all."""
+    if answer.result is None and not answer.text:
+        return None
+    spec = answer.prompt.plan.spec
+    reported = answer.result or ModelResult(finish_reason="error")
+    # Servers that report no usage (some local ones) get our own exact counts.
+    prompt = reported.prompt_tokens
+    if prompt is None:
+        prompt = answer.prompt.sent_tokens
+    completion = reported.completion_tokens
+    if completion is None:
+        completion = count_text(answer.text, spec.encoding)
+    completion = max(completion, 0)
+    return UsageRecord(
+        user_id=message.author.user_id,
+        model=spec.name,
+        prompt_tokens=prompt,
+        cached_tokens=reported.cached_tokens,
+        completion_tokens=completion,
+        cost_usd=spec.cost_usd(prompt, reported.cached_tokens, completion),
+    )
+
+
+async def record_turn(
+    messages: MessageStore, conversation_id: int, answer: AnswerStream, usage: UsageRecord | None
+) -> None:
+    """One transaction: a turn is never half-written (an answer without its usage, say)."""
+    spec = answer.prompt.plan.spec
+    stored_answer = None
+    if answer.text.strip():
+        stored_answer = NewMessage(
+            role="assistant",
+            content=answer.text,
+            tokens=count_message("assistant", answer.text, spec.encoding),
+            encoding=spec.encoding,
+        )
+    window = answer.prompt.window
+    await messages.complete_turn(
+        conversation_id,
+        stored_answer,
+        usage,
+        window_start_id=window.start_id if window.cut else None,
+    )

@@ -1,0 +1,114 @@
+"""Reporting a turn to the user (the final answer, or what went wrong, in words) and to the log
+(one line per turn, and `TurnStats` for observers such as the benchmarks)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from core.boundary import AnswerDone, ConversationKey, Failure, Notice, ReplyEvent
+from core.storage.records import UsageRecord
+from core.texts import Texts
+from core.turn.answering import AnswerStream
+
+log = logging.getLogger("core.turn")
+
+
+@dataclass(frozen=True, slots=True)
+class TurnStats:
+    """What one answered turn cost; logged as one line and handed to `on_turn` observers."""
+
+    key: ConversationKey
+    model: str
+    outcome: str
+    prompt_tokens: int
+    cached_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    bot_s: float  # our own time: everything but waiting for the model and for the adapter
+    model_s: float
+    window_messages: int
+    window_cut: bool
+
+
+class TurnReporter:
+    """Turns an answer's outcome into reply events; says once, loudly, when the provider
+    refuses the bot itself."""
+
+    def __init__(self) -> None:
+        self._told_owner: set[str] = set()
+
+    def outcome(
+        self, answer: AnswerStream, key: ConversationKey, texts: Texts
+    ) -> tuple[str, list[ReplyEvent]]:
+        """The turn's outcome (for the log) and the events that end it."""
+        failure = answer.failure
+        text = answer.text
+        if failure is not None:
+            log.warning("provider failed for %s: %s", key, failure.detail or failure.kind)
+            if failure.kind in ("auth", "quota") and failure.kind not in self._told_owner:
+                # Every turn fails until the owner acts: say it once, loudly, at ERROR.
+                self._told_owner.add(failure.kind)
+                log.error(
+                    "the AI service refused this bot (%s): check OPENAI_API_KEY and billing; "
+                    "every answer fails until then",
+                    failure.kind,
+                )
+            if text.strip():
+                return failure.kind, [
+                    AnswerDone(text, cut_short=True),
+                    Notice(texts.get("notice.stream_broken")),
+                ]
+            return failure.kind, [Failure(texts.get(f"error.{failure.kind}"))]
+        if not text.strip():
+            return "empty", [Failure(texts.get("error.empty_answer"))]
+        assert answer.result is not None
+        reason = answer.result.finish_reason
+        if reason != "length":
+            return reason, [AnswerDone(text)]
+        limit = answer.prompt.request.max_tokens
+        return reason, [
+            AnswerDone(text, cut_short=True),
+            Notice(texts.get("notice.answer_cut", limit=limit)),
+        ]
+
+
+def turn_stats(
+    key: ConversationKey,
+    answer: AnswerStream,
+    outcome: str,
+    usage: UsageRecord | None,
+    turn_s: float,
+) -> TurnStats:
+    window = answer.prompt.window
+    return TurnStats(
+        key=key,
+        model=answer.prompt.plan.spec.name,
+        outcome=outcome,
+        prompt_tokens=usage.prompt_tokens if usage else 0,
+        cached_tokens=usage.cached_tokens if usage else 0,
+        completion_tokens=usage.completion_tokens if usage else 0,
+        cost_usd=usage.cost_usd if usage else 0.0,
+        bot_s=turn_s - answer.timing.model_s - answer.timing.held_s,
+        model_s=answer.timing.model_s,
+        window_messages=len(window.messages),
+        window_cut=window.cut,
+    )
+
+
+def log_turn(stats: TurnStats) -> None:
+    log.info(
+        "turn key=%s model=%s outcome=%s prompt_tokens=%d cached_tokens=%d "
+        "completion_tokens=%d cost_usd=%.6f bot_ms=%.1f model_ms=%.1f window=%d cut=%s",
+        stats.key,
+        stats.model,
+        stats.outcome,
+        stats.prompt_tokens,
+        stats.cached_tokens,
+        stats.completion_tokens,
+        stats.cost_usd,
+        stats.bot_s * 1000,
+        stats.model_s * 1000,
+        stats.window_messages,
+        stats.window_cut,
+    )
