@@ -12,14 +12,10 @@ from discord import app_commands
 
 from bots.discord_adapter import slash, texts
 from bots.discord_adapter.command_sync import sync_commands
-from bots.discord_adapter.delivery import (
-    NO_MENTIONS,
-    StreamingMessage,
-    send_plain,
-    typing_indicator,
-)
+from bots.discord_adapter.delivery import send_plain
 from bots.discord_adapter.incoming import conversation_key, to_incoming
 from bots.discord_adapter.options import DiscordOptions
+from bots.discord_adapter.streaming import NO_MENTIONS, StreamingMessage, typing_indicator
 from core.boundary import (
     AnswerDelta,
     AnswerDone,

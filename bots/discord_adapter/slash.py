@@ -21,8 +21,8 @@ from discord.app_commands import locale_str as _
 
 from bots.chunking import split_message
 from bots.discord_adapter import texts
-from bots.discord_adapter.delivery import LIMIT, NO_MENTIONS
 from bots.discord_adapter.incoming import conversation_key, space_id, to_author
+from bots.discord_adapter.streaming import LIMIT, NO_MENTIONS
 from core.boundary import (
     AnswerDone,
     Choice,
