@@ -3,15 +3,70 @@ replies as plain messages, and the answer to a slash command or button press."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from typing import Any
 
 import discord
+from discord import app_commands
 
 from bots.chunking import split_message
-from bots.discord_adapter.streaming import LIMIT, NO_MENTIONS, channel_id
+from bots.discord_adapter.buttons import ChoiceButtons, PressHandler
+from bots.discord_adapter.streaming import (
+    LIMIT,
+    NO_MENTIONS,
+    StreamingMessage,
+    channel_id,
+    typing_indicator,
+)
+from bots.discord_adapter.texts import adapter_text
+from core.boundary import AnswerDelta, AnswerDone, Choice, CommandReply, Failure, Notice, ReplyEvent
 
 log = logging.getLogger(__name__)
+
+
+async def stream_into_channel(
+    events: AsyncIterator[ReplyEvent],
+    channel: Any,
+    *,
+    on_press: PressHandler,
+    typing: bool,
+    edit_interval_s: float,
+    reference: discord.Message | None = None,
+) -> None:
+    """Put every reply event of one turn into `channel`, the answer streamed as it comes."""
+    stream: StreamingMessage | None = None
+    async with AsyncExitStack() as stack:
+        if typing:
+            await stack.enter_async_context(typing_indicator(channel))
+        try:
+            async for event in events:
+                if isinstance(event, AnswerDelta | AnswerDone) and stream is None:
+                    stream = StreamingMessage(
+                        channel, interval=edit_interval_s, reference=reference
+                    )
+                if isinstance(event, AnswerDelta):
+                    assert stream is not None
+                    stream.add(event.text)
+                elif isinstance(event, AnswerDone):
+                    assert stream is not None
+                    await stream.finish(event.text)
+                    stream = None
+                elif isinstance(event, CommandReply):
+                    view = ChoiceButtons(event.choices, on_press) if event.choices else None
+                    await send_plain(channel, event.text, view=view)
+                elif isinstance(event, Notice | Failure):
+                    await send_plain(channel, event.text)
+        except asyncio.CancelledError:
+            if stream is not None:
+                await stream.abort()
+            raise
+        finally:
+            if stream is not None and not stream.finishing:
+                # The core stopped without a final answer: keep what was streamed.
+                await stream.finish(stream.streamed)
 
 
 async def send_plain(
@@ -29,3 +84,69 @@ async def send_plain(
         except discord.Forbidden:
             log.warning("no permission to send in channel %s", channel_id(channel))
             return
+
+
+async def respond_to_interaction(
+    interaction: discord.Interaction,
+    events: list[ReplyEvent],
+    *,
+    deferred: bool,
+    on_press: PressHandler,
+) -> None:
+    """Answer a slash command or button press with its reply events, in 2000-character parts.
+
+    A `deferred` interaction already shows "thinking...": its original response is edited.
+    """
+    body, private, choices = render_for_interaction(events, interaction.locale)
+    view = ChoiceButtons(choices, on_press) if choices else None
+    parts = split_message(body, LIMIT)
+    first: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
+    if view is not None and len(parts) == 1:
+        first["view"] = view
+    if deferred:
+        await interaction.edit_original_response(content=parts[0], **first)
+    else:
+        await interaction.response.send_message(parts[0], ephemeral=private, **first)
+    for index, part in enumerate(parts[1:], start=1):
+        extra: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
+        if view is not None and index == len(parts) - 1:
+            extra["view"] = view
+        await interaction.followup.send(part, ephemeral=private, **extra)
+
+
+def render_for_interaction(
+    events: list[ReplyEvent], locale: discord.Locale | None
+) -> tuple[str, bool, tuple[Choice, ...]]:
+    """Text to show, whether only the user should see it, and buttons."""
+    shown: list[str] = []
+    private = False
+    choices: tuple[Choice, ...] = ()
+    for event in events:
+        if isinstance(event, CommandReply):
+            shown.append(event.text)
+            private = private or event.is_error
+            choices += event.choices
+        elif isinstance(event, Failure):
+            shown.append(event.text)
+            private = True
+        elif isinstance(event, AnswerDone | Notice):
+            shown.append(event.text)
+    body = "\n\n".join(part for part in shown if part.strip())
+    if not body:
+        return adapter_text("nothing", locale), True, ()
+    return body, private, choices
+
+
+async def report_command_error(
+    interaction: discord.Interaction, error: app_commands.AppCommandError
+) -> None:
+    """A failing slash command: the traceback goes to the log, a short apology to the user only."""
+    log.error("slash command failed", exc_info=error)
+    message = adapter_text("error", interaction.locale)
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(message, ephemeral=True)
+        else:
+            await interaction.response.send_message(message, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not report the failure to the user", exc_info=True)

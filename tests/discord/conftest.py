@@ -66,7 +66,7 @@ def run_bot(settings: Settings, options: DiscordOptions, discord_api: FakeDiscor
             async with bot:
                 await go_online(bot)
                 yield bot
-                await bot.drain(10)
+                await bot.replies.drain(10)
 
     return running
 
@@ -80,7 +80,7 @@ async def bot(run_bot: BotFactory) -> AsyncIterator[DiscordBot]:
 async def receive(bot: DiscordBot, event: str, payload: dict[str, object]) -> None:
     """Feed a gateway event to the bot and wait until every reply it caused is on Discord."""
     feed_event(bot, event, payload)
-    still = await bot.wait_for_replies(20)
+    still = await bot.replies.wait(20)
     assert not still, "replies did not finish"
 
 
@@ -90,7 +90,7 @@ async def interact(
     """Deliver an INTERACTION_CREATE; return the body of the bot's interaction response."""
     feed_event(bot, "INTERACTION_CREATE", payload)
     callback = await fake.wait_for_call("POST", rf"/interactions/{payload['id']}/[^/]+/callback")
-    still = await bot.wait_for_replies(20)
+    still = await bot.replies.wait(20)
     assert not still, "replies did not finish"
     body = callback.json
     assert isinstance(body, dict)
