@@ -1,7 +1,7 @@
 """Discord gateway payloads, fed to a real discord.py client through its connection state.
 
 Together with fakes/discord_rest.py this runs the library's own parsing, caching,
-interaction and HTTP code without a network: `deliver(client, "MESSAGE_CREATE", payload)`
+interaction and HTTP code without a network: `feed_event(client, "MESSAGE_CREATE", payload)`
 is what the websocket would do when Discord sends that event.
 """
 
@@ -227,7 +227,7 @@ def option(name: str, value: Any, *, focused: bool = False) -> dict[str, Any]:
     return entry
 
 
-def deliver(client: discord.Client, event: str, payload: dict[str, Any]) -> None:
+def feed_event(client: discord.Client, event: str, payload: dict[str, Any]) -> None:
     """What the gateway connection does with one dispatched event."""
     client._connection.parsers[event](payload)
 
@@ -235,7 +235,7 @@ def deliver(client: discord.Client, event: str, payload: dict[str, Any]) -> None
 async def go_online(client: discord.Client, token: str = "test-token") -> None:
     """Log in against the fake REST server (runs setup_hook) and receive the test server."""
     await client.login(token)
-    deliver(client, "GUILD_CREATE", guild_payload())
+    feed_event(client, "GUILD_CREATE", guild_payload())
 
 
 def button_press_payload(

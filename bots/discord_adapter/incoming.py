@@ -1,4 +1,5 @@
-"""Translate a discord.py message into the core's IncomingMessage."""
+"""Translation in: a discord.py message, slash command or button press as the core's
+IncomingMessage."""
 
 from __future__ import annotations
 
@@ -36,10 +37,13 @@ def can_manage(user: discord.User | discord.Member, manager_role: str) -> bool:
     )
 
 
-def to_author(user: discord.User | discord.Member, manager_role: str) -> Author:
+def to_author(
+    user: discord.User | discord.Member, manager_role: str, language: str | None = None
+) -> Author:
     return Author(
         user_id=str(user.id),
         display_name=user.display_name,
+        language=language,
         can_manage=can_manage(user, manager_role),
     )
 
@@ -105,4 +109,28 @@ def to_incoming(
         is_private=message.guild is None,
         message_id=str(message.id),
         space_id=space_id(message.guild, key),
+    )
+
+
+def interaction_to_incoming(
+    interaction: discord.Interaction,
+    text: str,
+    manager_role: str,
+    channel: discord.abc.Messageable | None = None,
+) -> IncomingMessage:
+    """A slash command or button press, as the command `text` it stands for.
+
+    `channel` overrides the interaction's channel: /chat's topic is the first message of the
+    thread it opened. The user's Discord locale is the language the core answers in.
+    """
+    key = conversation_key(channel or interaction.channel)  # type: ignore[arg-type]
+    return IncomingMessage(
+        key=key,
+        author=to_author(interaction.user, manager_role, language=str(interaction.locale)),
+        text=text,
+        addressed=True,
+        is_private=interaction.guild is None,
+        message_id=f"interaction-{interaction.id}",
+        space_id=space_id(interaction.guild, key),
+        is_interaction=True,
     )

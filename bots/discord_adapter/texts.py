@@ -6,6 +6,8 @@ from __future__ import annotations
 import discord
 from discord import app_commands
 
+from core.commands.catalog import COMMANDS, argument_description, command_description
+
 # Adapter messages (the core's own replies come translated from the core).
 MESSAGES: dict[str, dict[str, str]] = {
     "nothing": {"en": "Nothing to show.", "ko": "표시할 내용이 없습니다."},
@@ -33,15 +35,20 @@ def language_of(locale: discord.Locale | str | None) -> str:
     return "ko" if str(locale or "").startswith("ko") else "en"
 
 
-def text(name: str, locale: discord.Locale | str | None = None, **values: str) -> str:
+def adapter_text(name: str, locale: discord.Locale | str | None = None, **values: str) -> str:
     entry = MESSAGES[name]
     return entry.get(language_of(locale), entry["en"]).format(**values)
 
 
-# Korean slash-command vocabulary, keyed by the English string as written in slash.py (the
-# core's command descriptions are added from core.commands.COMMANDS).
+# The adapter's own slash command, /chat (the core's commands are described in core/texts.py).
+CHAT_DESCRIPTION = "Open a thread where I answer every message"
+CHAT_TOPIC_DESCRIPTION = "First message of the thread"
+
+DESCRIPTION_MAX = 100  # characters Discord takes for a command or option description
+
+# Korean slash-command vocabulary, keyed by the English string Discord is given.
 # Names must be lowercase and at most 32 characters; Korean letters are allowed.
-KOREAN: dict[str, str] = {
+KOREAN_NAMES: dict[str, str] = {
     # command names
     "persona": "페르소나",
     "personas": "페르소나목록",
@@ -65,24 +72,35 @@ KOREAN: dict[str, str] = {
     "text": "텍스트",
     "topic": "주제",
     "state": "상태",
-    # descriptions of commands and parameters
-    "Open a thread where I answer every message": "모든 메시지에 답하는 스레드를 엽니다",
-    "Persona name": "페르소나 이름",
-    "Model name": "모델 이름",
-    "Setting to change": "바꿀 설정",
-    "New value": "새 값",
-    "Text to count": "셀 텍스트",
-    "The persona's instructions": "페르소나의 지시문",
-    "First message of the thread": "스레드의 첫 메시지",
-    "on or off": "켜기 또는 끄기",
 }
 
 
-class CatalogTranslator(app_commands.Translator):
-    """Korean from KOREAN (plus the core's command descriptions); English is the source text."""
+def english_description(text: str) -> str:
+    """A description as Discord takes it."""
+    return text[:DESCRIPTION_MAX]
 
-    def __init__(self, extra_korean: dict[str, str] | None = None) -> None:
-        self._korean = {**KOREAN, **(extra_korean or {})}
+
+def korean_slash_vocabulary() -> dict[str, str]:
+    """Korean for every name and description the slash commands show, keyed by the English."""
+    korean = {
+        **KOREAN_NAMES,
+        CHAT_DESCRIPTION: "모든 메시지에 답하는 스레드를 엽니다",
+        CHAT_TOPIC_DESCRIPTION: "스레드의 첫 메시지",
+    }
+    for spec in COMMANDS:
+        english = english_description(command_description(spec.name, "en"))
+        korean[english] = english_description(command_description(spec.name, "ko"))
+        for arg in spec.args:
+            english = english_description(argument_description(spec.name, arg.name, "en"))
+            korean[english] = english_description(argument_description(spec.name, arg.name, "ko"))
+    return korean
+
+
+class CatalogTranslator(app_commands.Translator):
+    """Korean from `korean_slash_vocabulary()`; English is the source text."""
+
+    def __init__(self) -> None:
+        self._korean = korean_slash_vocabulary()
 
     async def translate(
         self,

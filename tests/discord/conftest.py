@@ -13,7 +13,7 @@ import pytest
 from bots.discord_adapter import DiscordBot, DiscordOptions
 from config.settings import Settings
 from core.bootstrap import bootstrap
-from fakes.discord_gateway import deliver, go_online
+from fakes.discord_gateway import feed_event, go_online
 from fakes.discord_rest import FakeDiscord, fake_discord
 from fakes.openai_server import FakeOpenAI
 
@@ -66,7 +66,7 @@ def run_bot(settings: Settings, options: DiscordOptions, discord_api: FakeDiscor
             async with bot:
                 await go_online(bot)
                 yield bot
-                await bot.drain(10)
+                await bot.replies.drain(10)
 
     return running
 
@@ -78,9 +78,9 @@ async def bot(run_bot: BotFactory) -> AsyncIterator[DiscordBot]:
 
 
 async def receive(bot: DiscordBot, event: str, payload: dict[str, object]) -> None:
-    """Deliver a gateway event and wait until every reply it caused is on Discord."""
-    deliver(bot, event, payload)
-    still = await bot.wait_for_replies(20)
+    """Feed a gateway event to the bot and wait until every reply it caused is on Discord."""
+    feed_event(bot, event, payload)
+    still = await bot.replies.wait(20)
     assert not still, "replies did not finish"
 
 
@@ -88,9 +88,9 @@ async def interact(
     bot: DiscordBot, fake: FakeDiscord, payload: dict[str, object]
 ) -> dict[str, object]:
     """Deliver an INTERACTION_CREATE; return the body of the bot's interaction response."""
-    deliver(bot, "INTERACTION_CREATE", payload)
+    feed_event(bot, "INTERACTION_CREATE", payload)
     callback = await fake.wait_for_call("POST", rf"/interactions/{payload['id']}/[^/]+/callback")
-    still = await bot.wait_for_replies(20)
+    still = await bot.replies.wait(20)
     assert not still, "replies did not finish"
     body = callback.json
     assert isinstance(body, dict)

@@ -6,7 +6,7 @@ from bots.discord_adapter import DiscordBot
 from fakes.discord_gateway import (
     CHANNEL_ID,
     MOD_ROLE_ID,
-    deliver,
+    feed_event,
     interaction_payload,
     message_payload,
     option,
@@ -99,7 +99,7 @@ async def test_chat_opens_a_thread_that_answers_everything(
     assert discord_api.channel_texts(thread_id)[0].startswith("You said: Alice: my name is Dave")
 
     # Discord announces the thread over the gateway; every message in it is answered.
-    deliver(bot, "THREAD_CREATE", {**thread, "newly_created": True})
+    feed_event(bot, "THREAD_CREATE", {**thread, "newly_created": True})
     await receive(bot, "MESSAGE_CREATE", channel_message("what is my name?", channel_id=thread_id))
     assert discord_api.channel_texts(thread_id)[-1] == "Your name is Dave."
     # ...and the thread is its own conversation, not the channel's.

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from bots.discord_adapter import DiscordBot
+from bots.discord_adapter.commands import command_text
+from core.commands.catalog import COMMANDS
 from core.model.params import SETTABLE_PARAMS
 from fakes.discord_gateway import (
     HELPER_ROLE_ID,
@@ -255,3 +257,29 @@ async def test_outsiders_get_a_polite_ephemeral_refusal(
         response = await interact(bot, discord_api, interaction_payload("settings", user_id=ALICE))
     assert is_ephemeral(response)
     assert "private" in response["data"]["content"]
+
+
+async def test_every_app_command_of_the_catalog_is_registered_with_its_arguments(
+    bot: DiscordBot, discord_api: FakeDiscord
+):
+    commands = registered(discord_api)
+
+    for spec in COMMANDS:
+        if not spec.app_command:
+            assert spec.name not in commands
+            continue
+        declared = sorted(spec.args, key=lambda arg: not arg.required)  # Discord: required first
+        assert [
+            (entry["name"], entry["required"]) for entry in commands[spec.name].get("options", [])
+        ] == [(arg.name, arg.required) for arg in declared]
+
+
+def test_options_become_the_command_text_the_core_parses():
+    specs = {spec.name: spec for spec in COMMANDS}
+
+    assert command_text(specs["set"], {"parameter": "temperature", "value": "0.5"}) == (
+        "/set temperature 0.5"
+    )
+    assert command_text(specs["persona"], {"name": None}) == "/persona"
+    assert command_text(specs["persona"], {"name": "coder"}) == "/persona coder"
+    assert command_text(specs["settings"], {}) == "/settings"
