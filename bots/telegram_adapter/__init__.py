@@ -20,7 +20,7 @@ from bots.telegram_adapter.commands import register_commands
 from bots.telegram_adapter.delivery import StreamPolicy
 from bots.telegram_adapter.handlers import ChatHandler, TelegramHandlers
 from bots.telegram_adapter.options import TelegramOptions
-from bots.telegram_adapter.send_pacing import TelegramRateLimiter
+from bots.telegram_adapter.send_pacing import SendPacing
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -45,8 +45,8 @@ def build_application(options: TelegramOptions, handlers: TelegramHandlers) -> A
         ApplicationBuilder()
         .token(options.token)
         # Paces per chat and caps new messages bot-wide; RetryAfter is waited out per call
-        # (sending.py).
-        .rate_limiter(TelegramRateLimiter(options.max_messages_per_s))
+        # (bot_api.py).
+        .rate_limiter(SendPacing(options.max_messages_per_s))
         .concurrent_updates(options.max_concurrent_updates)  # chats run in parallel
     )
     if options.base_url:
@@ -61,7 +61,7 @@ def build_application(options: TelegramOptions, handlers: TelegramHandlers) -> A
 async def serve(service: ChatHandler, options: TelegramOptions, stop: asyncio.Event) -> None:
     """Long polling (or webhook when configured) until `stop`, with PTB's manual lifecycle."""
     # PTB >= 22.2 warns on every RetryAfter unless durations are opted in to timedelta, which
-    # sending.retry_after_seconds already handles.
+    # send_pacing.retry_after_seconds already handles.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     handlers = TelegramHandlers(
         service,
