@@ -14,7 +14,7 @@ from telegram.ext import ContextTypes
 
 from bots.telegram_adapter.admins import AdminCache
 from bots.telegram_adapter.bot_api import Outbox
-from bots.telegram_adapter.commands import ChoiceButtons
+from bots.telegram_adapter.buttons import ChoiceButtons
 from bots.telegram_adapter.delivery import DraftSupport, StreamPolicy, TurnDelivery
 from bots.telegram_adapter.incoming import (
     BotIdentity,

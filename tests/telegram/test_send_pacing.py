@@ -11,7 +11,7 @@ import pytest
 from telegram.ext import ExtBot
 
 from bots.telegram_adapter.bot_api import Outbox
-from bots.telegram_adapter.commands import ChoiceButtons
+from bots.telegram_adapter.buttons import ChoiceButtons
 from bots.telegram_adapter.delivery import DraftSupport, StreamPolicy, TurnDelivery
 from bots.telegram_adapter.formatting import plain
 from bots.telegram_adapter.options import TelegramOptions
