@@ -10,8 +10,8 @@ from telegram.ext import ExtBot
 from bots.telegram_adapter.send_pacing import SendPacing
 from fakes.telegram_api import FakeTelegram
 
-# What the adapter sets when it starts (see bots.telegram_adapter.serve): PTB >= 22.2 warns on
-# every RetryAfter unless durations are opted in to datetime.timedelta.
+# What the adapter sets when it starts (see bots.telegram_adapter.startup.serve): PTB >= 22.2
+# warns on every RetryAfter unless durations are opted in to datetime.timedelta.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 
