@@ -41,7 +41,9 @@ def is_edit_target_gone(exc: BadRequest) -> bool:
     return "message to edit not found" in text or "message can't be edited" in text
 
 
-async def deliver(call: Callable[[Rendered], Awaitable[T]], rendered: Rendered, raw: str) -> T:
+async def until_accepted(
+    call: Callable[[Rendered], Awaitable[T]], rendered: Rendered, raw: str
+) -> T:
     """Run `call` until Telegram accepts it: waits out RetryAfter, retries network errors and
     5xx with backoff, and falls back to `raw` as plain text when the entities are refused."""
     backoff = BACKOFF_S
@@ -73,7 +75,7 @@ class Outbox:
 
     `send_once`/`edit_once` make a single attempt (for streamed previews, which the next preview
     or the final text supersedes); `send`/`edit` keep at it until Telegram accepts. `pace`
-    tells the bot's rate limiter (rate_limit.py) how urgent the call is.
+    tells the bot's send pacing (send_pacing.py) how urgent the call is.
     """
 
     def __init__(self, bot: Bot, chat_id: int, thread_id: int | None) -> None:
@@ -127,7 +129,7 @@ class Outbox:
         markup: InlineKeyboardMarkup | None = None,
         pace: Pace | None = None,
     ) -> Message:
-        return await deliver(
+        return await until_accepted(
             lambda r: self.send_once(r, reply_to=reply_to, markup=markup, pace=pace), rendered, raw
         )
 
@@ -136,7 +138,7 @@ class Outbox:
     ) -> bool:
         """Edit a message; False when it no longer exists (the user deleted it)."""
         try:
-            await deliver(lambda r: self.edit_once(message_id, r, pace=pace), rendered, raw)
+            await until_accepted(lambda r: self.edit_once(message_id, r, pace=pace), rendered, raw)
         except BadRequest as exc:
             if is_not_modified(exc):
                 return True

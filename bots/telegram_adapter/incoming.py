@@ -1,22 +1,26 @@
-"""Telegram message → core IncomingMessage: who, where, what, and whether it is for the bot."""
+"""Telegram events → core IncomingMessage: who, where, what, and whether it is for the bot.
+
+Every event the adapter handles comes through here (a message, a button press), and each is
+translated whole: whether the author may manage the chat is known before the IncomingMessage is
+built. `None` means "not for the core".
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from typing import Protocol
 
-from telegram import Chat, Message, MessageEntity, User
+from telegram import CallbackQuery, Chat, Message, MessageEntity, User
 
 from core.boundary import Author, ConversationKey, IncomingMessage
 
 PLATFORM = "telegram"
 
 
-class Skip(Enum):
-    """A message that is not for the core: other bots, channel posts, service messages,
-    commands for other bots."""
+class ChatAdmins(Protocol):
+    """Whether a user administers a group chat (admins.AdminCache; each lookup may cost a call)."""
 
-    IGNORED = "ignored"
+    async def is_admin(self, chat_id: int, user_id: int) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,13 +46,16 @@ def author_of(user: User, *, can_manage: bool) -> Author:
     )
 
 
-def to_incoming(message: Message, me: BotIdentity) -> IncomingMessage | Skip:
-    """Translate one message. In groups `Author.can_manage` is False here; the caller fills it
-    in for commands (only they need it, and it costs an API call)."""
+async def message_to_incoming(
+    message: Message, me: BotIdentity, admins: ChatAdmins
+) -> IncomingMessage | None:
+    """Translate one message; None for other bots, channel posts, service messages and commands
+    for other bots. In groups only commands ask `admins` (only they need it, and it costs an API
+    call); everyone manages their private chat."""
     chat = message.chat
     private = chat.type == Chat.PRIVATE
     if chat.type == Chat.CHANNEL or message.is_automatic_forward:
-        return Skip.IGNORED
+        return None
     user = message.from_user
     anonymous_admin = message.sender_chat is not None and message.sender_chat.id == chat.id
     if (
@@ -56,18 +63,18 @@ def to_incoming(message: Message, me: BotIdentity) -> IncomingMessage | Skip:
         or (user.is_bot and not anonymous_admin)
         or (message.sender_chat is not None and not anonymous_admin)
     ):
-        return Skip.IGNORED
+        return None
 
     text = message.text if message.text is not None else message.caption
     if not text:
         if not (private and message.effective_attachment is not None):
-            return Skip.IGNORED  # service messages (joins, pins, topic edits) and group media
+            return None  # service messages (joins, pins, topic edits) and group media
         text = ""  # media without caption: the core explains what it can read
 
     entities = message.entities if message.text is not None else message.caption_entities
     text, command_addressed, other_bot = _strip_command_suffix(text, entities, me)
     if other_bot:
-        return Skip.IGNORED
+        return None
     addressed = (
         private
         or command_addressed
@@ -82,7 +89,8 @@ def to_incoming(message: Message, me: BotIdentity) -> IncomingMessage | Skip:
             can_manage=True,
         )
     else:
-        author = author_of(user, can_manage=private)
+        can_manage = private or (text.startswith("/") and await admins.is_admin(chat.id, user.id))
+        author = author_of(user, can_manage=can_manage)
     return IncomingMessage(
         key=conversation_key(message),
         author=author,
@@ -90,6 +98,29 @@ def to_incoming(message: Message, me: BotIdentity) -> IncomingMessage | Skip:
         addressed=addressed,
         is_private=private,
         message_id=str(message.message_id),
+        space_id=str(chat.id),
+    )
+
+
+async def button_to_incoming(
+    query: CallbackQuery, command: str | None, admins: ChatAdmins
+) -> IncomingMessage | None:
+    """A pressed button as the command it stands for (`command`, from buttons.ChoiceButtons),
+    typed by the presser; None when the button's message is gone or its command forgotten."""
+    message = query.message
+    if not isinstance(message, Message) or not command:
+        return None
+    chat = message.chat
+    private = chat.type == Chat.PRIVATE
+    user = query.from_user
+    can_manage = private or await admins.is_admin(chat.id, user.id)
+    return IncomingMessage(
+        key=conversation_key(message),
+        author=author_of(user, can_manage=can_manage),
+        text=command,
+        addressed=True,
+        is_private=private,
+        message_id=f"cb{query.id}",  # a redelivered press is answered once, like a message
         space_id=str(chat.id),
     )
 

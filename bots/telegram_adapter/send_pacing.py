@@ -17,7 +17,7 @@ tdlib/td#2592). Hence, per call:
 - `Pace.PREVIEW` (a streamed update that the next one supersedes) never waits: it goes at once
   while its chat has room to spare, or raises `Deferred`; so no stale preview queues up behind
   a newer one or takes the room a reply's final text needs;
-- a RetryAfter holds back the chat it came from, no other (sending.py waits and retries).
+- a RetryAfter holds back the chat it came from, no other (bot_api.py waits and retries).
 
 Everything else (typing, callbacks, getChatMember, ...) passes straight through.
 """
@@ -230,8 +230,9 @@ class TokenBucket(Pacer):
         )
 
 
-class TelegramRateLimiter(BaseRateLimiter[Pace]):
-    """PTB rate limiter: per-chat pacing, a bot-wide budget for new messages, priorities."""
+class SendPacing(BaseRateLimiter[Pace]):
+    """The bot's outgoing pacing, plugged into PTB's `BaseRateLimiter` hook: per chat, a
+    bot-wide budget for new messages, and priorities."""
 
     def __init__(self, max_messages_per_s: int = 30) -> None:
         # A bucket, not a window: a backlog drains evenly instead of in a burst every second.

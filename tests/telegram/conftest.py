@@ -7,11 +7,11 @@ import pytest
 from telegram import Bot
 from telegram.ext import ExtBot
 
-from bots.telegram_adapter.send_pacing import TelegramRateLimiter
+from bots.telegram_adapter.send_pacing import SendPacing
 from fakes.telegram_api import FakeTelegram
 
-# What the adapter sets when it starts (see bots.telegram_adapter.serve): PTB >= 22.2 warns on
-# every RetryAfter unless durations are opted in to datetime.timedelta.
+# What the adapter sets when it starts (see bots.telegram_adapter.startup.serve): PTB >= 22.2
+# warns on every RetryAfter unless durations are opted in to datetime.timedelta.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 
@@ -23,7 +23,7 @@ async def tg() -> AsyncIterator[FakeTelegram]:
 
 @pytest.fixture
 async def bot(tg: FakeTelegram) -> AsyncIterator[Bot]:
-    """PTB's bot as the adapter builds it: with our rate limiter."""
-    limiter = TelegramRateLimiter()
-    async with ExtBot(tg.token, base_url=tg.base_url, rate_limiter=limiter) as real_bot:
+    """PTB's bot as the adapter builds it: with our send pacing."""
+    pacing = SendPacing()
+    async with ExtBot(tg.token, base_url=tg.base_url, rate_limiter=pacing) as real_bot:
         yield real_bot

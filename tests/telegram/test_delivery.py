@@ -10,7 +10,7 @@ from telegram import Bot
 
 from bots.chunking import utf16_len
 from bots.telegram_adapter.bot_api import Outbox
-from bots.telegram_adapter.commands import ChoiceButtons
+from bots.telegram_adapter.buttons import ChoiceButtons
 from bots.telegram_adapter.delivery import DraftSupport, StreamPolicy, TurnDelivery
 from core.boundary import AnswerDelta, AnswerDone, Choice, CommandReply, Failure, Notice, ReplyEvent
 from fakes.telegram_api import FakeTelegram

@@ -1,4 +1,4 @@
-"""Pacing of Bot API calls (bots/telegram_adapter/rate_limit.py), through real PTB and real
+"""Pacing of Bot API calls (bots/telegram_adapter/send_pacing.py), through real PTB and real
 deliveries against the fake Bot API: who waits, who goes first, what is never queued."""
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ import pytest
 from telegram.ext import ExtBot
 
 from bots.telegram_adapter.bot_api import Outbox
-from bots.telegram_adapter.commands import ChoiceButtons
+from bots.telegram_adapter.buttons import ChoiceButtons
 from bots.telegram_adapter.delivery import DraftSupport, StreamPolicy, TurnDelivery
 from bots.telegram_adapter.formatting import plain
 from bots.telegram_adapter.options import TelegramOptions
-from bots.telegram_adapter.send_pacing import Pace, TelegramRateLimiter
+from bots.telegram_adapter.send_pacing import Pace, SendPacing
 from config.settings import Settings
 from core.boundary import AnswerDelta, AnswerDone, CommandReply, ReplyEvent
 from fakes.telegram_api import Call, FakeTelegram
@@ -26,8 +26,8 @@ POLICY = StreamPolicy(edit_interval_s=0.05, typing_interval_s=60, use_drafts=Tru
 
 @asynccontextmanager
 async def paced_bot(tg: FakeTelegram, max_messages_per_s: int = 30) -> AsyncIterator[ExtBot[Pace]]:
-    limiter = TelegramRateLimiter(max_messages_per_s)
-    async with ExtBot(tg.token, base_url=tg.base_url, rate_limiter=limiter) as bot:
+    pacing = SendPacing(max_messages_per_s)
+    async with ExtBot(tg.token, base_url=tg.base_url, rate_limiter=pacing) as bot:
         yield bot
 
 

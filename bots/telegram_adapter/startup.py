@@ -1,0 +1,122 @@
+"""Start-up and shutdown: PTB's Application on the shared event loop, polling or webhook, with
+PTB's manual lifecycle so that a stop lets replies in flight finish (bounded)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from typing import TYPE_CHECKING, Any
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    MessageHandler,
+    filters,
+)
+
+from bots.inflight import RepliesInFlight
+from bots.telegram_adapter.commands import register_commands
+from bots.telegram_adapter.delivery import StreamPolicy
+from bots.telegram_adapter.handlers import TelegramHandlers
+from bots.telegram_adapter.options import TelegramOptions
+from bots.telegram_adapter.send_pacing import SendPacing
+
+if TYPE_CHECKING:
+    from config.settings import Settings
+    from core.boundary import ChatPort
+
+log = logging.getLogger(__name__)
+
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+
+
+async def run_telegram(chat: ChatPort, settings: Settings, stop: asyncio.Event) -> None:
+    """Run the bot until `stop` is set; then let replies in flight finish (bounded) and return."""
+    await serve(chat, TelegramOptions.from_settings(settings), stop)
+
+
+def build_application(options: TelegramOptions) -> AnyApplication:
+    builder = (
+        ApplicationBuilder()
+        .token(options.token)
+        # Paces per chat and caps new messages bot-wide; RetryAfter is waited out per call
+        # (bot_api.py).
+        .rate_limiter(SendPacing(options.max_messages_per_s))
+        .concurrent_updates(options.max_concurrent_updates)  # chats run in parallel
+    )
+    if options.base_url:
+        builder = builder.base_url(options.base_url)
+    return builder.build()
+
+
+def add_handlers(application: AnyApplication, handlers: TelegramHandlers) -> None:
+    application.add_handler(MessageHandler(filters.UpdateType.MESSAGE, handlers.on_message))
+    application.add_handler(CallbackQueryHandler(handlers.on_callback))
+    application.add_error_handler(handlers.on_error)
+
+
+async def serve(chat: ChatPort, options: TelegramOptions, stop: asyncio.Event) -> None:
+    """Long polling (or webhook when configured) until `stop`, with PTB's manual lifecycle."""
+    # PTB >= 22.2 warns on every RetryAfter unless durations are opted in to timedelta, which
+    # send_pacing.retry_after_seconds already handles.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+    policy = StreamPolicy(
+        edit_interval_s=options.edit_interval_s,
+        typing_interval_s=options.typing_interval_s,
+        use_drafts=options.use_drafts,
+    )
+    replies = RepliesInFlight()
+    application = build_application(options)
+    async with application:  # initialize() (getMe) ... shutdown()
+        # Handlers are added once getMe has answered: they need to know who the bot is.
+        add_handlers(application, TelegramHandlers(chat, policy, replies, application.bot))
+        await register_commands(application.bot)
+        await application.start()
+        updater = application.updater
+        assert updater is not None
+        try:
+            if options.webhook_url:
+                await updater.start_webhook(
+                    listen="0.0.0.0",  # a PaaS routes its public port here
+                    port=options.port,
+                    url_path=options.webhook_path,
+                    webhook_url=options.webhook_url,
+                    secret_token=options.effective_webhook_secret,
+                    allowed_updates=ALLOWED_UPDATES,
+                )
+                log.info("telegram: webhook on port %s", options.port)
+            else:
+                await updater.start_polling(
+                    timeout=int(options.poll_timeout_s), allowed_updates=ALLOWED_UPDATES
+                )
+                log.info("telegram: polling as @%s", application.bot.username)
+            await stop.wait()
+        finally:
+            if updater.running:
+                await updater.stop()  # no new updates from here on
+            await _stop_within(application, replies, options.shutdown_grace_s)
+
+
+async def _stop_within(
+    application: AnyApplication, replies: RepliesInFlight, grace_s: float
+) -> None:
+    """application.stop() finishes queued updates and replies in flight; past `grace_s` the
+    remaining turns are cancelled (the core leaves storage consistent on cancellation).
+
+    Not `replies.drain()`: it stops accepting at once, so updates PTB had already taken in but
+    whose turn had not begun (queued, or waiting for a chat-admin lookup) would go unanswered.
+    """
+    if not application.running:
+        return
+    stopping = asyncio.create_task(application.stop())
+    done, _ = await asyncio.wait({stopping}, timeout=grace_s)
+    while not done:
+        cancelled = replies.cancel()
+        log.warning("telegram: cancelled %d replies still running at shutdown", cancelled)
+        done, _ = await asyncio.wait({stopping}, timeout=0.5)
+    await stopping
