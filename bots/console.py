@@ -40,7 +40,7 @@ def to_incoming(line: str) -> IncomingMessage:
     )
 
 
-async def deliver(events: AsyncIterator[ReplyEvent], out: TextIO) -> None:
+async def print_replies(events: AsyncIterator[ReplyEvent], out: TextIO) -> None:
     """Print a reply as it streams; every event ends on its own line."""
     streaming = False
     async for event in events:
@@ -71,7 +71,7 @@ async def run_console(chat: ChatPort, settings: Settings, stop: asyncio.Event) -
     async for line in _lines(stop, prompt="you> " if interactive else ""):
         if not line.strip():
             continue
-        await deliver(chat.handle(to_incoming(line)), sys.stdout)
+        await print_replies(chat.handle(to_incoming(line)), sys.stdout)
 
 
 async def _lines(stop: asyncio.Event, prompt: str) -> AsyncIterator[str]:
@@ -103,12 +103,12 @@ def _read_line(loop: asyncio.AbstractEventLoop, future: asyncio.Future[str]) -> 
     except (OSError, ValueError):  # stdin closed under us: treat as EOF
         line = ""
 
-    def deliver() -> None:
+    def hand_over() -> None:
         if not future.done():
             future.set_result(line)
 
     with contextlib.suppress(RuntimeError):  # the loop is gone: the console has ended
-        loop.call_soon_threadsafe(deliver)
+        loop.call_soon_threadsafe(hand_over)
 
 
 def _language() -> str | None:
