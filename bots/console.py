@@ -12,6 +12,7 @@ import threading
 from collections.abc import AsyncIterator
 from typing import Any, TextIO
 
+from bots.inflight import RepliesInFlight
 from config.settings import Settings
 from core.boundary import (
     AnswerDelta,
@@ -64,13 +65,27 @@ async def print_replies(events: AsyncIterator[ReplyEvent], out: TextIO) -> None:
 
 
 async def run_console(chat: ChatPort, settings: Settings, stop: asyncio.Event) -> None:
-    """One message per input line until EOF (or until `stop` is set)."""
+    """One message per input line until EOF (or until `stop` is set); a reply still streaming
+    when `stop` is set may finish within the shutdown grace period, like every adapter's."""
     interactive = sys.stdin.isatty()
     if interactive:
         print("Chatting in the console. /help lists the commands; Ctrl-D quits.")
+    replies = RepliesInFlight()
     async for line in _lines(stop, prompt="you> " if interactive else ""):
         if not line.strip():
             continue
+        reply = asyncio.create_task(_reply(chat, line, replies))
+        stopping = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({reply, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if stop.is_set():
+            await replies.drain(settings.shutdown_grace_s)
+        with contextlib.suppress(asyncio.CancelledError):
+            await reply
+
+
+async def _reply(chat: ChatPort, line: str, replies: RepliesInFlight) -> None:
+    with replies.tracked():
         await print_replies(chat.handle(to_incoming(line)), sys.stdout)
 
 
