@@ -10,7 +10,11 @@ from typing import Any, Final
 import discord
 
 from bots.discord_adapter.delivery import respond_to_interaction, stream_into_channel
-from bots.discord_adapter.incoming import conversation_key, interaction_to_incoming, to_incoming
+from bots.discord_adapter.incoming import (
+    conversation_key,
+    interaction_to_incoming,
+    message_to_incoming,
+)
 from bots.discord_adapter.options import DiscordOptions
 from bots.discord_adapter.streaming import NO_MENTIONS
 from bots.discord_adapter.texts import adapter_text
@@ -46,7 +50,7 @@ class DiscordHandlers:
         with self.replies.tracked():
             try:
                 channel = await self._resolve_channel(message)
-                incoming = to_incoming(
+                incoming = message_to_incoming(
                     message, me, manager_role=self.options.manager_role, channel=channel
                 )
                 if incoming is None:

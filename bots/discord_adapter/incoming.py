@@ -83,7 +83,7 @@ def readable_text(message: discord.Message, me: discord.ClientUser) -> str:
     return text
 
 
-def to_incoming(
+def message_to_incoming(
     message: discord.Message,
     me: discord.ClientUser,
     *,
