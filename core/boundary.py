@@ -105,7 +105,13 @@ class Failure:
     text: str
 
 
-ReplyEvent: TypeAlias = AnswerDelta | AnswerDone | Notice | CommandReply | Failure
+@dataclass(frozen=True, slots=True)
+class Answering:
+    """This message's turn runs now and the model is being asked: adapters show "typing" from
+    here on (not while the message waits behind others of its conversation)."""
+
+
+ReplyEvent: TypeAlias = Answering | AnswerDelta | AnswerDone | Notice | CommandReply | Failure
 
 
 class ChatPort(Protocol):
@@ -113,6 +119,11 @@ class ChatPort(Protocol):
 
     def handle(self, message: IncomingMessage) -> AsyncIterator[ReplyEvent]:
         """Answer one incoming message: command replies, a streamed answer, notices or nothing."""
+        ...
+
+    async def thread_refusal(self, message: IncomingMessage) -> Failure | None:
+        """None when the author may have the bot open a thread for `message` (its first text);
+        else why not, for the author alone. Asked before the thread is created."""
         ...
 
     async def set_answer_all(self, key: ConversationKey, on: bool) -> None:

@@ -126,6 +126,11 @@ EN: dict[str, str] = {
     "arg.set.value": "New value",
     "arg.tokens.text": "Text to count",
     "arg.answerall.state": "on or off",
+    # issue 11 item 6: a flooded conversation's extra messages are refused, once said
+    "busy.backlog_full": (
+        "I'm still answering earlier messages here, so I skipped the newest. "
+        "Please send yours again once I've replied."
+    ),
 }
 
 KO: dict[str, str] = {
@@ -244,6 +249,11 @@ KO: dict[str, str] = {
     "arg.set.value": "새 값",
     "arg.tokens.text": "셀 텍스트",
     "arg.answerall.state": "켜기 또는 끄기",
+    # issue 11 item 6: a flooded conversation's extra messages are refused, once said
+    "busy.backlog_full": (
+        "아직 이전 메시지들에 답하는 중이라 최근 메시지는 건너뛰었어요. "
+        "제 답을 받은 뒤에 다시 보내 주세요."
+    ),
 }
 
 CATALOG = {"en": EN, "ko": KO}

@@ -27,6 +27,7 @@ from bots.telegram_adapter.send_pacing import Deferred, Pace, retry_after_second
 from core.boundary import (
     AnswerDelta,
     AnswerDone,
+    Answering,
     Choice,
     CommandReply,
     Failure,
@@ -88,14 +89,20 @@ class TurnDelivery:
         self._next_preview_at = 0.0
         self._flood_until = 0.0  # Telegram asked us to hold off until then (RetryAfter)
 
-    async def run(self, events: AsyncIterator[ReplyEvent], *, typing_now: bool) -> None:
-        """Consume the core's events to the end (or until cancelled)."""
+    async def run(self, events: AsyncIterator[ReplyEvent], *, typing_now: bool = False) -> None:
+        """Consume the core's events to the end (or until cancelled).
+
+        Typing shows from the core's `Answering` on: a message waiting behind others of its chat
+        sends no chat actions of its own.
+        """
         typing = _TypingIndicator(self._out, self._policy.typing_interval_s)
         if typing_now:
             typing.start()
         try:
             async for event in events:
                 match event:
+                    case Answering():
+                        typing.start()
                     case AnswerDelta(text=text):
                         typing.start()  # an unaddressed message the core chose to answer
                         self._buffer += text

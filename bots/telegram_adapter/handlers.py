@@ -80,7 +80,7 @@ class TelegramHandlers:
             )
             events = self._chat.handle(incoming)
             try:
-                await delivery.run(events, typing_now=incoming.addressed)
+                await delivery.run(events)  # typing once the core says the turn runs
             except TelegramError:
                 log.exception("could not deliver a reply in %s", key)
             finally:

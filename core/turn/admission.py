@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from core.boundary import Failure, IncomingMessage
 from core.policy.access import AccessPolicy
-from core.policy.limits import AbuseLimits, refusal_text
+from core.policy.limits import AbuseLimits, Refusal, refusal_text
 from core.texts import Texts
 
 
@@ -41,3 +41,19 @@ class Admission:
         if refusal is None:
             return None
         return Refused(Failure(refusal_text(refusal, texts)) if refusal.announce else None)
+
+    async def refuse_thread(self, message: IncomingMessage, texts: Texts) -> Failure | None:
+        """Whether the author may have the bot open a thread: allowed at all, budgets left.
+
+        Not counted against rate limits: the thread's first message is a turn of its own and is
+        counted then, and a member allowed to create threads could open one without the bot.
+        """
+        if not self._access.allows(message):
+            return Failure(texts.get("not_allowed_user"))
+        if self.is_owner(message) or not self._limits.active:
+            return None
+        for status in await self._limits.statuses(message):
+            if status.spent >= status.budget.limit:
+                refusal = Refusal(f"limit.budget_{status.budget.scope}", {"status": status})
+                return Failure(refusal_text(refusal, texts))
+        return None

@@ -11,7 +11,14 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from core.boundary import ConversationKey, Failure, IncomingMessage, Notice, ReplyEvent
+from core.boundary import (
+    Answering,
+    ConversationKey,
+    Failure,
+    IncomingMessage,
+    Notice,
+    ReplyEvent,
+)
 from core.commands.catalog import names_another_bot, parse_command
 from core.commands.context import CommandContext
 from core.commands.runner import CommandRunner
@@ -23,7 +30,7 @@ from core.storage.stores import Storage
 from core.texts import Texts
 from core.turn.admission import Admission
 from core.turn.answering import AnswerStream
-from core.turn.conversation_locks import KeyedLocks
+from core.turn.conversation_locks import ConversationQueue, Place
 from core.turn.deciding import Decision, decide
 from core.turn.history import read_window
 from core.turn.prompt_plan import Prompt, PromptPlanner
@@ -34,12 +41,16 @@ from core.turn.window import rows_to_read
 
 log = logging.getLogger("core.turn")
 
+# Messages that may wait behind a conversation's running turn; more are refused (see `handle`).
+DEFAULT_BACKLOG = 8
+
 
 @dataclass(frozen=True, slots=True)
 class ServiceConfig:
     default_context_tokens: int
     window_low_watermark: float
     identifier_salt: bytes
+    conversation_backlog: int = DEFAULT_BACKLOG
 
 
 class ChatService:
@@ -67,7 +78,7 @@ class ChatService:
             personas, models, config.default_context_tokens, config.window_low_watermark
         )
         self._reporter = TurnReporter()
-        self._locks = KeyedLocks()
+        self._locks = ConversationQueue(config.conversation_backlog)
         self.on_turn = on_turn
 
     # -- queries for adapters -------------------------------------------------------------------
@@ -87,8 +98,18 @@ class ChatService:
 
     # -- the entry point -----------------------------------------------------------------------
 
+    async def thread_refusal(self, message: IncomingMessage) -> Failure | None:
+        """None when the author may have the bot open a thread; else why not."""
+        return await self._admission.refuse_thread(message, Texts(message.author.language))
+
     async def handle(self, message: IncomingMessage) -> AsyncIterator[ReplyEvent]:
-        """Answer one incoming message: command replies, a streamed answer, notices or nothing."""
+        """Answer one incoming message: command replies, a streamed answer, notices or nothing.
+
+        A message whose conversation is busy waits behind the running turn, but only up to the
+        backlog: past it the message is refused at once, told once per flood. Refusing rather
+        than merging keeps one message one turn: a merged turn would answer other people's
+        messages (in a group) under one reply, and a command must run on its own.
+        """
         message = storable_message(message)
         texts = Texts(message.author.language)
         refused = self._admission.refuse_user(message, texts)
@@ -97,14 +118,17 @@ class ChatService:
                 yield refused.said
             return
         command = parse_command(message.text)
+        place = self._locks.enter(message.key)
+        if place is None:
+            log.debug("%s is flooded: a message past its backlog was refused", message.key)
+            if (message.addressed or message.is_private) and (
+                message.is_interaction or self._locks.first_refusal(message.key)
+            ):
+                yield Failure(texts.get("busy.backlog_full"))
+            return
         try:
-            async with self._locks.hold(message.key):
-                if command is None:
-                    async for event in self._chat(message, texts):
-                        yield event
-                elif not names_another_bot(message.text):
-                    async for event in self._command(message, texts, *command):
-                        yield event
+            async for event in self._in_turn(message, texts, command, place):
+                yield event
         except StorageError:
             log.exception("storage failed for %s", message.key)
             yield Failure(texts.get("error.storage"))
@@ -112,6 +136,30 @@ class ChatService:
             # A bug must not reach the chat as a traceback or as silence.
             log.exception("turn failed for %s", message.key)
             yield Failure(texts.get("error.internal"))
+        finally:
+            place.leave()  # a no-op once the turn has run
+
+    async def _in_turn(
+        self, message: IncomingMessage, texts: Texts, command: tuple[str, str] | None, place: Place
+    ) -> AsyncIterator[ReplyEvent]:
+        """Limits first, then wait for the conversation's turn and run it."""
+        admitted = False
+        if command is None and message.addressed and message.text.strip():
+            # Known to be answered: check limits before waiting, so that a limited user's flood
+            # is refused at once instead of taking the conversation's backlog.
+            refused = await self._admission.refuse_turn(message, texts)
+            if refused is not None:
+                if refused.said is not None:
+                    yield refused.said
+                return
+            admitted = True
+        async with place:
+            if command is None:
+                async for event in self._chat(message, texts, admitted=admitted):
+                    yield event
+            elif not names_another_bot(message.text):
+                async for event in self._command(message, texts, *command):
+                    yield event
 
     async def _command(
         self, message: IncomingMessage, texts: Texts, name: str, args: str
@@ -129,7 +177,9 @@ class ChatService:
         )
         yield await self._commands.run(context, name, args)
 
-    async def _chat(self, message: IncomingMessage, texts: Texts) -> AsyncIterator[ReplyEvent]:
+    async def _chat(
+        self, message: IncomingMessage, texts: Texts, *, admitted: bool
+    ) -> AsyncIterator[ReplyEvent]:
         started = time.perf_counter()
         text = message.text.strip()
         if not text:
@@ -141,7 +191,7 @@ class ChatService:
         if decision is Decision.IGNORE:
             return
         answers = decision is Decision.ANSWER
-        if answers:
+        if answers and not admitted:
             refused = await self._admission.refuse_turn(message, texts)
             if refused is not None:
                 if refused.said is not None:
@@ -171,6 +221,7 @@ class ChatService:
             return  # a group message kept only as context
         elif fitted.was_cut:
             yield Notice(texts.get("notice.input_cut", tokens=fitted.tokens))
+        yield Answering()
 
         window = await read_window(
             messages,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.boundary import (
     AnswerDone,
+    Answering,
     Author,
     CommandReply,
     ConversationKey,
@@ -40,7 +41,8 @@ def group(
 
 
 async def collect(service: ChatService, message: IncomingMessage) -> list[ReplyEvent]:
-    return [event async for event in service.handle(message)]
+    """The events that show the user something (`Answering` only starts "typing...")."""
+    return [event async for event in service.handle(message) if not isinstance(event, Answering)]
 
 
 async def say(service: ChatService, message: IncomingMessage) -> str:
