@@ -17,7 +17,8 @@ from fakes.discord_rest import APP_ID, BOT_ID, GUILD_ID, user_payload
 OWNER_ID = 5001
 CHANNEL_ID = 5100
 MANAGE_GUILD = 1 << 5
-EVERYONE_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 31) | (1 << 38)  # view, send, slash, threads
+# view, send, slash commands, create public threads, send in threads
+EVERYONE_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 31) | (1 << 35) | (1 << 38)
 MOD_ROLE_ID = 5200
 HELPER_ROLE_ID = 5201
 
@@ -181,10 +182,12 @@ def interaction_payload(
     guild: bool = True,
     channel_type: int = 0,
     parent_id: int | None = None,
+    permissions: int = EVERYONE_PERMISSIONS,
 ) -> dict[str, Any]:
     """INTERACTION_CREATE for a slash command (type 2) or its autocomplete (type 4).
 
-    With `parent_id` the channel is a public thread (type 11) of that channel.
+    With `parent_id` the channel is a public thread (type 11) of that channel; `permissions`
+    are the member's, resolved in the channel (as Discord sends them).
     """
     data: dict[str, Any] = {
         "id": str(new_id()),
@@ -213,7 +216,7 @@ def interaction_payload(
         if parent_id is not None:
             data["channel"] = thread_payload(channel_id, owner_id=user_id, parent_id=parent_id)
         member = member_payload(user_id, user_name, roles=roles)
-        member["permissions"] = str(EVERYONE_PERMISSIONS)
+        member["permissions"] = str(permissions)
         data["member"] = member
     else:
         data["user"] = user_payload(user_id, user_name)

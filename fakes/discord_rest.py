@@ -27,6 +27,7 @@ BOT_ID = 1000
 APP_ID = 1000
 OWNER_ID = 1
 GUILD_ID = 5000  # the one server the fake knows (its threads belong to it)
+DROP = 0  # a scripted "failure" that closes the connection instead of answering
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,11 @@ class FakeDiscord:
         elif status == 404:
             body = {"message": "Unknown Message", "code": 10008}
         self._failures.append(_Failure(method, re.compile(path_regex), status, body))
+
+    def drop_next(self, method: str, path_regex: str) -> None:
+        """Close the connection on the next matching request without answering (the client sees
+        aiohttp.ServerDisconnectedError); the request is recorded but has no effect."""
+        self._failures.append(_Failure(method, re.compile(path_regex), DROP, {}))
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         """Send a gateway event (op 0) to every connected shard."""
@@ -285,6 +291,10 @@ async def fake_discord() -> AsyncIterator[FakeDiscord]:
         for failure in fake._failures:
             if failure.method == request.method and failure.pattern.fullmatch(path):
                 fake._failures.remove(failure)
+                if failure.status == DROP:
+                    assert request.transport is not None
+                    request.transport.close()
+                    return web.Response(status=500)  # never reaches the client
                 # discord.py treats a 429 without Via as a Cloudflare ban, as Discord's does
                 return _json(failure.body, failure.status, headers={"Via": "1.1 fake"})
         status, payload = _route(fake, request.method, path, body)

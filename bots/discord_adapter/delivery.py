@@ -17,14 +17,26 @@ from bots.discord_adapter.buttons import ChoiceButtons, PressHandler
 from bots.discord_adapter.streaming import (
     LIMIT,
     NO_MENTIONS,
+    TRANSPORT_ERRORS,
     StreamingMessage,
     channel_id,
     typing_indicator,
 )
 from bots.discord_adapter.texts import adapter_text
-from core.boundary import AnswerDelta, AnswerDone, Choice, CommandReply, Failure, Notice, ReplyEvent
+from core.boundary import (
+    AnswerDelta,
+    AnswerDone,
+    Answering,
+    Choice,
+    CommandReply,
+    Failure,
+    Notice,
+    ReplyEvent,
+)
 
 log = logging.getLogger(__name__)
+
+PLAIN_ATTEMPTS = 3
 
 
 async def stream_into_channel(
@@ -32,17 +44,20 @@ async def stream_into_channel(
     channel: Any,
     *,
     on_press: PressHandler,
-    typing: bool,
     edit_interval_s: float,
     reference: discord.Message | None = None,
 ) -> None:
-    """Put every reply event of one turn into `channel`, the answer streamed as it comes."""
+    """Put every reply event of one turn into `channel`, the answer streamed as it comes.
+
+    "Typing..." shows from the core's `Answering` on, so a message waiting behind others of
+    its conversation makes no typing calls.
+    """
     stream: StreamingMessage | None = None
     async with AsyncExitStack() as stack:
-        if typing:
-            await stack.enter_async_context(typing_indicator(channel))
         try:
             async for event in events:
+                if isinstance(event, Answering):
+                    await stack.enter_async_context(typing_indicator(channel))
                 if isinstance(event, AnswerDelta | AnswerDone) and stream is None:
                     stream = StreamingMessage(
                         channel, interval=edit_interval_s, reference=reference
@@ -53,6 +68,9 @@ async def stream_into_channel(
                 elif isinstance(event, AnswerDone):
                     assert stream is not None
                     await stream.finish(event.text)
+                    if not stream.delivered:
+                        # Discord kept failing: say so rather than leave half an answer unexplained.
+                        await send_plain(channel, adapter_text("delivery_failed"))
                     stream = None
                 elif isinstance(event, CommandReply):
                     view = ChoiceButtons(event.choices, on_press) if event.choices else None
@@ -79,11 +97,19 @@ async def send_plain(
         kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
         if last and view is not None:
             kwargs["view"] = view
-        try:
-            await channel.send(part, **kwargs)
-        except discord.Forbidden:
-            log.warning("no permission to send in channel %s", channel_id(channel))
-            return
+        for attempt in range(PLAIN_ATTEMPTS):
+            try:
+                await channel.send(part, **kwargs)
+                break
+            except discord.Forbidden:
+                log.warning("no permission to send in channel %s", channel_id(channel))
+                return
+            except TRANSPORT_ERRORS as error:
+                # discord.py has retried a 5xx already; a dropped connection it has not.
+                log.warning("could not send to channel %s (%r)", channel_id(channel), error)
+                if attempt + 1 == PLAIN_ATTEMPTS:
+                    raise
+                await asyncio.sleep(2**attempt)
 
 
 async def respond_to_interaction(

@@ -91,6 +91,10 @@ class DiscordHandlers:
                 adapter_text("chat_needs_channel", locale), ephemeral=True
             )
             return
+        refusal = await self._thread_refusal(interaction, topic)
+        if refusal is not None:
+            await interaction.response.send_message(refusal, ephemeral=True)
+            return
         name = (topic or adapter_text("thread_name", locale)).strip()[:THREAD_NAME_MAX]
         try:
             thread = await channel.create_thread(
@@ -116,6 +120,22 @@ class DiscordHandlers:
             )
             await self._reply_in_channel(first, thread)
 
+    async def _thread_refusal(
+        self, interaction: discord.Interaction, topic: str | None
+    ) -> str | None:
+        """Why this member may not have the bot open a thread here, or None.
+
+        The bot must not create what the member could not: Discord's own permission, resolved
+        for this member in this channel. Who may use the bot at all, and their budgets, are the
+        core's to say.
+        """
+        permissions = interaction.permissions
+        if not (permissions.create_public_threads and permissions.send_messages_in_threads):
+            return adapter_text("thread_not_permitted", interaction.locale)
+        asking = interaction_to_incoming(interaction, topic or "", self.options.manager_role)
+        refused = await self.chat.thread_refusal(asking)
+        return refused.text if refused is not None else None
+
     async def _reply_in_channel(
         self,
         incoming: IncomingMessage,
@@ -128,7 +148,6 @@ class DiscordHandlers:
             self.chat.handle(incoming),
             channel,
             on_press=self.answer_interaction,
-            typing=incoming.addressed,
             edit_interval_s=self.options.edit_interval_s,
             reference=reference,
         )

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
+import aiohttp
 import discord
 
 from bots.chunking import split_message
@@ -19,6 +20,11 @@ LIMIT = 2000  # characters per Discord message
 NO_MENTIONS = discord.AllowedMentions.none()
 MAX_INTERVAL_S = 10.0  # the throttle never backs off further than this
 FINAL_ATTEMPTS = 4  # the complete answer is worth a few retries; previews are not
+# A dropped connection or a timeout on the way to Discord: retried like a 5xx. discord.py retries
+# only 5xx and a reset connection itself; a disconnect (aiohttp.ServerDisconnectedError) would
+# otherwise end the reply. A send that reached Discord before the drop may then show
+# twice, which beats showing nothing.
+TRANSPORT_ERRORS = (aiohttp.ClientError, OSError, TimeoutError)
 
 
 @asynccontextmanager
@@ -94,6 +100,11 @@ class StreamingMessage:
             # The last part may start with a reopened fence: later deltas continue inside it.
             self._segment = parts[-1]
         self._kick()
+
+    @property
+    def delivered(self) -> bool:
+        """Whether Discord shows the whole final text (after `finish`)."""
+        return self._final is not None and self._shown == self._final
 
     async def finish(self, text: str) -> None:
         """Deliver `text` completely; returns once Discord shows it (or gave up trying)."""
@@ -182,8 +193,10 @@ class StreamingMessage:
             except discord.Forbidden:
                 log.warning("no permission to send in channel %s", channel_id(self._channel))
                 return False
-            except discord.HTTPException as error:
-                log.warning("Discord refused a reply part (%s); attempt %d", error, attempt + 1)
+            except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as error:
+                log.warning(
+                    "could not deliver a reply part (%s); attempt %d", _describe(error), attempt + 1
+                )
                 if attempt + 1 < attempts:
                     await asyncio.sleep(min(2**attempt, 5))
         if attempts > 1:
@@ -201,3 +214,7 @@ class StreamingMessage:
 
 def channel_id(channel: discord.abc.Messageable) -> object:
     return getattr(channel, "id", "?")
+
+
+def _describe(error: BaseException) -> str:
+    return str(error) or type(error).__name__

@@ -20,9 +20,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Use /chat in a server text channel.",
         "ko": "/chat 은 서버의 텍스트 채널에서 사용하세요.",
     },
+    "thread_not_permitted": {
+        "en": "You need permission to create threads here to use /chat.",
+        "ko": "/chat 을 쓰려면 이곳에서 스레드를 만들 권한이 필요합니다.",
+    },
     "thread_failed": {
         "en": "I could not open a thread here (missing permission?).",
         "ko": "여기에서 스레드를 열 수 없습니다 (권한이 없나요?).",
+    },
+    "delivery_failed": {
+        "en": "Discord kept failing, so part of my answer is missing; please ask again.",
+        "ko": "Discord 오류가 계속되어 답의 일부가 빠졌습니다. 다시 물어봐 주세요.",
     },
     "error": {
         "en": "Something went wrong; please try again.",
