@@ -88,6 +88,7 @@ class Settings(BaseSettings):
     budget_chat_daily_tokens: int = Field(0, ge=0)
     budget_chat_monthly_tokens: int = Field(0, ge=0)
 
+    rate_limit_user_commands_per_min: int = Field(20, ge=0)  # commands per user, apart from turns
     log_level: str = "INFO"
     tiktoken_cache_dir: Path | None = None
 

@@ -126,6 +126,7 @@ def _limit_config(settings: Settings) -> LimitConfig:
         user_monthly_tokens=settings.budget_user_monthly_tokens,
         chat_daily_tokens=settings.budget_chat_daily_tokens,
         chat_monthly_tokens=settings.budget_chat_monthly_tokens,
+        user_commands_per_min=settings.rate_limit_user_commands_per_min,
     )
 
 
