@@ -5,6 +5,7 @@ Every variable is documented in `.env.example` and in the README's configuration
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,6 +16,8 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///gptbot.db"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 IdList = Annotated[frozenset[str], NoDecode]
+# A model name as providers spell them; nothing else is stored or sent as a model.
+MODEL_NAME = re.compile(r"[\w.:/@+-]{1,128}")
 
 
 class ConfigError(Exception):
@@ -40,6 +43,12 @@ class Settings(BaseSettings):
     retention_days: int = Field(0, ge=0)  # delete stored messages older than this; 0 keeps all
 
     default_model: str = "gpt-4o-mini"
+    # Models that non-owners may pick with /model: names, or * for any; empty = the priced catalog
+    # plus what a custom server (OPENAI_BASE_URL) lists while no USD budget is on.
+    allowed_models: IdList = frozenset()
+    # Price (USD per 1M input or output tokens) of models the catalog has no price for; 0 = none,
+    # and then such a model may not be picked by non-owners while a USD budget is on.
+    unpriced_model_usd_per_1m: float = Field(0.0, ge=0)
     default_persona: str = ""  # empty: the catalog's own default
     model_context_window: int = Field(8192, ge=256)
     default_context_tokens: int = Field(8000, ge=64)
@@ -79,6 +88,7 @@ class Settings(BaseSettings):
     # Abuse limits; 0 switches one off. Owners (ADMIN_USERS) are never limited.
     rate_limit_user_per_min: int = Field(0, ge=0)
     rate_limit_chat_per_min: int = Field(0, ge=0)
+    rate_limit_user_commands_per_min: int = Field(20, ge=0)  # commands per user, apart from turns
     budget_user_daily_usd: float = Field(0.0, ge=0)
     budget_user_monthly_usd: float = Field(0.0, ge=0)
     budget_chat_daily_usd: float = Field(0.0, ge=0)
@@ -97,12 +107,28 @@ class Settings(BaseSettings):
         "admin_users",
         "denied_users",
         "denied_chats",
+        "allowed_models",
         mode="before",
     )
     @classmethod
     def _split_ids(cls, value: Any) -> Any:
         if isinstance(value, str):
             return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("allowed_models")
+    @classmethod
+    def _model_names(cls, value: frozenset[str]) -> frozenset[str]:
+        for name in value:
+            if name != "*" and not MODEL_NAME.fullmatch(name):
+                raise ValueError(f"'{name[:40]}' is not a model name")
+        return value
+
+    @field_validator("default_model")
+    @classmethod
+    def _model_name(cls, value: str) -> str:
+        if not MODEL_NAME.fullmatch(value):
+            raise ValueError("must be a model name (letters, digits, . : / @ + - _; at most 128)")
         return value
 
     @field_validator("discord_shard_ids", mode="before")

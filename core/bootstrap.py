@@ -15,8 +15,10 @@ from config.settings import Settings
 from core.commands.context import CommandTools
 from core.commands.runner import CommandRunner
 from core.model.catalog import ModelCatalog
+from core.model.choice import ModelChoice
 from core.model.client import ChatModel, OpenAIChatModel
 from core.model.http_pools import model_http_client
+from core.model.server_models import OpenAIModelList
 from core.personas import PersonaBook, PersonaCatalog
 from core.policy.access import AccessPolicy
 from core.policy.limits import AbuseLimits, LimitConfig
@@ -41,7 +43,9 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
     install_offline_encodings(settings.tiktoken_cache_dir)
     for name in SHIPPED_ENCODINGS:
         encoding(name)  # load now, not on the first user's turn
-    models = ModelCatalog.load(settings.model_context_window, settings.default_model)
+    models = ModelCatalog.load(
+        settings.model_context_window, settings.default_model, settings.unpriced_model_usd_per_1m
+    )
     persona_catalog = PersonaCatalog.load(settings.default_persona)
     # SQLite waits out another writer itself; that wait is its share of the retry time.
     database = open_database(settings.database_url, busy_timeout_s=settings.database_retry_s)
@@ -49,12 +53,17 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
     pruning: asyncio.Task[None] | None = None
     try:
         await migrate(database)
+        client = model_client(settings)
+        listing = OpenAIModelList(client)
         if model is None:
-            client = model_client(settings)
-            model = OpenAIChatModel(client, settings.send_user_identifier)
+            model = OpenAIChatModel(client, settings.send_user_identifier, listing)
         storage = Storage.open(database, settings.database_retry_s)
         personas = PersonaBook(persona_catalog, storage.personas)
-        limits = AbuseLimits(storage.usage, _limit_config(settings))
+        limit_config = _limit_config(settings)
+        limits = AbuseLimits(storage.usage, limit_config)
+        # A custom server (Ollama, vLLM...) lists its own models; OpenAI's are the catalog.
+        server = listing if settings.openai_base_url is not None else None
+        choice = ModelChoice(models, settings.allowed_models, limit_config.usd_on(), server)
         service = ChatService(
             storage=storage,
             model=model,
@@ -73,8 +82,7 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
                     models=models,
                     limits=limits,
                     default_context_tokens=settings.default_context_tokens,
-                    # Behind another server (Ollama, vLLM...) any model name may be valid.
-                    allow_unknown_models=settings.openai_base_url is not None,
+                    model_choice=choice,
                 )
             ),
         )
@@ -118,6 +126,7 @@ def _limit_config(settings: Settings) -> LimitConfig:
     return LimitConfig(
         user_per_min=settings.rate_limit_user_per_min,
         chat_per_min=settings.rate_limit_chat_per_min,
+        user_commands_per_min=settings.rate_limit_user_commands_per_min,
         user_daily_usd=settings.budget_user_daily_usd,
         user_monthly_usd=settings.budget_user_monthly_usd,
         chat_daily_usd=settings.budget_chat_daily_usd,

@@ -131,6 +131,12 @@ EN: dict[str, str] = {
         "I'm still answering earlier messages here, so I skipped the newest. "
         "Please send yours again once I've replied."
     ),
+    # issue 11 item 3: model choice under cost control; item 17: a wrong base URL
+    "model.not_allowed": "'{name}' isn't one of the models you can pick here: {models}",
+    "model.unpriced": "'{name}' has no price, and this bot has spending limits in dollars. Models you can pick: {models}",
+    "model.unpriced_owner": "It has no price: dollar budgets won't count its use (UNPRICED_MODEL_USD_PER_1M gives it one).",
+    "model.not_in_catalog_priced": "This model is not in the catalog: I assume a {window}-token context and ${price} per 1M tokens.",
+    "error.endpoint_not_found": "The AI service's address looks wrong (it answers 'not found' to everything). The owner needs to check OPENAI_BASE_URL.",
 }
 
 KO: dict[str, str] = {
@@ -254,6 +260,12 @@ KO: dict[str, str] = {
         "아직 이전 메시지들에 답하는 중이라 최근 메시지는 건너뛰었어요. "
         "제 답을 받은 뒤에 다시 보내 주세요."
     ),
+    # issue 11 item 3: model choice under cost control; item 17: a wrong base URL
+    "model.not_allowed": "'{name}'은(는) 여기서 고를 수 있는 모델이 아니에요. 고를 수 있는 모델: {models}",
+    "model.unpriced": "'{name}'은(는) 가격이 없는데, 이 봇에는 달러 사용 한도가 있어요. 고를 수 있는 모델: {models}",
+    "model.unpriced_owner": "가격이 없는 모델이라 달러 사용 한도에 계산되지 않아요 (UNPRICED_MODEL_USD_PER_1M로 가격을 정할 수 있어요).",
+    "model.not_in_catalog_priced": "카탈로그에 없는 모델이에요: 문맥 {window} 토큰, 100만 토큰당 ${price}로 가정해요.",
+    "error.endpoint_not_found": "AI 서비스 주소가 잘못된 것 같아요 (모든 요청에 'not found'라고 답해요). 봇 주인이 OPENAI_BASE_URL을 확인해야 해요.",
 }
 
 CATALOG = {"en": EN, "ko": KO}

@@ -249,11 +249,13 @@ class FakeOpenAI:
         api_key: str | None = None,  # when set, any other key gets 401 invalid_api_key
         cache_capacity: int = 2000,
         models: tuple[str, ...] = ("gpt-4o-mini", "gpt-4o", "gpt-4.1-mini", "gpt-5-mini"),
+        list_models: bool = True,  # False: GET /v1/models is a 404, as on a server without it
     ) -> None:
         self.host, self.port = host, port
         self.latency_s, self.first_token_delay_s = latency_s, first_token_delay_s
         self.responder = responder
         self.context_window, self.api_key, self.models = context_window, api_key, models
+        self.list_models = list_models
         self.requests: list[RecordedRequest] = []
         self.cache = PromptCache(cache_capacity)
         self._faults: deque[tuple[int, Body, dict[str, str]]] = deque()
@@ -325,6 +327,8 @@ class FakeOpenAI:
 
     async def _models(self, request: web.Request) -> web.Response:
         self._record(request, None)
+        if not self.list_models:
+            raise web.HTTPNotFound()  # what every path the server does not serve answers
         data = [
             dict(id=m, object="model", created=1700000000, owned_by="system") for m in self.models
         ]

@@ -56,6 +56,7 @@ def make_settings(database_url: str, llm: FakeOpenAI, tmp_path: Path) -> Callabl
             "openai_api_key": "sk-test-key-123456",
             "openai_base_url": llm.base_url,
             "openai_max_retries": 0,
+            "rate_limit_user_commands_per_min": 0,  # tests fire commands faster than people do
             "openai_timeout_s": 5,
             "database_url": database_url,
             "tiktoken_cache_dir": tmp_path / "tiktoken",

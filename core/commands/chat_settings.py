@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
 from core.boundary import CommandReply
 from core.commands.context import CommandContext, CommandTools, clip, handles, on_off, show
 from core.model.params import SETTABLE_PARAMS, InvalidParam, parse_param
+from core.model.provider_errors import ProviderError
 
-MODEL_NAME = re.compile(r"^[\w.:/@+-]{1,128}$")
+MAX_NAMES_SHOWN = 30  # a custom server may list hundreds of models
 
 
 @handles("model")
@@ -18,19 +18,33 @@ async def model(tools: CommandTools, context: CommandContext, args: str) -> Comm
         spec = await tools.model_spec(context)
         return CommandReply(context.texts.model_line(spec, current=True))
     name = args
-    models = tools.models
-    if not models.is_known(name) and not (tools.allow_unknown_models and MODEL_NAME.match(name)):
-        return context.texts.error(
-            "model.unknown", name=clip(name), models=", ".join(models.names())
+    choice = tools.model_choice
+    # Checked before anything is stored: an invalid or over-long name never reaches storage.
+    refusal = await choice.refusal(name, context.is_owner)
+    if refusal is not None:
+        pickable = await choice.pickable()
+        shown = ", ".join(pickable[:MAX_NAMES_SHOWN]) + (
+            ", …" if len(pickable) > MAX_NAMES_SHOWN else ""
         )
-    spec = models.get(name)
+        return context.texts.error(refusal, name=clip(name), models=shown or "—")
+    spec = tools.models.get(name)
     params = context.conversation.params
     notes = []
     if params.max_tokens is not None and params.max_tokens > spec.max_output_tokens:
         params = replace(params, max_tokens=None)
         notes.append(context.texts.get("model.max_tokens_reset"))
-    if not spec.known:
+    if not spec.known and spec.priced:
+        notes.append(
+            context.texts.get(
+                "model.not_in_catalog_priced",
+                window=spec.context_window,
+                price=f"{spec.input_per_1m:g}",
+            )
+        )
+    elif not spec.known:
         notes.append(context.texts.get("model.not_in_catalog", window=spec.context_window))
+    if choice.unpriced_under_budget(name):  # an owner's choice: allowed, but said
+        notes.append(context.texts.get("model.unpriced_owner"))
     await tools.storage.conversations.update_conversation(
         context.conversation.id, model=name, params=params
     )
@@ -39,12 +53,20 @@ async def model(tools: CommandTools, context: CommandContext, args: str) -> Comm
 
 @handles("models")
 async def list_models(tools: CommandTools, context: CommandContext, args: str) -> CommandReply:
+    """The provider's models (a custom server's own list), as far as this user may pick them."""
     current = await tools.model_name(context)
-    models = tools.models
+    models, choice = tools.models, tools.model_choice
+    try:
+        available = await choice.available()
+    except ProviderError as error:
+        return context.texts.error(f"error.{error.kind}")
+    if not context.is_owner:
+        pickable = set(await choice.pickable())
+        available = [name for name in available if name in pickable]
     lines = [context.texts.get("models.title")]
-    for name in models.names():
+    for name in available:
         lines.append(context.texts.model_line(models.get(name), current=name == current))
-    if not models.is_known(current):
+    if current not in available:
         lines.append(context.texts.model_line(models.get(current), current=True))
     return CommandReply("\n".join(lines))
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from core.boundary import CommandReply, IncomingMessage
 from core.commands.catalog import COMMAND_NAMES
 from core.model.catalog import ModelCatalog, ModelSpec
+from core.model.choice import ModelChoice
 from core.personas import Persona, PersonaBook
 from core.policy.limits import AbuseLimits
 from core.storage.records import ConversationState
@@ -42,7 +43,7 @@ class CommandTools:
     models: ModelCatalog
     limits: AbuseLimits
     default_context_tokens: int
-    allow_unknown_models: bool  # behind another server (Ollama, vLLM...) any name may be valid
+    model_choice: ModelChoice  # which models /model accepts and /models lists
 
     async def active_persona(self, context: CommandContext) -> Persona:
         key = context.conversation.key

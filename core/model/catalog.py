@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from config.files import read_toml
+from config.settings import MODEL_NAME
 
 FALLBACK_ENCODING = "o200k_base"
+# A dated snapshot of a catalog model: "-2024-08-06" (today's style) or "-0613" (MMDD, the
+# GPT-3.5/GPT-4 style). Nothing else extends a family: "gpt-5-pro" and "o3-pro" are other
+# models with other prices, not gpt-5 and o3.
+_MONTH, _DAY = r"(?:0[1-9]|1[0-2])", r"(?:0[1-9]|[12]\d|3[01])"
+SNAPSHOT_SUFFIX = re.compile(rf"-(?:20\d\d-{_MONTH}-{_DAY}|{_MONTH}{_DAY})\Z")
+
+
+def valid_model_name(name: str) -> bool:
+    """A name as providers spell models (letters, digits, . : / @ + - _), at most 128 long."""
+    return MODEL_NAME.fullmatch(name) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +35,11 @@ class ModelSpec:
     token_param: str = "max_tokens"
     sampling: bool = True
     known: bool = True
+
+    @property
+    def priced(self) -> bool:
+        """Whether its use has a price (budgets in USD can count it)."""
+        return self.input_per_1m is not None and self.output_per_1m is not None
 
     def cost_usd(self, prompt_tokens: int, cached_tokens: int, completion_tokens: int) -> float:
         """Price of one request; cached prompt tokens at the cached rate when there is one."""
@@ -40,20 +57,25 @@ class ModelSpec:
 
 
 class ModelCatalog:
-    """Known models; unknown names get a spec from MODEL_CONTEXT_WINDOW instead of an error."""
+    """Known models; unknown names get a spec from MODEL_CONTEXT_WINDOW instead of an error,
+    priced at `unpriced_usd_per_1m` (input and output) when the owner set one."""
 
     def __init__(
         self,
         models: Mapping[str, ModelSpec],
         fallback_context_window: int,
         default_model: str = "",
+        unpriced_usd_per_1m: float = 0.0,
     ) -> None:
         self._models = dict(models)
         self._fallback_context_window = fallback_context_window
         self.default_model = default_model
+        self._unpriced_price = unpriced_usd_per_1m or None
 
     @classmethod
-    def load(cls, fallback_context_window: int, default_model: str = "") -> ModelCatalog:
+    def load(
+        cls, fallback_context_window: int, default_model: str = "", unpriced_usd_per_1m: float = 0.0
+    ) -> ModelCatalog:
         data = read_toml("models.toml")
         models = {
             name: ModelSpec(
@@ -70,7 +92,7 @@ class ModelCatalog:
             )
             for name, entry in data["models"].items()
         }
-        return cls(models, fallback_context_window, default_model)
+        return cls(models, fallback_context_window, default_model, unpriced_usd_per_1m)
 
     def names(self) -> list[str]:
         return sorted(self._models)
@@ -94,18 +116,20 @@ class ModelCatalog:
             name=name,
             context_window=window,
             max_output_tokens=max(window // 4, 16),
+            input_per_1m=self._unpriced_price,
+            output_per_1m=self._unpriced_price,
             known=False,
         )
 
     def _lookup(self, name: str) -> ModelSpec | None:
         """The entry for `name`, or for the family a dated snapshot belongs to.
 
-        "gpt-4o-2024-08-06" and "gpt-4o-mini-2024-07-18" are priced and sized like "gpt-4o" and
-        "gpt-4o-mini": the longest catalog name that `name` extends with "-" wins.
+        "gpt-4o-2024-08-06", "gpt-4o-mini-2024-07-18" and "gpt-4-0613" are priced and sized like
+        "gpt-4o", "gpt-4o-mini" and "gpt-4"; "gpt-5-pro" is not gpt-5.
         """
         if name in self._models:
             return self._models[name]
-        families = [known for known in self._models if name.startswith(known + "-")]
-        if not families:
+        family = SNAPSHOT_SUFFIX.sub("", name)
+        if family == name or family not in self._models:
             return None
-        return replace(self._models[max(families, key=len)], name=name)
+        return replace(self._models[family], name=name)

@@ -18,6 +18,10 @@ from openai.types import Completion
 
 from core.model.catalog import ModelSpec
 from core.model.params import ChatParams
+from core.model.provider_errors import ProviderError, about_a_model, detail_of, provider_error
+from core.model.server_models import OpenAIModelList
+
+__all__ = ["ProviderError"]  # raised by ChatModel.stream; imported from here by the turn
 
 DRAIN_TIMEOUT_S = 0.1  # how long the rest of a body is read after [DONE] (the client's figure)
 
@@ -47,16 +51,6 @@ class ModelResult:
 ModelEvent = TextDelta | ModelResult
 
 
-class ProviderError(Exception):
-    """The model provider failed; `kind` picks the user-facing text, `detail` is for the log."""
-
-    def __init__(self, kind: str, detail: str = "", retry_after: float | None = None) -> None:
-        super().__init__(f"{kind}: {detail}" if detail else kind)
-        self.kind = kind
-        self.detail = detail
-        self.retry_after = retry_after
-
-
 class ChatModel(Protocol):
     def stream(self, request: ModelRequest) -> AsyncGenerator[ModelEvent, None]:
         """Deltas of the answer in order, then exactly one ModelResult; or ProviderError."""
@@ -66,9 +60,15 @@ class ChatModel(Protocol):
 class OpenAIChatModel:
     """Chat completions (streamed, usage included) and the legacy completions endpoint."""
 
-    def __init__(self, client: openai.AsyncOpenAI, send_user_identifier: bool = True) -> None:
+    def __init__(
+        self,
+        client: openai.AsyncOpenAI,
+        send_user_identifier: bool = True,
+        listing: OpenAIModelList | None = None,
+    ) -> None:
         self._client = client
         self._send_user_identifier = send_user_identifier
+        self._listing = listing or OpenAIModelList(client)
 
     async def stream(self, request: ModelRequest) -> AsyncGenerator[ModelEvent, None]:
         try:
@@ -80,13 +80,22 @@ class OpenAIChatModel:
                     yield event
         except ProviderError:
             raise
+        except openai.NotFoundError as error:
+            raise await self._not_found(error) from error
         except openai.APIError as error:
-            raise _provider_error(error) from error
+            raise provider_error(error) from error
         except Exception as error:
             # A connection dropped mid-stream or a chunk that is not JSON surfaces as a
             # transport or decode error, not an openai.APIError.
             detail = f"{type(error).__name__}: {error}"[:300]
             raise ProviderError("broken_stream", detail) from error
+
+    async def _not_found(self, error: openai.NotFoundError) -> ProviderError:
+        """ "No such model" only when the server said so and GET /models exists; a 404 of any
+        other shape (a plain "Not Found", OpenAI's "Invalid URL") means a wrong base URL."""
+        if about_a_model(error) and await self._listing.has_endpoint():
+            return ProviderError("model_not_found", detail_of(error))
+        return self._listing.endpoint_not_found(error)
 
     async def _chat(self, request: ModelRequest) -> AsyncIterator[ModelEvent]:
         kwargs = self._common_args(request)
@@ -267,37 +276,3 @@ def _stream_error(error: Any, request: httpx2.Request) -> openai.APIError:
     if not message or not isinstance(message, str):
         message = "An error occurred during streaming"
     return openai.APIError(message=message, request=request, body=error)
-
-
-def _provider_error(error: openai.APIError) -> ProviderError:
-    code = str(getattr(error, "code", "") or "")
-    detail = f"{type(error).__name__}: {code or error.message}"[:300]
-    if isinstance(error, openai.APITimeoutError):
-        return ProviderError("timeout", detail)
-    if isinstance(error, openai.APIConnectionError):
-        return ProviderError("connection", detail)
-    if isinstance(error, openai.RateLimitError):
-        kind = "quota" if code == "insufficient_quota" else "rate_limit"
-        return ProviderError(kind, detail, retry_after=_retry_after(error))
-    if isinstance(error, openai.AuthenticationError | openai.PermissionDeniedError):
-        return ProviderError("auth", detail)
-    if isinstance(error, openai.NotFoundError):
-        return ProviderError("model_not_found", detail)
-    if isinstance(error, openai.BadRequestError):
-        message = str(error.message).lower()
-        if code == "context_length_exceeded" or "context length" in message:
-            return ProviderError("context_length", detail)
-        return ProviderError("bad_request", detail)
-    if isinstance(error, openai.InternalServerError):
-        return ProviderError("server", detail)
-    if isinstance(error, openai.APIStatusError):
-        return ProviderError("server" if error.status_code >= 500 else "bad_request", detail)
-    return ProviderError("broken_stream", detail)
-
-
-def _retry_after(error: openai.APIStatusError) -> float | None:
-    value = error.response.headers.get("retry-after") if error.response is not None else None
-    try:
-        return float(value) if value else None
-    except ValueError:
-        return None

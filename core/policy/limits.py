@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, replace
 from datetime import UTC, datetime
 
 from core.boundary import IncomingMessage
@@ -76,9 +76,18 @@ class LimitConfig:
     user_monthly_tokens: int = 0
     chat_daily_tokens: int = 0
     chat_monthly_tokens: int = 0
+    # Commands cost no model call, so they have their own, gentler allowance per user.
+    user_commands_per_min: int = 0
 
     def any_on(self) -> bool:
-        return any(astuple(self))
+        """Whether a turn is limited at all (the commands' allowance aside)."""
+        return any(astuple(replace(self, user_commands_per_min=0)))
+
+    def usd_on(self) -> bool:
+        """Whether a budget in dollars is on (a model without a price would escape it)."""
+        return any(
+            budget.unit == "usd" for scope in ("user", "chat") for budget in self.budgets(scope)
+        )
 
     def budgets(self, scope: str) -> list[Budget]:
         """The budgets that are on for "user" or "chat"."""
@@ -134,10 +143,28 @@ class AbuseLimits:
         self._now = now
         self._user_rate = RateLimiter(config.user_per_min, clock) if config.user_per_min else None
         self._chat_rate = RateLimiter(config.chat_per_min, clock) if config.chat_per_min else None
+        commands = config.user_commands_per_min
+        self._command_rate = RateLimiter(commands, clock) if commands else None
 
     def tracked_keys(self) -> int:
         """How many keys the rate limiters hold now (for tests and the soak run)."""
-        return sum(len(r) for r in (self._user_rate, self._chat_rate) if r is not None)
+        limiters = (self._user_rate, self._chat_rate, self._command_rate)
+        return sum(len(r) for r in limiters if r is not None)
+
+    def admit_command(self, message: IncomingMessage, is_owner: bool) -> Refusal | None:
+        """None when one more command of this user may run now (and it is counted)."""
+        limiter = self._command_rate
+        if is_owner or limiter is None:
+            return None
+        key = (message.key.platform, message.author.user_id)
+        wait = limiter.take(key)
+        if not wait:
+            return None
+        return Refusal(
+            "limit.rate_user",
+            {"limit": self.config.user_commands_per_min, "seconds": max(1, round(wait))},
+            announce=limiter.first_refusal(key),
+        )
 
     async def admit(self, message: IncomingMessage, is_owner: bool) -> Refusal | None:
         """None when the turn may run (and it is counted); else why not."""

@@ -121,27 +121,39 @@ class AsyncServer(Database):
 
 
 def open_database(database_url: str, busy_timeout_s: float = 30.0) -> Database:
-    """`busy_timeout_s`: how long a SQLite write waits for another process's writer."""
+    """`busy_timeout_s`: how long a SQLite write waits for another process's writer.
+
+    Every engine hides statement parameters from its errors: they hold what users wrote, and a
+    failing statement is logged (issue 11 item 3)."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         url = url.set(drivername="sqlite")
         engine = create_sync_engine(
-            url, connect_args={"timeout": busy_timeout_s, "check_same_thread": False}
+            url,
+            connect_args={"timeout": busy_timeout_s, "check_same_thread": False},
+            hide_parameters=True,
         )
         busy_ms = int(busy_timeout_s * 1000)
         event.listen(engine, "connect", lambda conn, record: _sqlite_pragmas(conn, busy_ms))
         if not url.database or url.database == ":memory:":
             return ThreadedSqlite(engine, reader=None)
-        reader = create_sync_engine(url, connect_args={"timeout": 0}, poolclass=SingletonThreadPool)
+        reader = create_sync_engine(
+            url, connect_args={"timeout": 0}, poolclass=SingletonThreadPool, hide_parameters=True
+        )
         event.listen(reader, "connect", lambda conn, record: _sqlite_pragmas(conn, 0))
         return ThreadedSqlite(engine, reader)
     # A turn waits for a free connection rather than failing: with 1,000 chats at once the
     # default 30 s ran out while the process was merely busy (python -m bench, concurrency).
     return AsyncServer(
         create_async_engine(
-            url, pool_pre_ping=True, pool_size=10, max_overflow=10, pool_timeout=120
+            url,
+            pool_pre_ping=True,
+            pool_size=10,
+            max_overflow=10,
+            pool_timeout=120,
+            hide_parameters=True,
         )
     )
 

@@ -35,6 +35,13 @@ class Admission:
             return Refused(Failure(texts.get("not_allowed_user")))
         return Refused(None)
 
+    def refuse_command(self, message: IncomingMessage, texts: Texts) -> Refused | None:
+        """The commands' own rate per user (issue 11 item 5): said once a minute, then quiet."""
+        refusal = self._limits.admit_command(message, self.is_owner(message))
+        if refusal is None:
+            return None
+        return Refused(Failure(refusal_text(refusal, texts)) if refusal.announce else None)
+
     async def refuse_turn(self, message: IncomingMessage, texts: Texts) -> Refused | None:
         """Rate limits and budgets, for a message the bot would answer (it is counted)."""
         refusal = await self._limits.admit(message, self.is_owner(message))

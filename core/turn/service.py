@@ -164,8 +164,15 @@ class ChatService:
     async def _command(
         self, message: IncomingMessage, texts: Texts, name: str, args: str
     ) -> AsyncIterator[ReplyEvent]:
-        if not self._commands.knows(name):
-            if message.is_private:  # in a group it may be another bot's
+        known = self._commands.knows(name)
+        if known or message.is_private:  # in a group an unknown one may be another bot's
+            refused = self._admission.refuse_command(message, texts)
+            if refused is not None:
+                if refused.said is not None:
+                    yield refused.said
+                return
+        if not known:
+            if message.is_private:
                 yield texts.error("unknown_command", name=name[:32])
             return
         context = CommandContext(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from core.model.catalog import ModelCatalog
 from core.personas import PersonaCatalog
 
@@ -45,6 +47,35 @@ def test_dated_snapshots_resolve_to_their_family() -> None:
     assert (snapshot.input_per_1m, snapshot.context_window) == (0.15, 128000)
     assert catalog.get("gpt-4-0613").encoding == "cl100k_base"
     assert catalog.is_known("gpt-5-mini-2025-08-07")
+
+
+@pytest.mark.parametrize(
+    ("name", "family"),
+    [
+        ("gpt-4o-2024-08-06", "gpt-4o"),
+        ("gpt-4.1-nano-2025-04-14", "gpt-4.1-nano"),
+        ("o3-2025-04-16", "o3"),
+        ("gpt-4-0613", "gpt-4"),
+        ("gpt-4-32k-0613", "gpt-4-32k"),
+        ("gpt-3.5-turbo-0125", "gpt-3.5-turbo"),
+        ("gpt-5-pro", None),  # another model with another price
+        ("o3-pro", None),
+        ("gpt-4o-mini-high", None),
+        ("gpt-4o-2024-13-01", None),  # not a date
+        ("gpt-4-9999", None),
+        ("gpt-4-0125-preview", None),  # a preview is priced on its own, not as gpt-4
+        ("gpt-4o-2024-08-06-2024-08-06", None),
+        ("gpt-4o-" + "x" * 193, None),
+    ],
+)
+def test_only_dated_snapshots_belong_to_a_family(name: str, family: str | None) -> None:
+    catalog = ModelCatalog.load(8192)
+    spec = catalog.get(name)
+    assert spec.name == name
+    if family is None:
+        assert not catalog.is_known(name) and not spec.priced
+    else:
+        assert spec.input_per_1m == catalog.get(family).input_per_1m and spec.priced
 
 
 def test_unknown_models_fall_back_without_raising() -> None:

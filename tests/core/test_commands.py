@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+
 import pytest
 
 from core.bootstrap import App
@@ -9,6 +12,8 @@ from core.boundary import Author, CommandReply
 from core.personas import PersonaCatalog
 from fakes.openai_server import FakeOpenAI
 from tests.core.helpers import ADMIN, ALICE, collect, group, private, say
+
+MakeApp = Callable[..., AbstractAsyncContextManager[App]]
 
 
 async def reply(app: App, text: str, **kw: object) -> CommandReply:
@@ -95,9 +100,10 @@ async def test_instruct_models_use_the_legacy_completions_endpoint(
     assert llm.last_body["max_tokens"] == 2048
 
 
-async def test_unknown_models_are_accepted_behind_a_custom_server(
+async def test_models_the_custom_server_lists_are_accepted_behind_it(
     app: App, llm: FakeOpenAI
 ) -> None:
+    llm.models = (*llm.models, "llama3.1:8b")
     text = (await reply(app, "/model llama3.1:8b")).text
     assert "not in the catalog" in text and "8192" in text
     await say(app.service, private("hi"))
@@ -107,8 +113,9 @@ async def test_unknown_models_are_accepted_behind_a_custom_server(
     assert refused.is_error and "Unknown model" in refused.text
 
 
-async def test_models_lists_the_catalog_with_prices(app: App) -> None:
-    text = (await reply(app, "/models")).text
+async def test_models_lists_the_catalog_with_prices(make_app: MakeApp) -> None:
+    async with make_app(openai_base_url=None) as app:  # OpenAI itself
+        text = (await reply(app, "/models")).text
     assert "▶ gpt-4o-mini: 128,000 · 16,384 · $0.15/0.075/0.6" in text
     assert "gpt-3.5-turbo-instruct (completions)" in text
     for name in ("gpt-3.5-turbo-1106", "gpt-3.5-turbo-16k", "gpt-4-32k", "gpt-4-turbo", "gpt-4.1"):

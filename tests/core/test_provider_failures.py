@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import AsyncGenerator, Callable
 from contextlib import AbstractAsyncContextManager
@@ -11,7 +12,7 @@ from sqlalchemy import select
 
 from config.settings import Settings
 from core.bootstrap import App, bootstrap
-from core.boundary import AnswerDone, Failure, Notice
+from core.boundary import AnswerDone, CommandReply, Failure, Notice
 from core.storage.schema import MessageRow, UsageRow
 from fakes.openai_server import FakeOpenAI, FakeReply
 from tests.core.helpers import collect, private, say
@@ -132,3 +133,62 @@ async def test_a_bug_in_a_turn_is_a_short_message_not_a_traceback(
         assert event == Failure("Something went wrong on my side. Please try again.")
         assert "RuntimeError" in caplog.text  # the owner sees it in the log
         assert await stored(app) == [("user", "hello")]
+
+
+# issue 11 item 17: a wrong base URL is told apart from a model the server does not have.
+
+
+async def test_a_base_url_without_v1_says_to_check_it(
+    make_app: MakeApp, llm: FakeOpenAI, caplog: pytest.LogCaptureFixture
+) -> None:
+    wrong = llm.base_url.removesuffix("/v1")
+    async with make_app(openai_base_url=wrong) as app:
+        for attempt in ("hello", "hello again"):
+            (event,) = await collect(app.service, private(attempt))
+            assert event == Failure(
+                "The AI service's address looks wrong (it answers 'not found' to everything). "
+                "The owner needs to check OPENAI_BASE_URL."
+            )
+        listing = (await collect(app.service, private("/models")))[0]
+        assert isinstance(listing, CommandReply) and listing.is_error
+        assert "OPENAI_BASE_URL" in listing.text
+    told = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert told == [
+        f"the AI service answers 404 at {wrong}/chat/completions: check OPENAI_BASE_URL (it "
+        "usually ends in /v1); every answer fails until then"
+    ]
+    assert "sk-test-key" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("error", "list_models", "expected"),
+    [
+        ({"code": "model_not_found"}, True, "doesn't know this chat's model"),
+        ({"message": "model 'llama9' not found, try pulling it first"}, True, "doesn't know"),
+        ({"code": "model_not_found"}, False, "check OPENAI_BASE_URL"),  # GET /models 404s too
+        ({"message": "Invalid URL (POST /v1/chat/completions)"}, True, "check OPENAI_BASE_URL"),
+    ],
+)
+async def test_a_404_names_the_model_only_when_the_server_said_so(
+    make_settings: Callable[..., Settings], error: dict, list_models: bool, expected: str
+) -> None:
+    async with FakeOpenAI(list_models=list_models) as server:
+        settings = make_settings(openai_base_url=server.base_url)
+        async with bootstrap(settings) as app:
+            server.fail_next(404, **error)
+            (event,) = await collect(app.service, private("hi"))
+            assert isinstance(event, Failure) and expected in event.text
+
+
+async def test_models_behind_a_custom_server_lists_what_it_serves(
+    app: App, llm: FakeOpenAI
+) -> None:
+    llm.models = ("gpt-4o-mini", "llama3.1:8b", "mistral:7b")
+    (listing,) = await collect(app.service, private("/models"))
+    assert isinstance(listing, CommandReply)
+    assert listing.text.splitlines()[1:] == [
+        "▶ gpt-4o-mini: 128,000 · 16,384 · $0.15/0.075/0.6",
+        "• llama3.1:8b: 8,192 · 2,048 · —",
+        "• mistral:7b: 8,192 · 2,048 · —",
+    ]
+    assert [r.path for r in llm.requests] == ["/v1/models"]

@@ -200,6 +200,25 @@ async def test_models(client: openai.AsyncOpenAI) -> None:
     assert "gpt-4o-mini" in ids
 
 
+async def test_a_base_url_without_v1_meets_404s_like_a_real_server(llm: FakeOpenAI) -> None:
+    wrong = openai.AsyncOpenAI(api_key="sk-x", base_url=llm.base_url.removesuffix("/v1"))
+    async with wrong:
+        with pytest.raises(openai.NotFoundError) as chat:
+            await wrong.chat.completions.create(model="gpt-4o", messages=USER)  # type: ignore[arg-type]
+        with pytest.raises(openai.NotFoundError):
+            await wrong.models.list()
+    assert not isinstance(chat.value.body, dict)  # a plain "Not Found", not an OpenAI error
+
+
+async def test_a_server_without_a_model_list() -> None:
+    async with FakeOpenAI(list_models=False) as bare:
+        listing = openai.AsyncOpenAI(api_key="sk-x", base_url=bare.base_url)
+        async with listing:
+            with pytest.raises(openai.NotFoundError):
+                await listing.models.list()
+            assert (await listing.chat.completions.create(model="m", messages=USER)).choices  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize(
     ("status", "kwargs", "exc"),
     [

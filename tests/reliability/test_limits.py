@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from config.settings import load_settings
 from core.bootstrap import App
 from core.boundary import Author, Failure
 from core.policy.limits import RateLimiter
@@ -145,3 +146,36 @@ async def test_spending_splits_today_from_the_rest_of_the_month(app: App) -> Non
     assert (await app.storage.usage.user_spending("discord", "11", day, month)).month_tokens == 0
     chat = await app.storage.usage.chat_spending("telegram", conversation.key.chat_id, day, month)
     assert chat == spent
+
+
+async def test_commands_have_their_own_gentler_rate_per_user(make_app: MakeApp) -> None:
+    """Issue 11 item 5: a flood of commands is refused once a minute, then quietly."""
+    async with make_app(rate_limit_user_commands_per_min=3, admin_users=frozenset({"33"})) as app:
+        for _ in range(3):
+            assert "persona: assistant" in await say(app.service, private("/settings"))
+        (refused,) = await collect(app.service, private("/forget"))
+        assert isinstance(refused, Failure)
+        assert refused.text.startswith("You're sending messages too fast (at most 3 a minute).")
+        assert await collect(app.service, private("/nosuch")) == []  # said once; quiet after
+        assert await collect(app.service, group("/usage")) == []  # in every chat
+        # Another user, the owner and the user's own turns are not held back by it.
+        assert "persona:" in await say(app.service, private("/settings", author=BOB))
+        owner = Author("33", "Ada", "en", can_manage=True)
+        for _ in range(5):
+            assert "persona:" in await say(app.service, private("/settings", author=owner))
+        assert (await say(app.service, private("hello"))).startswith("You said: hello")
+        # Other bots' commands in a group are not this bot's to count.
+        for _ in range(3):
+            assert await collect(app.service, group("/weather", author=BOB)) == []
+        assert "persona:" in await say(app.service, group("/settings", author=BOB))
+
+
+async def test_commands_are_limited_by_default_and_can_be_unlimited(make_app: MakeApp) -> None:
+    assert load_settings(_env_file=None).rate_limit_user_commands_per_min == 20
+    async with make_app(rate_limit_user_commands_per_min=20) as app:
+        answers = [await say(app.service, private("/help")) for _ in range(21)]
+        assert all(a.startswith("Commands:") for a in answers[:20])
+        assert answers[20].startswith("You're sending messages too fast (at most 20 a minute)")
+    async with make_app(rate_limit_user_commands_per_min=0) as app:
+        for _ in range(40):
+            assert (await say(app.service, private("/help"))).startswith("Commands:")
