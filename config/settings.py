@@ -41,6 +41,8 @@ class Settings(BaseSettings):
 
     default_model: str = "gpt-4o-mini"
     default_persona: str = ""  # empty: the catalog's own default
+    max_personas_per_space: int = Field(50, ge=1)  # saved personas per chat or server
+    max_persona_prompt_chars: int = Field(8000, ge=100)  # longest prompt /newpersona accepts
     model_context_window: int = Field(8192, ge=256)
     default_context_tokens: int = Field(8000, ge=64)
     # When the window overflows it is cut back to this share of the budget, so the prompt prefix

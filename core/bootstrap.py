@@ -52,8 +52,14 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
         if model is None:
             client = model_client(settings)
             model = OpenAIChatModel(client, settings.send_user_identifier)
-        storage = Storage.open(database, settings.database_retry_s)
-        personas = PersonaBook(persona_catalog, storage.personas)
+        salt = _identifier_salt(settings)
+        storage = Storage.open(database, settings.database_retry_s, identifier_salt=salt)
+        personas = PersonaBook(
+            persona_catalog,
+            storage.personas,
+            max_per_space=settings.max_personas_per_space,
+            max_prompt_chars=settings.max_persona_prompt_chars,
+        )
         limits = AbuseLimits(storage.usage, _limit_config(settings))
         service = ChatService(
             storage=storage,
@@ -64,7 +70,7 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
             config=ServiceConfig(
                 default_context_tokens=settings.default_context_tokens,
                 window_low_watermark=settings.window_low_watermark,
-                identifier_salt=_identifier_salt(settings),
+                identifier_salt=salt,
             ),
             commands=CommandRunner(
                 CommandTools(
