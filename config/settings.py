@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     # and then such a model may not be picked by non-owners while a USD budget is on.
     unpriced_model_usd_per_1m: float = Field(0.0, ge=0)
     default_persona: str = ""  # empty: the catalog's own default
+    max_personas_per_space: int = Field(50, ge=1)  # saved personas per chat or server
+    max_persona_prompt_chars: int = Field(8000, ge=100)  # longest prompt /newpersona accepts
     model_context_window: int = Field(8192, ge=256)
     default_context_tokens: int = Field(8000, ge=64)
     # When the window overflows it is cut back to this share of the budget, so the prompt prefix

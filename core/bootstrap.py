@@ -57,8 +57,14 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
         listing = OpenAIModelList(client)
         if model is None:
             model = OpenAIChatModel(client, settings.send_user_identifier, listing)
-        storage = Storage.open(database, settings.database_retry_s)
-        personas = PersonaBook(persona_catalog, storage.personas)
+        salt = _identifier_salt(settings)
+        storage = Storage.open(database, settings.database_retry_s, identifier_salt=salt)
+        personas = PersonaBook(
+            persona_catalog,
+            storage.personas,
+            max_per_space=settings.max_personas_per_space,
+            max_prompt_chars=settings.max_persona_prompt_chars,
+        )
         limit_config = _limit_config(settings)
         limits = AbuseLimits(storage.usage, limit_config)
         # A custom server (Ollama, vLLM...) lists its own models; OpenAI's are the catalog.
@@ -73,7 +79,7 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
             config=ServiceConfig(
                 default_context_tokens=settings.default_context_tokens,
                 window_low_watermark=settings.window_low_watermark,
-                identifier_salt=_identifier_salt(settings),
+                identifier_salt=salt,
             ),
             commands=CommandRunner(
                 CommandTools(

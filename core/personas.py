@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from config.files import read_toml
-from core.storage.custom_personas import CustomPersonaStore
+from core.storage.custom_personas import CustomPersonaStore, Saved
 from core.storage.records import CustomPersona
 
-MAX_PROMPT_CHARS = 8000
+MAX_PROMPT_CHARS = 8000  # default of MAX_PERSONA_PROMPT_CHARS
+MAX_PER_SPACE = 50  # default of MAX_PERSONAS_PER_SPACE
+SEEN_SPACES_KEPT = 10_000  # spaces remembered as marked today, before the memory starts over
 DESCRIPTION_CHARS = 80
 PERSONA_PARAMS = (
     "temperature",
@@ -73,28 +76,53 @@ class PersonaCatalog:
 
 
 class PersonaBook:
-    """Built-in personas first, then the ones a space (Discord server, chat) created."""
+    """Built-in personas first, then the ones a space (Discord server, chat) created: at most
+    `max_per_space` of them, each prompt at most `max_prompt_chars` long."""
 
-    def __init__(self, catalog: PersonaCatalog, store: CustomPersonaStore) -> None:
+    def __init__(
+        self,
+        catalog: PersonaCatalog,
+        store: CustomPersonaStore,
+        max_per_space: int = MAX_PER_SPACE,
+        max_prompt_chars: int = MAX_PROMPT_CHARS,
+    ) -> None:
         self.catalog = catalog
         self._store = store
+        self.max_per_space = max_per_space
+        self.max_prompt_chars = max_prompt_chars
+        self._seen_on: date | None = None
+        self._seen_today: set[tuple[str, str]] = set()
 
-    async def all(self, platform: str, space_id: str) -> list[Persona]:
-        custom = await self._store.custom_personas(platform, space_id)
-        builtin = [p for name in self.catalog.names() if (p := self.catalog.get(name))]
-        return builtin + [_from_row(row) for row in custom]
+    def builtin(self) -> list[Persona]:
+        return [p for name in self.catalog.names() if (p := self.catalog.get(name))]
+
+    async def all(
+        self, platform: str, space_id: str, custom_limit: int | None = None
+    ) -> list[Persona]:
+        """The built-in ones, then the space's own by name (at most `custom_limit`, else at most
+        the cap: a space may hold more from before the cap)."""
+        limit = self.max_per_space if custom_limit is None else custom_limit
+        custom = await self._store.custom_personas(platform, space_id, limit) if limit > 0 else []
+        return self.builtin() + [_from_row(row) for row in custom]
+
+    async def count_custom(self, platform: str, space_id: str) -> int:
+        return await self._store.count_custom_personas(platform, space_id)
 
     async def find(self, platform: str, space_id: str, name: str) -> Persona | None:
         builtin = self.catalog.get(name)
         if builtin is not None:
             return builtin
-        for persona in await self.all(platform, space_id):
-            if persona.name == name:
-                return persona
-        return None
+        if not valid_name(name):
+            return None  # no such row can exist: no query
+        row = await self._store.custom_persona(platform, space_id, name)
+        return None if row is None else _from_row(row)
+
+    async def save(self, persona: CustomPersona) -> Saved:
+        return await self._store.add_custom_persona(persona, self.max_per_space)
 
     async def active(self, platform: str, space_id: str, name: str | None) -> Persona:
         """The chat's persona; the default one when unset or deleted since."""
+        await self._mark_seen(platform, space_id)
         if name:
             persona = await self.find(platform, space_id, name)
             if persona is not None:
@@ -102,6 +130,18 @@ class PersonaBook:
         default = self.catalog.get(self.catalog.default)
         assert default is not None  # PersonaCatalog checks its default exists
         return default
+
+    async def _mark_seen(self, platform: str, space_id: str) -> None:
+        """Once a day per space and process: retention deletes the personas of spaces unheard
+        of for RETENTION_DAYS (deleted or abandoned chats and servers)."""
+        now = datetime.now(UTC)
+        if self._seen_on != now.date() or len(self._seen_today) >= SEEN_SPACES_KEPT:
+            self._seen_on, self._seen_today = now.date(), set()
+        if (platform, space_id) in self._seen_today:
+            return
+        midnight = datetime.combine(now.date(), time(), tzinfo=UTC)
+        await self._store.mark_space_seen(platform, space_id, before=midnight)
+        self._seen_today.add((platform, space_id))
 
 
 def valid_name(name: str) -> bool:

@@ -33,7 +33,6 @@ EN: dict[str, str] = {
     "delpersona.builtin": "'{name}' is built in and can't be deleted.",
     "delpersona.deleted": "Deleted persona '{name}'.",
     "reset.done": "Done: I forgot this chat's history ({count} messages).",
-    "forget.done": "Done: I deleted {messages} of your messages and {usage} usage records.",
     "model.unknown": "Unknown model '{name}'. Known models: {models}",
     "model.switched": "Model is now {name}.",
     "model.max_tokens_reset": "max_tokens was above this model's limit and is back to the default.",
@@ -137,6 +136,10 @@ EN: dict[str, str] = {
     "model.unpriced_owner": "It has no price: dollar budgets won't count its use (UNPRICED_MODEL_USD_PER_1M gives it one).",
     "model.not_in_catalog_priced": "This model is not in the catalog: I assume a {window}-token context and ${price} per 1M tokens.",
     "error.endpoint_not_found": "The AI service's address looks wrong (it answers 'not found' to everything). The owner needs to check OPENAI_BASE_URL.",
+    # issue 11 items 1, 2, 4: /forget says what it removed and what it kept; persona caps
+    "forget.done": "Done. Deleted: {messages} of your messages, {answers} of my answers to them, {personas} personas you created, {conversations} conversations. Kept without your identity, so limits still count them: {usage} usage records.",
+    "personas.more": "…and {count} more saved here: /persona NAME switches to any of them.",
+    "newpersona.full": "This chat already has {limit} saved personas, the most allowed. Delete one first with /delpersona NAME.",
 }
 
 KO: dict[str, str] = {
@@ -162,7 +165,6 @@ KO: dict[str, str] = {
     "delpersona.builtin": "'{name}'은(는) 기본 페르소나라 지울 수 없어요.",
     "delpersona.deleted": "'{name}' 페르소나를 지웠어요.",
     "reset.done": "완료: 이 대화의 기록을 지웠어요 (메시지 {count}개).",
-    "forget.done": "완료: 당신의 메시지 {messages}개와 사용 기록 {usage}개를 지웠어요.",
     "model.unknown": "알 수 없는 모델 '{name}'. 사용 가능한 모델: {models}",
     "model.switched": "모델을 {name}(으)로 바꿨어요.",
     "model.max_tokens_reset": "max_tokens가 이 모델의 한도를 넘어서 기본값으로 돌렸어요.",
@@ -266,6 +268,10 @@ KO: dict[str, str] = {
     "model.unpriced_owner": "가격이 없는 모델이라 달러 사용 한도에 계산되지 않아요 (UNPRICED_MODEL_USD_PER_1M로 가격을 정할 수 있어요).",
     "model.not_in_catalog_priced": "카탈로그에 없는 모델이에요: 문맥 {window} 토큰, 100만 토큰당 ${price}로 가정해요.",
     "error.endpoint_not_found": "AI 서비스 주소가 잘못된 것 같아요 (모든 요청에 'not found'라고 답해요). 봇 주인이 OPENAI_BASE_URL을 확인해야 해요.",
+    # issue 11 items 1, 2, 4: /forget says what it removed and what it kept; persona caps
+    "forget.done": "완료. 지운 것: 당신의 메시지 {messages}개, 그에 대한 제 답변 {answers}개, 당신이 만든 페르소나 {personas}개, 대화 {conversations}개. 사용 기록 {usage}개는 한도 계산을 위해 누구인지 알 수 없게 남겨 두었어요.",
+    "personas.more": "…그리고 여기 저장된 페르소나 {count}개가 더 있어요: /persona 이름 으로 바꿀 수 있어요.",
+    "newpersona.full": "이 대화에는 이미 저장된 페르소나가 최대치인 {limit}개 있어요. 먼저 /delpersona 이름 으로 하나를 지우세요.",
 }
 
 CATALOG = {"en": EN, "ko": KO}

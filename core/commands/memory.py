@@ -16,7 +16,19 @@ async def reset(tools: CommandTools, context: CommandContext, args: str) -> Comm
 @handles("forget")
 async def forget(tools: CommandTools, context: CommandContext, args: str) -> CommandReply:
     key = context.conversation.key
-    messages, usage = await tools.storage.erasure.forget_user(
-        key.platform, context.message.author.user_id
+    removed = await tools.storage.erasure.forget_user(
+        key.platform,
+        context.message.author.user_id,
+        # A private chat is the user's own: it goes whole. In a group, only their part goes.
+        private_chat_id=key.chat_id if context.message.is_private else None,
     )
-    return CommandReply(context.texts.get("forget.done", messages=messages, usage=usage))
+    return CommandReply(
+        context.texts.get(
+            "forget.done",
+            messages=removed.messages,
+            answers=removed.answers,
+            personas=removed.personas,
+            conversations=removed.conversations,
+            usage=removed.usage_kept,
+        )
+    )

@@ -6,23 +6,37 @@ from dataclasses import replace
 
 from core.boundary import Choice, CommandReply
 from core.commands.context import CommandContext, CommandTools, clip, handles
-from core.personas import MAX_PROMPT_CHARS, describe_prompt, valid_name
+from core.personas import describe_prompt, valid_name
+from core.storage.custom_personas import Saved
 from core.storage.records import CustomPersona
+
+# /personas stays one readable message with a keyboard every platform accepts (Discord takes 25
+# buttons, Telegram refuses a few thousand), however many personas a space holds.
+LISTED_CUSTOM = 30
+MAX_CHOICES = 24
+DESCRIPTION_SHOWN = 100
 
 
 @handles("personas")
 async def list_personas(tools: CommandTools, context: CommandContext, args: str) -> CommandReply:
     key = context.conversation.key
-    personas = await tools.personas.all(key.platform, context.space_id)
+    personas = await tools.personas.all(key.platform, context.space_id, LISTED_CUSTOM)
+    listed_custom = sum(1 for persona in personas if not persona.builtin)
+    unlisted = 0
+    if listed_custom == LISTED_CUSTOM:
+        unlisted = await tools.personas.count_custom(key.platform, context.space_id) - listed_custom
     active = await tools.active_persona(context)
     language = context.texts.language
     lines = [context.texts.get("personas.title")]
     for persona in personas:
         mark = "▶ " if persona.name == active.name else "• "
         own = context.texts.get("personas.custom") if not persona.builtin else ""
-        lines.append(f"{mark}{persona.name}{own} — {persona.describe(language)}")
+        description = clip(persona.describe(language), DESCRIPTION_SHOWN)
+        lines.append(f"{mark}{persona.name}{own} — {description}")
+    if unlisted > 0:
+        lines.append(context.texts.get("personas.more", count=unlisted))
     lines.append(context.texts.get("personas.hint"))
-    choices = tuple(Choice(p.name, f"/persona {p.name}") for p in personas)
+    choices = tuple(Choice(p.name, f"/persona {p.name}") for p in personas[:MAX_CHOICES])
     return CommandReply("\n".join(lines), choices=choices)
 
 
@@ -59,8 +73,9 @@ async def new_persona(tools: CommandTools, context: CommandContext, args: str) -
         return context.texts.error("newpersona.usage")
     if not valid_name(name):
         return context.texts.error("newpersona.bad_name", name=clip(name))
-    if len(prompt) > MAX_PROMPT_CHARS:
-        return context.texts.error("newpersona.too_long", limit=MAX_PROMPT_CHARS)
+    limit = tools.personas.max_prompt_chars
+    if len(prompt) > limit:
+        return context.texts.error("newpersona.too_long", limit=limit)
     if tools.personas.catalog.get(name) is not None:
         return context.texts.error("newpersona.builtin", name=name)
     conversation = context.conversation
@@ -74,8 +89,11 @@ async def new_persona(tools: CommandTools, context: CommandContext, args: str) -
         params=replace(conversation.params, context_tokens=None).to_json(),
         created_by=context.message.author.user_id,
     )
-    if not await tools.storage.personas.add_custom_persona(saved):
+    outcome = await tools.personas.save(saved)
+    if outcome is Saved.EXISTS:
         return context.texts.error("newpersona.exists", name=name)
+    if outcome is Saved.FULL:
+        return context.texts.error("newpersona.full", limit=tools.personas.max_per_space)
     return CommandReply(context.texts.get("newpersona.saved", name=name))
 
 

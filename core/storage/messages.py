@@ -109,9 +109,9 @@ class MessageStore(Store):
         def work(connection: Connection) -> int | None:
             answer_id = None
             if answer is not None:
-                answer_id = connection.execute(
-                    _INSERT_ANSWER, _message_values(conversation_id, answer)
-                ).scalar_one()
+                values = _message_values(conversation_id, answer)
+                values["asked_in"] = conversation_id
+                answer_id = connection.execute(_INSERT_ANSWER, values).scalar_one()
             if usage is not None:
                 connection.execute(INSERT_USAGE, usage_values(conversation_id, usage))
             if window_start_id is not None:
@@ -166,7 +166,17 @@ class MessageStore(Store):
         return await self.database.run(work)
 
 
-_INSERT_ANSWER = insert(MessageRow).returning(MessageRow.id)
+# An answer records the message it answers (/forget deletes both): the conversation's newest user
+# message, which is the turn's own, as the turn holds the conversation's lock.
+_INSERT_ANSWER = (
+    insert(MessageRow)
+    .values(
+        reply_to_id=select(func.max(MessageRow.id))
+        .where(MessageRow.conversation_id == bindparam("asked_in"), MessageRow.role == "user")
+        .scalar_subquery()
+    )
+    .returning(MessageRow.id)
+)
 # Plain columns, not ORM objects: a window is hundreds of rows, read on every turn.
 # StoredMessage's fields, in order.
 _MESSAGE_COLUMNS = select(

@@ -85,3 +85,25 @@ class UsageRecord:
     cached_tokens: int
     completion_tokens: int
     cost_usd: float
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetReport:
+    """What /forget removed, and how many usage rows it kept without the user's identity."""
+
+    messages: int  # the user's own
+    answers: int  # the bot's answers to them (in a private chat: every answer there)
+    personas: int  # the ones the user created
+    conversations: int  # a private chat's conversation rows (its settings)
+    usage_kept: int
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionReport:
+    messages: int
+    usage: int
+    personas: int
+    conversations: int
+
+    def total(self) -> int:
+        return self.messages + self.usage + self.personas + self.conversations

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -62,6 +63,13 @@ class MessageRow(Base):
         Index("ix_messages_conversation_id_id", "conversation_id", "id"),
         Index("ix_messages_author", "author_id"),
         Index("ix_messages_created_at", "created_at"),
+        # /forget deletes the answers to a user's messages; only answers have it set.
+        Index(
+            "ix_messages_reply_to",
+            "reply_to_id",
+            sqlite_where=text("reply_to_id IS NOT NULL"),
+            postgresql_where=text("reply_to_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
@@ -74,6 +82,10 @@ class MessageRow(Base):
     tokens: Mapped[int] = mapped_column(Integer)
     encoding: Mapped[str] = mapped_column(String(32))
     platform_message_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # An answer's user message: the newest user row of its conversation when it was stored (the
+    # turn holds the conversation's lock, so that is the message it answered). /forget deletes
+    # the answers with the question, since they quote it.
+    reply_to_id: Mapped[int | None] = mapped_column(Id, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -83,11 +95,33 @@ class UsageRow(Base):
         # Budgets sum a user's or a chat's usage since a date on every turn.
         Index("ix_usage_conversation_created", "conversation_id", "created_at"),
         Index("ix_usage_user_created", "user_id", "created_at"),
+        # After /forget a row is found by hashes instead (few rows: partial indexes).
+        Index(
+            "ix_usage_user_hash_created",
+            "user_hash",
+            "created_at",
+            sqlite_where=text("user_hash IS NOT NULL"),
+            postgresql_where=text("user_hash IS NOT NULL"),
+        ),
+        Index(
+            "ix_usage_chat_hash_created",
+            "chat_hash",
+            "created_at",
+            sqlite_where=text("chat_hash IS NOT NULL"),
+            postgresql_where=text("chat_hash IS NOT NULL"),
+        ),
+        Index("ix_usage_created_at", "created_at"),  # retention
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
-    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    # Spending outlives /forget: the user's id (and a private chat's conversation) is swapped for
+    # salted hashes (usage.identity_hash), so budgets still count it but it names no one.
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), nullable=True
+    )
     user_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    user_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    chat_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     model: Mapped[str] = mapped_column(String(128))
     prompt_tokens: Mapped[int] = mapped_column(Integer)
     cached_tokens: Mapped[int] = mapped_column(Integer, default=0)
@@ -98,7 +132,10 @@ class UsageRow(Base):
 
 class CustomPersonaRow(Base):
     __tablename__ = "custom_personas"
-    __table_args__ = (UniqueConstraint("platform", "space_id", "name", name="uq_custom_persona"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "space_id", "name", name="uq_custom_persona"),
+        Index("ix_custom_personas_created_by", "created_by"),  # /forget
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     platform: Mapped[str] = mapped_column(String(16))
@@ -110,3 +147,6 @@ class CustomPersonaRow(Base):
     params: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     created_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # When the space last had a turn (updated at most daily): retention deletes the personas of a
+    # space unheard of for RETENTION_DAYS, i.e. of a deleted or abandoned chat or server.
+    space_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

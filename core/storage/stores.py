@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from core.storage.conversations import ConversationStore
@@ -28,14 +29,19 @@ class Storage:
         database: Database,
         retry_s: float = 30.0,
         window_cache_size: int = DEFAULT_CONVERSATIONS,
+        identifier_salt: bytes | None = None,
     ) -> Storage:
+        """`identifier_salt` keys the hashes that keep a forgotten user's spending; the bot
+        passes its own (bootstrap), so they hold across restarts. Without one (a test, a
+        benchmark) a random salt lasts as long as this process."""
+        salt = os.urandom(32) if identifier_salt is None else identifier_salt
         messages = MessageStore(database, retry_s, window_cache_size)
         return cls(
             conversations=ConversationStore(database, retry_s),
             messages=messages,
-            usage=UsageStore(database, retry_s),
+            usage=UsageStore(database, salt, retry_s),
             personas=CustomPersonaStore(database, retry_s),
-            erasure=ErasureStore(database, messages.windows, retry_s),
+            erasure=ErasureStore(database, messages.windows, salt, retry_s),
         )
 
     def stores(self) -> tuple[Store, ...]:

@@ -1,12 +1,20 @@
-"""What each answer cost (tokens and dollars), summed per conversation, per user, per chat."""
+"""What each answer cost (tokens and dollars), summed per conversation, per user, per chat.
+
+Spending outlives /forget (else forgetting would reset every budget): erasure swaps a row's user
+id, and a deleted private chat's conversation, for salted hashes of them, and budgets sum the
+rows found by id and those found by hash.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, insert, select
+from sqlalchemy import case, func, insert, or_, select
 
+from core.storage.engine import Database
 from core.storage.records import Spending, UsageRecord, UsageTotal
 from core.storage.retry import Store, retried
 from core.storage.schema import ConversationRow, UsageRow
@@ -27,7 +35,25 @@ def usage_values(conversation_id: int, usage: UsageRecord) -> dict[str, Any]:
     }
 
 
+def identity_hash(salt: bytes, kind: str, platform: str, identity: str) -> str:
+    """A user's or chat's stand-in on usage rows after /forget: the same for the same one, and
+    without the salt no way back to the id. `kind` keeps it apart from the hash sent to the
+    provider as the end-user id."""
+    message = f"usage-{kind}:{platform}:{identity}".encode()
+    return hmac.new(salt, message, hashlib.sha256).hexdigest()[:32]
+
+
 class UsageStore(Store):
+    def __init__(self, database: Database, identifier_salt: bytes, retry_s: float = 30.0) -> None:
+        super().__init__(database, retry_s)
+        self._salt = identifier_salt
+
+    def user_hash(self, platform: str, user_id: str) -> str:
+        return identity_hash(self._salt, "user", platform, user_id)
+
+    def chat_hash(self, platform: str, chat_id: str) -> str:
+        return identity_hash(self._salt, "chat", platform, chat_id)
+
     @retried
     async def usage_totals(
         self, conversation_id: int, since: datetime | None = None
@@ -64,21 +90,24 @@ class UsageStore(Store):
     async def user_spending(
         self, platform: str, user_id: str, day: datetime, month: datetime
     ) -> Spending:
-        """What one user spent on one platform today and this month, in every chat."""
+        """What one user spent on one platform today and this month, in every chat, before and
+        after a /forget."""
         on_platform = select(ConversationRow.id).where(ConversationRow.platform == platform)
-        return await self._spending(
-            day, month, UsageRow.user_id == user_id, UsageRow.conversation_id.in_(on_platform)
-        )
+        by_id = (UsageRow.user_id == user_id) & UsageRow.conversation_id.in_(on_platform)
+        by_hash = UsageRow.user_hash == self.user_hash(platform, user_id)
+        return await self._spending(day, month, or_(by_id, by_hash))
 
     @retried
     async def chat_spending(
         self, platform: str, chat_id: str, day: datetime, month: datetime
     ) -> Spending:
-        """What one chat (all its topics or threads) spent today and this month."""
+        """What one chat (all its topics or threads) spent today and this month, also before a
+        /forget deleted it (a private chat)."""
         in_chat = select(ConversationRow.id).where(
             ConversationRow.platform == platform, ConversationRow.chat_id == chat_id
         )
-        return await self._spending(day, month, UsageRow.conversation_id.in_(in_chat))
+        by_hash = UsageRow.chat_hash == self.chat_hash(platform, chat_id)
+        return await self._spending(day, month, or_(UsageRow.conversation_id.in_(in_chat), by_hash))
 
     async def _spending(self, day: datetime, month: datetime, *where: Any) -> Spending:
         since = min(day, month)

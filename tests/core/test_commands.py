@@ -6,12 +6,18 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
 import pytest
+from sqlalchemy import event, func, select
 
 from core.bootstrap import App
-from core.boundary import Author, CommandReply
+from core.boundary import Author, CommandReply, ConversationKey
 from core.personas import PersonaCatalog
+from core.storage.engine import ThreadedSqlite
+from core.storage.schema import CustomPersonaRow, MessageRow
 from fakes.openai_server import FakeOpenAI
-from tests.core.helpers import ADMIN, ALICE, collect, group, private, say
+from tests.core.helpers import ADMIN, ALICE, BOB, PRIVATE, collect, group, private, say
+from tests.database import session_on
+
+MakeApp = Callable[..., AbstractAsyncContextManager[App]]
 
 MakeApp = Callable[..., AbstractAsyncContextManager[App]]
 
@@ -203,9 +209,117 @@ async def test_commands_with_bot_names_and_korean_users(app: App) -> None:
 async def test_forget_deletes_only_the_asking_users_data(app: App, llm: FakeOpenAI) -> None:
     await say(app.service, group("I am Alice", author=ALICE))
     await say(app.service, group("I am Ada", author=ADMIN))
-    text = (await reply(app, "/forget", author=ALICE)).text
-    assert "1 of your messages" in text
+    await collect(app.service, group("/access everyone", author=ADMIN))
+    await collect(app.service, group("/newpersona alices You are Alice's.", author=ALICE))
+    await collect(app.service, group("/newpersona adas You are Ada's.", author=ADMIN))
+    (event,) = await collect(app.service, group("/forget", author=ALICE))
+    assert isinstance(event, CommandReply)
+    assert event.text == (
+        "Done. Deleted: 1 of your messages, 1 of my answers to them, 1 personas you created, "
+        "0 conversations. Kept without your identity, so limits still count them: 1 usage "
+        "records."
+    )
     await say(app.service, group("who is here?", author=ADMIN))
-    contents = [m["content"] for m in llm.last_messages if m["role"] == "user"]
-    assert not any("Alice: I am Alice" in c for c in contents)
-    assert any("Ada: I am Ada" in c for c in contents)
+    # The bot's answer quoted Alice ("You said: Alice: I am Alice"): it went with her message.
+    sent = "\n".join(m["content"] for m in llm.last_messages)
+    assert "I am Alice" not in sent
+    assert "Ada: I am Ada" in sent and "You said: Ada: I am Ada" in sent
+    names = await app.service.persona_names(group("x").key)
+    assert "alices" not in names and "adas" in names
+
+
+async def test_forget_in_a_private_chat_deletes_the_whole_conversation(
+    app: App, llm: FakeOpenAI
+) -> None:
+    await say(app.service, private("my secret is 42"))
+    await say(app.service, private("and my name is Alice"))
+    await reply(app, "/set temperature 1.5")
+    await reply(app, "/newpersona mine You are mine.")
+    await say(app.service, group("hello group", author=ALICE))  # another chat: her part goes
+    await say(app.service, group("hello from Bob", author=BOB))
+    korean = Author("11", "Alice", "ko")
+    text = (await reply(app, "/forget", author=korean)).text
+    assert text.startswith("완료. 지운 것: 당신의 메시지 3개, 그에 대한 제 답변 3개, ")
+    assert "페르소나 1개, 대화 1개. 사용 기록 3개는" in text
+    assert "temperature: 0.7" in await settings_text(app)  # a fresh conversation (was 1.5)
+    assert (await reply(app, "/persona mine")).is_error
+    await say(app.service, private("what do you know?"))
+    assert [m["content"] for m in llm.last_messages[1:]] == ["what do you know?"]
+    async with session_on(app) as session:
+        stored = list(await session.scalars(select(MessageRow.content).order_by(MessageRow.id)))
+    assert stored == [
+        "hello from Bob",
+        "You said: Bob: hello from Bob. I can see 3 earlier messages.",
+        "what do you know?",
+        "You said: what do you know?. I can see 1 earlier messages.",
+    ]
+
+
+async def test_a_space_saves_at_most_its_cap_of_personas_with_bounded_prompts(
+    make_app: MakeApp,
+) -> None:
+    async with make_app(max_personas_per_space=3, max_persona_prompt_chars=100) as app:
+        for n in range(3):
+            assert not (await reply(app, f"/newpersona p{n} Prompt {n}.")).is_error
+        full = await reply(app, "/newpersona p3 One too many.")
+        assert full.is_error
+        assert full.text == (
+            "This chat already has 3 saved personas, the most allowed. "
+            "Delete one first with /delpersona NAME."
+        )
+        assert (await reply(app, "/newpersona p0 Again.")).is_error  # "exists" comes first
+        elsewhere = ConversationKey("telegram", "3003")
+        assert not (await reply(app, "/newpersona p3 Elsewhere.", key=elsewhere)).is_error
+        await reply(app, "/delpersona p1")
+        assert not (await reply(app, "/newpersona p3 Now it fits.")).is_error
+        too_long = await reply(app, "/newpersona long " + "x" * 101)
+        assert too_long.is_error and "at most 100 characters" in too_long.text
+        await reply(app, "/delpersona p3")
+        assert not (await reply(app, "/newpersona p1 " + "x" * 100)).is_error
+        async with session_on(app) as session:
+            here = select(func.count()).where(CustomPersonaRow.space_id == PRIVATE.chat_id)
+            assert await session.scalar(here) == 3
+
+
+async def add_personas(app: App, count: int, space_id: str) -> None:
+    async with session_on(app, begin=True) as session:
+        for n in range(count):
+            session.add(
+                CustomPersonaRow(
+                    platform="telegram",
+                    space_id=space_id,
+                    name=f"p{n:04d}",
+                    description="d" * 200,
+                    system_prompt="x" * 8000,
+                    params={},
+                )
+            )
+
+
+async def test_many_personas_from_before_the_cap_keep_the_listing_bounded(
+    app: App, llm: FakeOpenAI
+) -> None:
+    await add_personas(app, 2000, PRIVATE.chat_id)
+    listing = await reply(app, "/personas")
+    assert len(listing.text) < 6000
+    assert len(listing.choices) <= 24
+    assert "…and 1970 more saved here: /persona NAME switches to any of them." in listing.text
+    # Any of them is still found by name, with one query that reads that persona only.
+    assert "p1999" in (await reply(app, "/persona p1999")).text
+    database = app.storage.personas.database
+    engine = (
+        database.engine if isinstance(database, ThreadedSqlite) else database.engine.sync_engine
+    )
+    statements: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *rest: object) -> None:
+        if "FROM custom_personas" in statement:
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert (await say(app.service, private("hi"))).startswith("You said: hi")
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert statements and all("custom_personas.name =" in s for s in statements)
+    assert llm.last_messages[0]["content"] == "x" * 8000

@@ -179,3 +179,28 @@ async def test_commands_are_limited_by_default_and_can_be_unlimited(make_app: Ma
     async with make_app(rate_limit_user_commands_per_min=0) as app:
         for _ in range(40):
             assert (await say(app.service, private("/help"))).startswith("Commands:")
+
+
+async def test_forget_keeps_what_was_spent_so_budgets_still_hold(make_app: MakeApp) -> None:
+    """/forget deletes the user's words, not their spending: the usage rows stay, under salted
+    hashes instead of the user's id and the private chat's conversation, across restarts."""
+    async with make_app(budget_user_daily_usd=0.0000001, budget_chat_daily_tokens=50) as app:
+        assert (await say(app.service, group("in the group"))).startswith("You said:")
+        assert "daily budget" in await say(app.service, group("again"))
+        await say(app.service, group("/forget"))
+        assert "your daily budget" in await say(app.service, group("after forgetting"))
+        # The group's own budget still counts her answer too.
+        assert "This chat has used up" in await say(app.service, group("hi", author=BOB))
+        assert (await say(app.service, private("hi", author=BOB))).startswith("You said:")
+        await say(app.service, private("/forget", author=BOB))  # a private chat goes whole
+        async with session_on(app) as session:
+            rows = (await session.execute(select(UsageRow.user_id, UsageRow.user_hash))).all()
+        assert len(rows) == 2
+        assert all(user_id is None and user_hash for user_id, user_hash in rows)
+    async with make_app(budget_user_daily_usd=0.0000001, budget_chat_daily_tokens=50) as app:
+        assert "your daily budget" in await say(app.service, group("after a restart"))
+        assert "daily budget" in await say(app.service, private("back", author=BOB))
+    async with make_app(budget_chat_daily_tokens=50) as app:
+        # Bob's private chat was deleted, but its budget follows the chat, not the row.
+        assert "This chat has used up" in await say(app.service, private("back", author=BOB))
+    assert await user_texts(app) == []
