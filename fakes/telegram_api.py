@@ -116,6 +116,7 @@ class FakeTelegram:
     def __init__(self, token: str = "123456:TEST-TOKEN") -> None:
         self.token = token
         self.calls: list[Call] = []
+        self.refused: list[str] = []  # paths answered 401 (another token) or 404 (no Bot API)
         self.messages: dict[tuple[int, int], SentMessage] = {}
         self._chats: dict[int, _Chat] = {}
         self._updates: list[dict[str, Any]] = []
@@ -134,6 +135,7 @@ class FakeTelegram:
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._handle)
         app.router.add_get("/bot{token}/{method}", self._handle)
+        app.router.add_route("*", "/{path:.*}", self._not_found)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         # Telegram accepts hundreds of the bot's connections opening at once; the default
@@ -367,8 +369,16 @@ class FakeTelegram:
 
     # ----- the HTTP side ---------------------------------------------------------------------
 
+    async def _not_found(self, request: web.Request) -> web.Response:
+        """What a web server answers below a path that is not the Bot API (not JSON)."""
+        self.refused.append(request.path)
+        self._notify()
+        return web.Response(status=404, text="404: Not Found")
+
     async def _handle(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
+            self.refused.append(request.path)
+            self._notify()
             return _error(401, "Unauthorized")
         method = request.match_info["method"]
         try:

@@ -9,6 +9,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from telegram import Update
+from telegram.error import InvalidToken
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -23,6 +24,7 @@ from bots.telegram_adapter.delivery import StreamPolicy
 from bots.telegram_adapter.handlers import TelegramHandlers
 from bots.telegram_adapter.options import TelegramOptions
 from bots.telegram_adapter.send_pacing import SendPacing
+from config.settings import ConfigError
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -72,7 +74,12 @@ async def serve(chat: ChatPort, options: TelegramOptions, stop: asyncio.Event) -
     )
     replies = RepliesInFlight()
     application = build_application(options)
-    async with application:  # initialize() (getMe) ... shutdown()
+    try:
+        await application.initialize()  # getMe: the token is checked here
+    except InvalidToken as exc:
+        await application.bot.shutdown()  # its HTTP clients were opened before getMe
+        raise refused_token(exc, options) from None  # PTB's message quotes the token
+    async with application:  # ... shutdown()
         # Handlers are added once getMe has answered: they need to know who the bot is.
         add_handlers(application, TelegramHandlers(chat, policy, replies, application.bot))
         await register_commands(application.bot)
@@ -100,6 +107,24 @@ async def serve(chat: ChatPort, options: TelegramOptions, stop: asyncio.Event) -
             if updater.running:
                 await updater.stop()  # no new updates from here on
             await _stop_within(application, replies, options.shutdown_grace_s)
+
+
+def refused_token(exc: InvalidToken, options: TelegramOptions) -> ConfigError:
+    """One line naming the setting to fix, never the token.
+
+    PTB raises InvalidToken for 401 (a token Telegram does not know) and for 404, which
+    api.telegram.org answers for a malformed token and any other server for a wrong path.
+    """
+    answer = str(exc.__cause__ or exc).lower()
+    if "unauthorized" in answer or not options.base_url:
+        return ConfigError(
+            "TELEGRAM_BOT_TOKEN: Telegram rejected this token; copy it again from @BotFather"
+        )
+    return ConfigError(
+        "TELEGRAM_BASE_URL: the Bot API server there answered 'not found' for this bot; set "
+        "TELEGRAM_BASE_URL to the server's root (e.g. http://127.0.0.1:8081) and check "
+        "TELEGRAM_BOT_TOKEN"
+    )
 
 
 async def _stop_within(
