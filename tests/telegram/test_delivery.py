@@ -10,7 +10,7 @@ from telegram import Bot
 
 from bots.chunking import utf16_len
 from bots.telegram_adapter.bot_api import Outbox
-from bots.telegram_adapter.buttons import ChoiceButtons
+from bots.telegram_adapter.buttons import ChoiceButtons, signing_key
 from bots.telegram_adapter.delivery import DraftSupport, StreamPolicy, TurnDelivery
 from core.boundary import AnswerDelta, AnswerDone, Choice, CommandReply, Failure, Notice, ReplyEvent
 from fakes.telegram_api import FakeTelegram
@@ -52,7 +52,7 @@ async def deliver(
         reply_to=reply_to,
         policy=policy,
         drafts=drafts or DraftSupport(),
-        keyboard=(buttons or ChoiceButtons()).keyboard,
+        keyboard=(buttons or ChoiceButtons(signing_key("123456:TEST-TOKEN"))).keyboard,
     )
     await delivery.run(stream(events, gap), typing_now=True)
 
@@ -183,7 +183,7 @@ async def test_typing_is_repeated_while_waiting_for_the_model(tg: FakeTelegram, 
 
 
 async def test_notices_failures_and_command_buttons(tg: FakeTelegram, bot: Bot) -> None:
-    buttons = ChoiceButtons()
+    buttons = ChoiceButtons(signing_key("123456:TEST-TOKEN"))
     long_command = "/persona " + "한국어페르소나" * 4  # > 64 bytes of UTF-8
     await deliver(
         bot,
@@ -202,7 +202,8 @@ async def test_notices_failures_and_command_buttons(tg: FakeTelegram, bot: Bot) 
     assert reply.text == "Pick one:"
     assert reply.reply_markup is not None
     [[coder, korean]] = reply.reply_markup["inline_keyboard"]
-    assert coder == {"text": "Coder", "callback_data": "/persona coder"}
+    assert coder["text"] == "Coder"
+    assert buttons.command_for(coder["callback_data"]) == "/persona coder"
     assert len(korean["callback_data"].encode()) <= 64
     assert buttons.command_for(korean["callback_data"]) == long_command
 
