@@ -213,3 +213,57 @@ async def test_failure_after_partial_stream_keeps_what_was_shown(
 ) -> None:
     await deliver(bot, GROUP, [AnswerDelta("partial answer"), Failure("Stream broke.")])
     assert [m.text for m in tg.bot_messages(GROUP)] == ["partial answer", "Stream broke."]
+
+
+# issue 11 item 10: the model's links may neither ping anyone nor hide where they go.
+
+
+def links_received(tg: FakeTelegram, chat_id: int) -> list[tuple[str, str]]:
+    """(the text a link covers, where it goes) for every link Telegram received."""
+    [message] = tg.bot_messages(chat_id)
+    units = message.text.encode("utf-16-le")
+    return [
+        (units[2 * e["offset"] : 2 * (e["offset"] + e["length"])].decode("utf-16-le"), e["url"])
+        for e in message.entities
+        if e["type"] == "text_link"
+    ]
+
+
+async def test_model_links_to_users_or_other_schemes_arrive_as_plain_text(
+    tg: FakeTelegram, bot: Bot
+) -> None:
+    answer = (
+        "Ask [my friend](tg://user?id=123456) or <tg://user?id=7>, "
+        "[mail](mailto:a@b.example), [run](javascript:alert(1)), [ftp](ftp://files.example); "
+        "**[the docs](https://docs.python.org/3/)**"
+    )
+    await deliver(bot, GROUP, [AnswerDone(answer)])
+    [message] = tg.bot_messages(GROUP)
+    assert message.text == ("Ask my friend or tg://user?id=7, mail, run, ftp; the docs")
+    assert links_received(tg, GROUP) == [("the docs", "https://docs.python.org/3/")]
+    assert {e["type"] for e in message.entities} == {"text_link", "bold"}
+
+
+async def test_a_link_whose_text_names_another_site_shows_its_real_target(
+    tg: FakeTelegram, bot: Bot
+) -> None:
+    answer = (
+        "Log in at [google.com](https://evil.example/login) 😀, "
+        "**[https://paypal.com](http://paypa1.example)**, "
+        "[www.python.org](https://python.org/downloads) and [here](https://example.org/)."
+    )
+    await deliver(bot, GROUP, [AnswerDone(answer)])
+    [message] = tg.bot_messages(GROUP)
+    assert message.text == (
+        "Log in at google.com (https://evil.example/login) 😀, "
+        "https://paypal.com (http://paypa1.example), www.python.org and here."
+    )
+    assert links_received(tg, GROUP) == [
+        ("google.com", "https://evil.example/login"),
+        ("https://paypal.com", "http://paypa1.example"),
+        ("www.python.org", "https://python.org/downloads"),  # the same site: left as it is
+        ("here", "https://example.org/"),
+    ]
+    [bold] = [e for e in message.entities if e["type"] == "bold"]
+    covered = message.text.encode("utf-16-le")[2 * bold["offset"] :][: 2 * bold["length"]]
+    assert covered.decode("utf-16-le") == "https://paypal.com"  # the real target is plain text
