@@ -117,6 +117,7 @@ class FakeTelegram:
         self.token = token
         self.calls: list[Call] = []
         self.refused: list[str] = []  # paths answered 401 (another token) or 404 (no Bot API)
+        self.delivered: list[int] = []  # update ids getUpdates returned, in order (with repeats)
         self.messages: dict[tuple[int, int], SentMessage] = {}
         self._chats: dict[int, _Chat] = {}
         self._updates: list[dict[str, Any]] = []
@@ -305,6 +306,10 @@ class FakeTelegram:
 
     # ----- inspecting what the bot did -------------------------------------------------------
 
+    def unconfirmed(self) -> list[int]:
+        """Ids of the updates Telegram still holds: no getUpdates offset has confirmed them."""
+        return [u["update_id"] for u in self._updates]
+
     def calls_to(self, method: str, chat_id: int | None = None) -> list[Call]:
         return [
             c
@@ -448,7 +453,9 @@ class FakeTelegram:
                         await self._changed.wait_for(lambda: bool(self._updates) or self._closing)
                 except TimeoutError:
                     pass
-        return self._updates[:limit]
+        batch = self._updates[:limit]
+        self.delivered += [u["update_id"] for u in batch]
+        return batch
 
     async def _api_deleteWebhook(self, params: dict[str, Any]) -> bool:
         return True
