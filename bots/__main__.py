@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from bots.logging_setup import configure_logging
+from bots.logging_setup import configure_logging, redact_uncaught_exceptions
 from config.settings import ConfigError, Settings, load_settings
 from core.bootstrap import bootstrap
 from core.boundary import ChatPort
@@ -89,6 +89,7 @@ async def _end_after_grace(
 
 
 def main(argv: list[str] | None = None) -> int:
+    redact_uncaught_exceptions()  # issue 11 item 8: no traceback prints a secret
     args = sys.argv[1:] if argv is None else argv
     which = args[0] if args else "all"
     if which not in ("all", "console", "telegram", "discord") or len(args) > 1:

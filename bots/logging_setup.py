@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
+import threading
+import traceback
 from collections.abc import Iterable
+from types import TracebackType
 
 from sqlalchemy.engine import make_url
 
 from config.settings import Settings
+
+# Variables whose values are secrets, known before the settings are read (see
+# redact_uncaught_exceptions).
+SECRET_VARIABLES = (
+    "OPENAI_API_KEY",
+    "TELEGRAM_BOT_TOKEN",
+    "TELEGRAM_WEBHOOK_SECRET",
+    "DISCORD_BOT_TOKEN",
+    "USER_IDENTIFIER_SALT",
+)
+MIN_SECRET_LEN = 6  # shorter values would redact ordinary words
+
+# Every secret this process knows of; uncaught exceptions are redacted with it.
+_known_secrets: set[str] = set()
 
 # Libraries that log full request URLs (the Telegram token is part of every Bot API URL).
 CHATTY_LOGGERS = ("httpx", "httpx2", "httpcore", "telegram.ext", "discord.http", "openai")
@@ -19,7 +37,9 @@ class RedactSecrets(logging.Filter):
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
-        self._secrets = sorted({s for s in secrets if len(s) >= 6}, key=len, reverse=True)
+        self._secrets = sorted(
+            {s for s in secrets if len(s) >= MIN_SECRET_LEN}, key=len, reverse=True
+        )
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not self._secrets:
@@ -31,8 +51,58 @@ class RedactSecrets(logging.Filter):
             message = message.replace(secret, "[REDACTED]")
             if record.exc_text:
                 record.exc_text = record.exc_text.replace(secret, "[REDACTED]")
+            if record.stack_info:
+                record.stack_info = record.stack_info.replace(secret, "[REDACTED]")
         record.msg, record.args = message, None
         return True
+
+
+def redact(text: str) -> str:
+    """`text` with every secret this process knows of replaced by [REDACTED]."""
+    for secret in sorted(_known_secrets, key=len, reverse=True):
+        text = text.replace(secret, "[REDACTED]")
+    return text
+
+
+def _remember(secrets: Iterable[str]) -> None:
+    _known_secrets.update(s for s in secrets if len(s) >= MIN_SECRET_LEN)
+
+
+def _print_redacted(
+    kind: type[BaseException], error: BaseException, trace: TracebackType | None
+) -> None:
+    text = "".join(traceback.format_exception(kind, error, trace))
+    sys.stderr.write(redact(text))
+    sys.stderr.flush()
+
+
+def _print_redacted_thread_error(args: threading.ExceptHookArgs) -> None:
+    if args.exc_value is not None:
+        sys.stderr.write(f"uncaught exception in thread {args.thread!r}:\n")
+        _print_redacted(args.exc_type, args.exc_value, args.exc_traceback)
+
+
+def _print_redacted_unraisable(unraisable: sys.UnraisableHookArgs) -> None:
+    if unraisable.exc_value is not None:
+        sys.stderr.write(redact(f"{unraisable.err_msg or 'unraisable exception'}:\n"))
+        _print_redacted(unraisable.exc_type, unraisable.exc_value, unraisable.exc_traceback)
+
+
+def redact_uncaught_exceptions() -> None:
+    """Print uncaught exceptions (any thread, and unraisable ones) with every known secret
+    redacted: Python's own printing of a traceback bypasses the log filter, and libraries put
+    secrets in exception messages (PTB's InvalidToken quotes the token).
+
+    The secrets known now are read from the environment; configure_logging adds the settings'
+    own (a .env file, the database password).
+    """
+    _remember(os.environ.get(name, "") for name in SECRET_VARIABLES)
+    password = _database_password_or_none(os.environ.get("DATABASE_URL", ""))
+    if password:
+        _remember([password])
+    sys.excepthook = _print_redacted
+    threading.excepthook = _print_redacted_thread_error
+    sys.unraisablehook = _print_redacted_unraisable
 
 
 def secrets_of(settings: Settings) -> list[str]:
@@ -54,10 +124,19 @@ def _database_password(url: str) -> str | None:
     return str(password) if password else None
 
 
+def _database_password_or_none(url: str) -> str | None:
+    try:
+        return _database_password(url) if url else None
+    except Exception:  # a malformed URL is reported by the settings, not here
+        return None
+
+
 def configure_logging(settings: Settings) -> None:
+    secrets = secrets_of(settings)
+    _remember(secrets)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    handler.addFilter(RedactSecrets(secrets_of(settings)))
+    handler.addFilter(RedactSecrets(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)

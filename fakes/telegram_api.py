@@ -116,6 +116,8 @@ class FakeTelegram:
     def __init__(self, token: str = "123456:TEST-TOKEN") -> None:
         self.token = token
         self.calls: list[Call] = []
+        self.refused: list[str] = []  # paths answered 401 (another token) or 404 (no Bot API)
+        self.delivered: list[int] = []  # update ids getUpdates returned, in order (with repeats)
         self.messages: dict[tuple[int, int], SentMessage] = {}
         self._chats: dict[int, _Chat] = {}
         self._updates: list[dict[str, Any]] = []
@@ -134,6 +136,7 @@ class FakeTelegram:
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._handle)
         app.router.add_get("/bot{token}/{method}", self._handle)
+        app.router.add_route("*", "/{path:.*}", self._not_found)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         # Telegram accepts hundreds of the bot's connections opening at once; the default
@@ -303,6 +306,10 @@ class FakeTelegram:
 
     # ----- inspecting what the bot did -------------------------------------------------------
 
+    def unconfirmed(self) -> list[int]:
+        """Ids of the updates Telegram still holds: no getUpdates offset has confirmed them."""
+        return [u["update_id"] for u in self._updates]
+
     def calls_to(self, method: str, chat_id: int | None = None) -> list[Call]:
         return [
             c
@@ -367,8 +374,16 @@ class FakeTelegram:
 
     # ----- the HTTP side ---------------------------------------------------------------------
 
+    async def _not_found(self, request: web.Request) -> web.Response:
+        """What a web server answers below a path that is not the Bot API (not JSON)."""
+        self.refused.append(request.path)
+        self._notify()
+        return web.Response(status=404, text="404: Not Found")
+
     async def _handle(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
+            self.refused.append(request.path)
+            self._notify()
             return _error(401, "Unauthorized")
         method = request.match_info["method"]
         try:
@@ -438,7 +453,9 @@ class FakeTelegram:
                         await self._changed.wait_for(lambda: bool(self._updates) or self._closing)
                 except TimeoutError:
                     pass
-        return self._updates[:limit]
+        batch = self._updates[:limit]
+        self.delivered += [u["update_id"] for u in batch]
+        return batch
 
     async def _api_deleteWebhook(self, params: dict[str, Any]) -> bool:
         return True

@@ -11,7 +11,7 @@ from telegram.ext import ContextTypes
 from bots.inflight import RepliesInFlight
 from bots.telegram_adapter.admins import AdminCache
 from bots.telegram_adapter.bot_api import Outbox
-from bots.telegram_adapter.buttons import ChoiceButtons
+from bots.telegram_adapter.buttons import ChoiceButtons, signing_key
 from bots.telegram_adapter.delivery import DraftSupport, StreamPolicy, TurnDelivery
 from bots.telegram_adapter.incoming import BotIdentity, button_to_incoming, message_to_incoming
 from core.boundary import ChatPort, IncomingMessage
@@ -32,7 +32,7 @@ class TelegramHandlers:
         self._me = BotIdentity(id=bot.id, username=bot.username)  # known once getMe answered
         self._admins = AdminCache(bot)
         self._drafts = DraftSupport()
-        self._buttons = ChoiceButtons()
+        self._buttons = ChoiceButtons(signing_key(bot.token))
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.message
@@ -56,6 +56,9 @@ class TelegramHandlers:
         except TelegramError as exc:
             log.info("answerCallbackQuery failed: %s", exc)
         command = self._buttons.command_for(query.data or "")
+        if command is None:  # forged, or a long button forgotten since a restart
+            log.info("ignored a button press with data this bot did not issue")
+            return
         incoming = await button_to_incoming(query, command, self._admins)
         if incoming is None:
             return

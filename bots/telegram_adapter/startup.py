@@ -1,5 +1,7 @@
-"""Start-up and shutdown: PTB's Application on the shared event loop, polling or webhook, with
-PTB's manual lifecycle so that a stop lets replies in flight finish (bounded)."""
+"""Start-up and shutdown: PTB's Application on the shared event loop, with PTB's manual
+lifecycle, fed by our own long polling (polling.py) or webhook server (webhook.py), so that a
+stop first stops taking updates, then lets replies in flight finish (bounded), and confirms to
+Telegram only the updates that were answered."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from telegram import Update
+from telegram.error import InvalidToken
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -21,8 +24,12 @@ from bots.inflight import RepliesInFlight
 from bots.telegram_adapter.commands import register_commands
 from bots.telegram_adapter.delivery import StreamPolicy
 from bots.telegram_adapter.handlers import TelegramHandlers
+from bots.telegram_adapter.intake import LedgerUpdates, UpdateLedger
 from bots.telegram_adapter.options import TelegramOptions
+from bots.telegram_adapter.polling import UpdatePoller
 from bots.telegram_adapter.send_pacing import SendPacing
+from bots.telegram_adapter.webhook import WebhookServer
+from config.settings import ConfigError
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -40,14 +47,18 @@ async def run_telegram(chat: ChatPort, settings: Settings, stop: asyncio.Event) 
     await serve(chat, TelegramOptions.from_settings(settings), stop)
 
 
-def build_application(options: TelegramOptions) -> AnyApplication:
+def build_application(
+    options: TelegramOptions, ledger: UpdateLedger, replies: RepliesInFlight
+) -> AnyApplication:
     builder = (
         ApplicationBuilder()
         .token(options.token)
         # Paces per chat and caps new messages bot-wide; RetryAfter is waited out per call
         # (bot_api.py).
         .rate_limiter(SendPacing(options.max_messages_per_s))
-        .concurrent_updates(options.max_concurrent_updates)  # chats run in parallel
+        # Chats run in parallel; the ledger learns when each update gets its slot.
+        .concurrent_updates(LedgerUpdates(options.max_concurrent_updates, ledger, replies))
+        .updater(None)  # polling.py and webhook.py feed the update queue instead
     )
     if options.base_url:
         builder = builder.base_url(options.base_url)
@@ -71,35 +82,92 @@ async def serve(chat: ChatPort, options: TelegramOptions, stop: asyncio.Event) -
         use_drafts=options.use_drafts,
     )
     replies = RepliesInFlight()
-    application = build_application(options)
-    async with application:  # initialize() (getMe) ... shutdown()
+    ledger = UpdateLedger()
+    application = build_application(options, ledger, replies)
+    try:
+        await application.initialize()  # getMe: the token is checked here
+    except InvalidToken as exc:
+        await application.bot.shutdown()  # its HTTP clients were opened before getMe
+        raise refused_token(exc, options) from None  # PTB's message quotes the token
+    async with application:  # ... shutdown()
         # Handlers are added once getMe has answered: they need to know who the bot is.
         add_handlers(application, TelegramHandlers(chat, policy, replies, application.bot))
         await register_commands(application.bot)
         await application.start()
-        updater = application.updater
-        assert updater is not None
+        poller: UpdatePoller | None = None
+        webhook: WebhookServer | None = None
+        polling: asyncio.Task[None] | None = None
         try:
             if options.webhook_url:
-                await updater.start_webhook(
-                    listen="0.0.0.0",  # a PaaS routes its public port here
+                webhook = WebhookServer(
+                    application,
+                    ledger,
+                    path=options.webhook_path,
+                    secret=options.effective_webhook_secret,
                     port=options.port,
-                    url_path=options.webhook_path,
-                    webhook_url=options.webhook_url,
+                )
+                await webhook.start()  # listening before Telegram is told to send here
+                await application.bot.set_webhook(
+                    url=options.webhook_url,
                     secret_token=options.effective_webhook_secret,
                     allowed_updates=ALLOWED_UPDATES,
                 )
                 log.info("telegram: webhook on port %s", options.port)
             else:
-                await updater.start_polling(
-                    timeout=int(options.poll_timeout_s), allowed_updates=ALLOWED_UPDATES
+                poller = UpdatePoller(
+                    application,
+                    ledger,
+                    timeout_s=options.poll_timeout_s,
+                    allowed_updates=ALLOWED_UPDATES,
                 )
+                polling = asyncio.create_task(poller.run())
                 log.info("telegram: polling as @%s", application.bot.username)
-            await stop.wait()
+            await _until_stopped(stop, polling)
+        except InvalidToken as exc:  # the token was revoked while running
+            raise refused_token(exc, options) from None
         finally:
-            if updater.running:
-                await updater.stop()  # no new updates from here on
+            # Stop taking updates first; what was taken but has not started stays unconfirmed.
+            ledger.stop()
+            if polling is not None:
+                polling.cancel()
+                await asyncio.gather(polling, return_exceptions=True)
+            if webhook is not None:
+                await webhook.stop()
             await _stop_within(application, replies, options.shutdown_grace_s)
+            if poller is not None:
+                await poller.confirm_answered()
+
+
+async def _until_stopped(stop: asyncio.Event, polling: asyncio.Task[None] | None) -> None:
+    """Until `stop` is set, or polling ends (it only ends by raising, e.g. InvalidToken)."""
+    stopping = asyncio.ensure_future(stop.wait())
+    watched: set[asyncio.Future[Any]] = {stopping}
+    if polling is not None:
+        watched.add(polling)
+    try:
+        await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if polling is not None and polling.done():
+        polling.result()
+
+
+def refused_token(exc: InvalidToken, options: TelegramOptions) -> ConfigError:
+    """One line naming the setting to fix, never the token.
+
+    PTB raises InvalidToken for 401 (a token Telegram does not know) and for 404, which
+    api.telegram.org answers for a malformed token and any other server for a wrong path.
+    """
+    answer = str(exc.__cause__ or exc).lower()
+    if "unauthorized" in answer or not options.base_url:
+        return ConfigError(
+            "TELEGRAM_BOT_TOKEN: Telegram rejected this token; copy it again from @BotFather"
+        )
+    return ConfigError(
+        "TELEGRAM_BASE_URL: the Bot API server there answered 'not found' for this bot; set "
+        "TELEGRAM_BASE_URL to the server's root (e.g. http://127.0.0.1:8081) and check "
+        "TELEGRAM_BOT_TOKEN"
+    )
 
 
 async def _stop_within(

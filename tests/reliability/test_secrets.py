@@ -4,7 +4,10 @@ grep everything the bot wrote — stdout, stderr and logs, replies, the database
 
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +19,7 @@ from fakes.openai_server import FakeOpenAI
 from fakes.telegram_api import FakeTelegram
 from tests.conftest import POSTGRES_URL
 from tests.reliability.postgres import admin_sql, own_database, terminate
-from tests.reliability.process import ConsoleBot
+from tests.reliability.process import ROOT, ConsoleBot
 from tests.reliability.test_database_faults import hold_sqlite_write_lock
 
 SECRETS = {
@@ -164,3 +167,78 @@ async def test_the_telegram_adapter_writes_no_secret_either(
             ("Telegram messages", sent),
         ):
             assert secret not in written, f"{label} leaked to {where}"
+
+
+# issue 11 item 8: a token Telegram refuses, a wrong TELEGRAM_BASE_URL, any uncaught exception.
+
+
+@pytest.mark.parametrize(
+    ("base_path", "named"),
+    [("", "TELEGRAM_BOT_TOKEN"), ("/not/the/bot/api", "TELEGRAM_BASE_URL")],
+    ids=["401-token-refused", "404-wrong-base-url"],
+)
+async def test_a_refused_token_or_wrong_base_url_is_named_without_the_token(
+    llm: FakeOpenAI, tmp_path: Path, base_path: str, named: str
+) -> None:
+    token = SECRETS["TELEGRAM_BOT_TOKEN"]
+    # The fake knows another token, so it answers 401 (or 404 below a wrong path) for ours.
+    async with FakeTelegram(token="7000000002:anotherTokenTheServerKnows") as tg:
+        bot = ConsoleBot(
+            {
+                **SECRETS,
+                "OPENAI_BASE_URL": llm.base_url,
+                "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+                "TELEGRAM_BASE_URL": tg.root_url + base_path,
+                "DISCORD_BOT_TOKEN": "",
+                "TIKTOKEN_CACHE_DIR": str(tmp_path / "tiktoken"),
+                "LOG_LEVEL": "DEBUG",
+            },
+            tmp_path,
+            adapter="telegram",
+        )
+        await bot.start()
+        try:
+            code = await bot.wait(30)
+            stdout = await bot.rest_of_output()
+        finally:
+            await bot.stop()
+        # The token really went out (so a leak was possible).
+        assert any(token in path for path in tg.refused)
+    written = stdout + bot.stderr
+    assert code != 0
+    assert named in written
+    assert token not in written
+    assert token.split(":")[1] not in written  # not even the part after the bot id
+
+
+def test_an_uncaught_exception_prints_no_secret(tmp_path: Path) -> None:
+    """Python's own traceback printing bypasses the log filter: the entry point replaces it."""
+    token = SECRETS["TELEGRAM_BOT_TOKEN"]
+    crash = (
+        "import os, sys, threading\n"
+        "import bots.__main__ as entry\n"
+        "def in_thread():\n"
+        "    raise RuntimeError(os.environ['T'])\n"
+        "def boom(*args):\n"
+        "    threading.Thread(target=in_thread).start()\n"
+        "    raise RuntimeError('token ' + os.environ['TELEGRAM_BOT_TOKEN'])\n"
+        "entry.load_settings = boom\n"
+        "sys.exit(entry.main(['telegram']))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", crash],
+        env={
+            **{k: v for k, v in os.environ.items() if not k.endswith(("_KEY", "_TOKEN"))},
+            "PYTHONPATH": str(ROOT),
+            "TELEGRAM_BOT_TOKEN": token,
+            "T": token,
+        },
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    written = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "RuntimeError: token [REDACTED]" in written  # the traceback is still there...
+    assert token not in written  # ...without the secret, in the main thread and in another

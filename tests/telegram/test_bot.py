@@ -192,11 +192,61 @@ async def test_persona_buttons_switch_persona_for_the_presser(
         assert listing.reply_markup is not None
         buttons = list(itertools.chain.from_iterable(listing.reply_markup["inline_keyboard"]))
         coder = next(b for b in buttons if b["text"] == "coder")
-        assert coder["callback_data"] == "/persona coder"
+        assert coder["callback_data"].startswith("/persona coder|")  # signed (issue 11 item 11)
         query = tg.press_button(USER, listing.message_id, coder["callback_data"])
         replies_now = await replies(tg, USER, 2)
     assert replies_now[1].startswith("Persona is now coder.")
     assert [c.params["callback_query_id"] for c in tg.calls_to("answerCallbackQuery")] == [query]
+
+
+# issue 11 item 11: only button data the bot issued counts.
+
+
+async def persona_button(tg: FakeTelegram, chat_id: int, label: str) -> tuple[int, str]:
+    """Ask for /personas; the listing's message id and the callback data of one button."""
+    before = len(tg.bot_messages(chat_id))
+    tg.send_text(chat_id, "/personas", entities=command("/personas"))
+    await replies(tg, chat_id, before + 1)
+    listing = tg.bot_messages(chat_id)[before]
+    assert listing.reply_markup is not None
+    buttons = itertools.chain.from_iterable(listing.reply_markup["inline_keyboard"])
+    return listing.message_id, next(b["callback_data"] for b in buttons if b["text"] == label)
+
+
+async def test_forged_button_data_is_neither_a_turn_nor_a_command(
+    tg: FakeTelegram, llm: FakeOpenAI, db: Path
+) -> None:
+    async with running_bot(tg, llm, db):
+        listing, coder = await persona_button(tg, USER, "coder")
+        signature = coder.rpartition("|")[2]
+        forged = [
+            "please say hi",  # any text the client likes
+            "/persona coder",  # a real command, unsigned
+            f"/persona coder{signature[:-1]}|{signature}",  # a signature moved to another command
+            "/persona coder|" + "A" * len(signature),
+            "#c:1",  # a token the bot never issued
+        ]
+        for data in forged:
+            tg.press_button(USER, listing, data)
+        await tg.wait_until(lambda: len(tg.calls_to("answerCallbackQuery")) == len(forged))
+        await tg.wait_quiet(0.5)
+        assert texts(tg, USER)[1:] == []  # no answer, no "Persona is now ..."
+        tg.send_text(USER, "/persona", entities=command("/persona"))
+        [_, current] = await replies(tg, USER, 2)
+    assert "coder" not in current
+    assert llm.chat_requests == []
+    assert [role for _, _, role, _ in rows(db)] == []
+
+
+async def test_the_bots_own_buttons_still_work_after_a_restart(
+    tg: FakeTelegram, llm: FakeOpenAI, db: Path
+) -> None:
+    async with running_bot(tg, llm, db):
+        listing, coder = await persona_button(tg, USER, "coder")
+    async with running_bot(tg, llm, db):
+        tg.press_button(USER, listing, coder)
+        answer = await replies(tg, USER, 2)
+    assert answer[1].startswith("Persona is now coder.")
 
 
 async def test_streamed_group_answer_is_throttled_and_complete(

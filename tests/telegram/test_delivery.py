@@ -10,7 +10,7 @@ from telegram import Bot
 
 from bots.chunking import utf16_len
 from bots.telegram_adapter.bot_api import Outbox
-from bots.telegram_adapter.buttons import ChoiceButtons
+from bots.telegram_adapter.buttons import ChoiceButtons, signing_key
 from bots.telegram_adapter.delivery import DraftSupport, StreamPolicy, TurnDelivery
 from core.boundary import AnswerDelta, AnswerDone, Choice, CommandReply, Failure, Notice, ReplyEvent
 from fakes.telegram_api import FakeTelegram
@@ -52,7 +52,7 @@ async def deliver(
         reply_to=reply_to,
         policy=policy,
         drafts=drafts or DraftSupport(),
-        keyboard=(buttons or ChoiceButtons()).keyboard,
+        keyboard=(buttons or ChoiceButtons(signing_key("123456:TEST-TOKEN"))).keyboard,
     )
     await delivery.run(stream(events, gap), typing_now=True)
 
@@ -183,7 +183,7 @@ async def test_typing_is_repeated_while_waiting_for_the_model(tg: FakeTelegram, 
 
 
 async def test_notices_failures_and_command_buttons(tg: FakeTelegram, bot: Bot) -> None:
-    buttons = ChoiceButtons()
+    buttons = ChoiceButtons(signing_key("123456:TEST-TOKEN"))
     long_command = "/persona " + "한국어페르소나" * 4  # > 64 bytes of UTF-8
     await deliver(
         bot,
@@ -202,7 +202,8 @@ async def test_notices_failures_and_command_buttons(tg: FakeTelegram, bot: Bot) 
     assert reply.text == "Pick one:"
     assert reply.reply_markup is not None
     [[coder, korean]] = reply.reply_markup["inline_keyboard"]
-    assert coder == {"text": "Coder", "callback_data": "/persona coder"}
+    assert coder["text"] == "Coder"
+    assert buttons.command_for(coder["callback_data"]) == "/persona coder"
     assert len(korean["callback_data"].encode()) <= 64
     assert buttons.command_for(korean["callback_data"]) == long_command
 
@@ -212,3 +213,57 @@ async def test_failure_after_partial_stream_keeps_what_was_shown(
 ) -> None:
     await deliver(bot, GROUP, [AnswerDelta("partial answer"), Failure("Stream broke.")])
     assert [m.text for m in tg.bot_messages(GROUP)] == ["partial answer", "Stream broke."]
+
+
+# issue 11 item 10: the model's links may neither ping anyone nor hide where they go.
+
+
+def links_received(tg: FakeTelegram, chat_id: int) -> list[tuple[str, str]]:
+    """(the text a link covers, where it goes) for every link Telegram received."""
+    [message] = tg.bot_messages(chat_id)
+    units = message.text.encode("utf-16-le")
+    return [
+        (units[2 * e["offset"] : 2 * (e["offset"] + e["length"])].decode("utf-16-le"), e["url"])
+        for e in message.entities
+        if e["type"] == "text_link"
+    ]
+
+
+async def test_model_links_to_users_or_other_schemes_arrive_as_plain_text(
+    tg: FakeTelegram, bot: Bot
+) -> None:
+    answer = (
+        "Ask [my friend](tg://user?id=123456) or <tg://user?id=7>, "
+        "[mail](mailto:a@b.example), [run](javascript:alert(1)), [ftp](ftp://files.example); "
+        "**[the docs](https://docs.python.org/3/)**"
+    )
+    await deliver(bot, GROUP, [AnswerDone(answer)])
+    [message] = tg.bot_messages(GROUP)
+    assert message.text == ("Ask my friend or tg://user?id=7, mail, run, ftp; the docs")
+    assert links_received(tg, GROUP) == [("the docs", "https://docs.python.org/3/")]
+    assert {e["type"] for e in message.entities} == {"text_link", "bold"}
+
+
+async def test_a_link_whose_text_names_another_site_shows_its_real_target(
+    tg: FakeTelegram, bot: Bot
+) -> None:
+    answer = (
+        "Log in at [google.com](https://evil.example/login) 😀, "
+        "**[https://paypal.com](http://paypa1.example)**, "
+        "[www.python.org](https://python.org/downloads) and [here](https://example.org/)."
+    )
+    await deliver(bot, GROUP, [AnswerDone(answer)])
+    [message] = tg.bot_messages(GROUP)
+    assert message.text == (
+        "Log in at google.com (https://evil.example/login) 😀, "
+        "https://paypal.com (http://paypa1.example), www.python.org and here."
+    )
+    assert links_received(tg, GROUP) == [
+        ("google.com", "https://evil.example/login"),
+        ("https://paypal.com", "http://paypa1.example"),
+        ("www.python.org", "https://python.org/downloads"),  # the same site: left as it is
+        ("here", "https://example.org/"),
+    ]
+    [bold] = [e for e in message.entities if e["type"] == "bold"]
+    covered = message.text.encode("utf-16-le")[2 * bold["offset"] :][: 2 * bold["length"]]
+    assert covered.decode("utf-16-le") == "https://paypal.com"  # the real target is plain text

@@ -11,7 +11,7 @@ import pytest
 from telegram.ext import ExtBot
 
 from bots.telegram_adapter.bot_api import Outbox
-from bots.telegram_adapter.buttons import ChoiceButtons
+from bots.telegram_adapter.buttons import ChoiceButtons, signing_key
 from bots.telegram_adapter.delivery import DraftSupport, StreamPolicy, TurnDelivery
 from bots.telegram_adapter.formatting import plain
 from bots.telegram_adapter.options import TelegramOptions
@@ -46,7 +46,7 @@ async def deliver(
         reply_to=None,
         policy=POLICY,
         drafts=DraftSupport(),
-        keyboard=ChoiceButtons().keyboard,
+        keyboard=ChoiceButtons(signing_key("123456:TEST-TOKEN")).keyboard,
     )
     await delivery.run(stream(events, gap), typing_now=False)
 
