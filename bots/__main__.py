@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
 import os
 import signal
 import sys
+from typing import NoReturn
 
 from bots.logging_setup import configure_logging
 from bots.supervisor import Runner, supervise
@@ -143,5 +145,21 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def run() -> NoReturn:
+    """The process's entry point: `main`, then an exit that skips the interpreter's teardown.
+
+    By then everything is closed (the database disposed, the adapters stopped), and the
+    teardown only frees memory: with the BPE tables loaded it took 1.3-2.8 s on a busy 2-core
+    machine (3.3-4.4 s from SIGTERM to exit with SHUTDOWN_GRACE_S=1, against 1.1-1.2 s with
+    this exit), time a PaaS counts against its own kill timeout.
+    """
+    code = main()
+    logging.shutdown()  # flushes the log handlers
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
