@@ -1,4 +1,8 @@
-"""`python -m bots [all|console|telegram|discord]`: start the bot."""
+"""`python -m bots [all|web|console|telegram|discord]`: start the bot.
+
+`web` is `all` for a PaaS web process (the Procfile's `web:`): Telegram by webhook on PORT, so it
+refuses to start without TELEGRAM_WEBHOOK_URL instead of polling where a port is expected.
+"""
 
 from __future__ import annotations
 
@@ -18,11 +22,17 @@ from config.startup_warnings import PAAS_MARKERS, startup_warnings
 from core.bootstrap import bootstrap
 
 log = logging.getLogger("bots")
-USAGE = "usage: python -m bots [all|console|telegram|discord]"
+MODES = ("all", "web", "console", "telegram", "discord")
+USAGE = f"usage: python -m bots [{'|'.join(MODES)}]"
 BACKSTOP_MARGIN_S = 2.0
 NO_PLATFORM = (
     "TELEGRAM_BOT_TOKEN / DISCORD_BOT_TOKEN: neither is set, and there is no terminal or "
     "piped input for the console chat: set at least one of them"
+)
+
+NO_WEBHOOK = (
+    "TELEGRAM_WEBHOOK_URL: not set, and the web process answers Telegram by webhook: set it to "
+    "https://<your app's host>/telegram, or run the worker process instead (long polling)"
 )
 
 
@@ -30,6 +40,10 @@ def choose_adapters(settings: Settings, which: str) -> dict[str, Runner]:
     """The adapters to run: the one asked for, or every one with a token (console if none)."""
     from bots.console import run_console
 
+    if which == "web":
+        if not settings.telegram_webhook_url:
+            raise ConfigError(NO_WEBHOOK)
+        which = "all"
     available: dict[str, Runner] = {"console": run_console}
     if which in ("all", "telegram") and settings.telegram_bot_token.get_secret_value():
         from bots.telegram_adapter import run_telegram
@@ -130,7 +144,7 @@ async def _end_after_grace(
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     which = args[0] if args else "all"
-    if which not in ("all", "console", "telegram", "discord") or len(args) > 1:
+    if which not in MODES or len(args) > 1:
         print(USAGE, file=sys.stderr)
         return 2
     try:

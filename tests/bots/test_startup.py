@@ -230,3 +230,16 @@ def test_doubtful_settings_are_warned_about_at_start(tmp_path: Path) -> None:
     ]
     # `*` means everyone: the console user is answered, not refused.
     assert result.stdout.strip() and "this bot is private" not in result.stdout
+
+
+def test_the_web_process_needs_a_webhook_url(tmp_path: Path) -> None:
+    """The Procfile's `web:` entry: a PaaS routes a port to it, so polling there is an error."""
+    result = start(tmp_path, "web", TELEGRAM_BOT_TOKEN="123:abc-secret-token")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "configuration error: TELEGRAM_WEBHOOK_URL: not set, and the web process answers "
+        "Telegram by webhook: set it to https://<your app's host>/telegram, or run the worker "
+        "process instead (long polling)"
+    ]
+    procfile = (ROOT / "Procfile").read_text().splitlines()
+    assert procfile == ["worker: python -m bots", "web: python -m bots web"]
