@@ -1,20 +1,42 @@
-# Everything runs from a project-local virtualenv built from pyproject.toml, so a fresh clone
-# needs nothing but Python 3.11+ and make.
+# Everything runs from a project-local virtualenv, so a fresh clone needs nothing but Python 3.11+
+# and make. `make run` installs the runtime set only (requirements.txt: pinned, what the tests
+# passed with); `make test` and the other developer targets add the dev tools. A .venv made by
+# another Python (another version, or one since removed) is rebuilt.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+PY_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+RUNTIME := $(VENV)/.runtime-$(PY_VERSION)
+STAMP := $(VENV)/.dev-$(PY_VERSION)
 
-.PHONY: run test lint format typecheck bench soak clean
+.PHONY: run test lint format typecheck bench soak clean lock
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+$(RUNTIME): pyproject.toml requirements.txt
+	@if [ "$$($(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)" \
+		!= "$(PY_VERSION)" ]; then \
+		echo "(re)creating $(VENV) with $(PYTHON) $(PY_VERSION)" >&2; \
+		rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); \
+	fi
+	@echo "installing the runtime dependencies (requirements.txt) into $(VENV)" >&2
+	@$(BIN)/python -m pip install --quiet --upgrade pip >&2
+	@$(BIN)/python -m pip install --quiet -r requirements.txt -e . >&2
+	@touch $@
+
+$(STAMP): $(RUNTIME)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $@
 
-run: $(STAMP)
-	$(BIN)/python -m bots
+# Silent, so that with input piped in (`printf 'Hi\n' | make run`) stdout holds only replies.
+run: $(RUNTIME)
+	@$(BIN)/python -m bots
+
+# Re-pin requirements.txt from a fresh runtime-only install of pyproject.toml's ranges.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet .
+	{ sed -n '/^#/p' requirements.txt; \
+	  .lock-venv/bin/python -m pip freeze --exclude gpt-chat-bot --exclude pip; } > requirements.new
+	mv requirements.new requirements.txt && rm -rf .lock-venv build
 
 test: $(STAMP)
 	$(BIN)/ruff check .
@@ -44,4 +66,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .lock-venv .pytest_cache .mypy_cache .ruff_cache

@@ -7,6 +7,7 @@ import contextlib
 import getpass
 import locale
 import os
+import signal
 import sys
 import threading
 from collections.abc import AsyncIterator
@@ -64,17 +65,26 @@ async def print_replies(events: AsyncIterator[ReplyEvent], out: TextIO) -> None:
     out.flush()
 
 
+QUIT = ("/quit", "/exit")
+
+
 async def run_console(chat: ChatPort, settings: Settings, stop: asyncio.Event) -> None:
-    """One message per input line until EOF (or until `stop` is set); a reply still streaming
-    when `stop` is set may finish within the shutdown grace period, like every adapter's."""
+    """One message per input line until EOF or /quit (or until `stop` is set); a reply still
+    streaming when `stop` is set may finish within the shutdown grace period, like every
+    adapter's. In a terminal, Ctrl-C stops the reply being streamed, and quits at the prompt."""
     interactive = sys.stdin.isatty()
+    replying: list[asyncio.Task[None]] = []  # the reply streaming now, if any
     if interactive:
-        print("Chatting in the console. /help lists the commands; Ctrl-D quits.")
+        print("Chatting in the console. /help lists the commands; Ctrl-C stops a reply; /quit.")
+        asyncio.get_running_loop().add_signal_handler(signal.SIGINT, _interrupt, replying, stop)
     replies = RepliesInFlight()
     async for line in _lines(stop, prompt="you> " if interactive else ""):
         if not line.strip():
             continue
+        if line.strip().lower() in QUIT:
+            return
         reply = asyncio.create_task(_reply(chat, line, replies))
+        replying[:] = [reply]
         stopping = asyncio.ensure_future(stop.wait())
         await asyncio.wait({reply, stopping}, return_when=asyncio.FIRST_COMPLETED)
         stopping.cancel()
@@ -82,6 +92,17 @@ async def run_console(chat: ChatPort, settings: Settings, stop: asyncio.Event) -
             await replies.drain(settings.shutdown_grace_s)
         with contextlib.suppress(asyncio.CancelledError):
             await reply
+        replying.clear()
+        if reply.cancelled() and not stop.is_set():
+            print("\n(stopped)", flush=True)
+
+
+def _interrupt(replying: list[asyncio.Task[None]], stop: asyncio.Event) -> None:
+    """Ctrl-C: stop the reply being streamed (the bot keeps running); at the prompt, quit."""
+    if replying and not replying[0].done():
+        replying[0].cancel()  # the core keeps the question, without a half answer
+    else:
+        stop.set()
 
 
 async def _reply(chat: ChatPort, line: str, replies: RepliesInFlight) -> None:

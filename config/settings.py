@@ -8,12 +8,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import parse_qs, urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///gptbot.db"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# libpq's sslmode values, which hosted PostgreSQL URLs carry (Neon, Supabase, Render...).
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 
 IdList = Annotated[frozenset[str], NoDecode]
 # A model name as providers spell them; nothing else is stored or sent as a model.
@@ -21,7 +24,22 @@ MODEL_NAME = re.compile(r"[\w.:/@+-]{1,128}")
 
 
 class ConfigError(Exception):
-    """Bad configuration; the message is one line naming the variable and the problem."""
+    """Bad configuration: one line per problem, each naming the variable and what to do."""
+
+    prefix = "configuration error"
+    exit_code = 2
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = list(problems)
+
+
+class StartupError(ConfigError):
+    """The settings are valid but what they point at cannot be used (the database is down or
+    refuses the login); one line per problem, naming the variable to check."""
+
+    prefix = "cannot start"
+    exit_code = 1
 
 
 class Settings(BaseSettings):
@@ -133,6 +151,19 @@ class Settings(BaseSettings):
             raise ValueError("must be a model name (letters, digits, . : / @ + - _; at most 128)")
         return value
 
+    @field_validator("allowed_users", "allowed_chats")
+    @classmethod
+    def _star_is_everyone(cls, value: frozenset[str]) -> frozenset[str]:
+        # `*` reads as "everyone" (an empty list means the same); as an id it would match no one.
+        return frozenset() if "*" in value else value
+
+    @field_validator("admin_users")
+    @classmethod
+    def _no_star_owner(cls, value: frozenset[str]) -> frozenset[str]:
+        if "*" in value:
+            raise ValueError("list the owners' ids; '*' would make everyone an owner")
+        return value
+
     @field_validator("discord_shard_ids", mode="before")
     @classmethod
     def _split_shards(cls, value: Any) -> Any:
@@ -182,6 +213,9 @@ def normalize_database_url(url: str) -> str:
         raise ValueError("must look like postgresql://user:pass@host/db or sqlite:///file.db")
     base = scheme.split("+", 1)[0].lower()
     if base in ("postgres", "postgresql"):
+        sslmode = parse_qs(urlsplit(url).query).get("sslmode", [""])[-1]
+        if sslmode and sslmode not in SSL_MODES:
+            raise ValueError(f"sslmode must be one of {', '.join(SSL_MODES)}")
         return f"postgresql+asyncpg://{rest}"
     if base == "sqlite":
         return f"sqlite+aiosqlite://{rest}"
@@ -189,11 +223,13 @@ def normalize_database_url(url: str) -> str:
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Settings from the environment, or a ConfigError with one clear line (never a secret)."""
+    """Settings from the environment, or a ConfigError naming every bad variable, one line each
+    (never a value: it may be a secret)."""
     try:
         return Settings(**overrides)
     except ValidationError as error:
-        first = error.errors()[0]
-        variable = str(first["loc"][0]).upper() if first["loc"] else "configuration"
-        reason = first["msg"].removeprefix("Value error, ")
-        raise ConfigError(f"{variable}: {reason}") from None
+        problems: dict[str, str] = {}  # the first reason per variable (a union type gives more)
+        for each in error.errors():
+            variable = str(each["loc"][0]).upper() if each["loc"] else "configuration"
+            problems.setdefault(variable, each["msg"].removeprefix("Value error, "))
+        raise ConfigError(*(f"{name}: {reason}" for name, reason in problems.items())) from None

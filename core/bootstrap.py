@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import openai
 
-from config.settings import Settings
+from config.settings import ConfigError, Settings, StartupError
 from core.commands.context import CommandTools
 from core.commands.runner import CommandRunner
 from core.model.catalog import ModelCatalog
@@ -23,9 +23,15 @@ from core.personas import PersonaBook, PersonaCatalog
 from core.policy.access import AccessPolicy
 from core.policy.limits import AbuseLimits, LimitConfig
 from core.policy.retention import prune_forever, prune_once
-from core.storage.engine import migrate, open_database
+from core.storage.engine import Database, open_database
+from core.storage.first_connect import DatabaseUnusable, migrate_when_reachable
 from core.storage.stores import Storage
-from core.tokens import SHIPPED_ENCODINGS, encoding, install_offline_encodings
+from core.tokens import (
+    SHIPPED_ENCODINGS,
+    default_cache_dir,
+    encoding,
+    install_offline_encodings,
+)
 from core.turn.admission import Admission
 from core.turn.service import ChatService, ServiceConfig
 
@@ -39,20 +45,19 @@ class App:
 
 @asynccontextmanager
 async def bootstrap(settings: Settings, model: ChatModel | None = None) -> AsyncIterator[App]:
-    """Build everything, run migrations, and close it all on exit."""
-    install_offline_encodings(settings.tiktoken_cache_dir)
-    for name in SHIPPED_ENCODINGS:
-        encoding(name)  # load now, not on the first user's turn
+    """Build everything, run migrations, and close it all on exit. What the settings point at
+    and cannot be used is a ConfigError (or StartupError) naming every such variable."""
+    persona_catalog, database = _open_what_settings_name(settings)
     models = ModelCatalog.load(
         settings.model_context_window, settings.default_model, settings.unpriced_model_usd_per_1m
     )
-    persona_catalog = PersonaCatalog.load(settings.default_persona)
-    # SQLite waits out another writer itself; that wait is its share of the retry time.
-    database = open_database(settings.database_url, busy_timeout_s=settings.database_retry_s)
     client: openai.AsyncOpenAI | None = None
     pruning: asyncio.Task[None] | None = None
     try:
-        await migrate(database)
+        try:
+            await migrate_when_reachable(database, settings.database_url, settings.database_retry_s)
+        except DatabaseUnusable as error:
+            raise StartupError(f"DATABASE_URL: {error}") from None
         client = model_client(settings)
         listing = OpenAIModelList(client)
         if model is None:
@@ -105,6 +110,45 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
         if client is not None:
             await client.close()
         await database.dispose()
+
+
+# issue 11 item 15: start-up failures are one line per setting, all reported at once.
+def _open_what_settings_name(settings: Settings) -> tuple[PersonaCatalog, Database]:
+    """The persona catalog, the BPE files and the database file, each checked; every problem
+    is collected so that one start reports them all."""
+    problems: list[str] = []
+    try:
+        install_offline_encodings(settings.tiktoken_cache_dir)
+        for name in SHIPPED_ENCODINGS:
+            encoding(name)  # load now, not on the first user's turn
+    except OSError as error:
+        folder = settings.tiktoken_cache_dir or default_cache_dir()
+        problems.append(
+            f"TIKTOKEN_CACHE_DIR: cannot write to {folder} ({error.strerror}): point it at a "
+            "writable folder"
+        )
+    persona_catalog: PersonaCatalog | None = None
+    try:
+        persona_catalog = PersonaCatalog.load(settings.default_persona)
+    except ValueError:
+        names = PersonaCatalog.load().names()
+        known = ", ".join(names[:6]) + (", …" if len(names) > 6 else "")
+        problems.append(
+            f"DEFAULT_PERSONA: {settings.default_persona!r} is not in config/personas.toml "
+            f"(one of: {known}; or leave it empty)"
+        )
+    database: Database | None = None
+    try:
+        # SQLite waits out another writer itself; that wait is its share of the retry time.
+        database = open_database(settings.database_url, busy_timeout_s=settings.database_retry_s)
+    except OSError as error:
+        problems.append(
+            f"DATABASE_URL: cannot create the SQLite file's folder {error.filename} "
+            f"({error.strerror}): choose a writable path"
+        )
+    if problems or persona_catalog is None or database is None:
+        raise ConfigError(*problems)
+    return persona_catalog, database
 
 
 def model_client(settings: Settings) -> openai.AsyncOpenAI:

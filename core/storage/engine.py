@@ -21,12 +21,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, event
 from sqlalchemy import create_engine as create_sync_engine
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import SingletonThreadPool
@@ -144,11 +145,13 @@ def open_database(database_url: str, busy_timeout_s: float = 30.0) -> Database:
         )
         event.listen(reader, "connect", lambda conn, record: _sqlite_pragmas(conn, 0))
         return ThreadedSqlite(engine, reader)
+    url, connect_args = asyncpg_connect_args(url)
     # A turn waits for a free connection rather than failing: with 1,000 chats at once the
     # default 30 s ran out while the process was merely busy (python -m bench, concurrency).
     return AsyncServer(
         create_async_engine(
             url,
+            connect_args=connect_args,
             pool_pre_ping=True,
             pool_size=10,
             max_overflow=10,
@@ -156,6 +159,88 @@ def open_database(database_url: str, busy_timeout_s: float = 30.0) -> Database:
             hide_parameters=True,
         )
     )
+
+
+# libpq query parameters of hosted PostgreSQL URLs (Neon, Supabase, Render, Heroku...).
+# SQLAlchemy hands a URL's query to asyncpg.connect() as keywords, which it does not take
+# (`sslmode=require` was a TypeError); asyncpg reads these from a DSN of its own instead.
+ASYNCPG_DSN_PARAMETERS = frozenset(
+    {
+        "sslmode",
+        "sslcert",
+        "sslkey",
+        "sslrootcert",
+        "sslcrl",
+        "sslpassword",
+        "sslnegotiation",
+        "ssl_min_protocol_version",
+        "ssl_max_protocol_version",
+        "target_session_attrs",
+        "krbsrvname",
+        "gsslib",
+        "passfile",
+        "application_name",  # asyncpg sends it as a server setting
+    }
+)
+# libpq parameters asyncpg has no equivalent for: it negotiates SCRAM channel binding itself,
+# and the others tune libpq's own socket or GSS handling.
+IGNORED_LIBPQ_PARAMETERS = frozenset(
+    {
+        "channel_binding",
+        "gssencmode",
+        "gssdelegation",
+        "keepalives",
+        "keepalives_idle",
+        "keepalives_interval",
+        "keepalives_count",
+        "tcp_user_timeout",
+        "sslcompression",
+        "sslsni",
+        "sslcertmode",
+        "require_auth",
+        "load_balance_hosts",
+    }
+)
+
+
+def asyncpg_connect_args(url: URL) -> tuple[URL, dict[str, Any]]:
+    """The URL without its libpq query parameters, and the asyncpg arguments they mean."""
+    libpq: dict[str, str] = {}
+    connect_args: dict[str, Any] = {}
+    server_settings: dict[str, str] = {}
+    for name, value in url.query.items():
+        last = value[-1] if isinstance(value, tuple) else value
+        if name in ASYNCPG_DSN_PARAMETERS:
+            libpq[name] = last
+        elif name == "fallback_application_name":
+            libpq.setdefault("application_name", last)
+        elif name == "connect_timeout":
+            connect_args["timeout"] = float(last)
+        elif name == "options":
+            server_settings.update(_server_options(last))
+    if libpq:
+        connect_args["dsn"] = "postgresql://?" + urlencode(libpq)
+    if server_settings:
+        connect_args["server_settings"] = server_settings
+    # Other parameters (asyncpg's own keywords, such as prepared_statement_cache_size) stay.
+    moved = set(libpq) | {"fallback_application_name", "connect_timeout", "options"}
+    return url.difference_update_query(moved | IGNORED_LIBPQ_PARAMETERS), connect_args
+
+
+def _server_options(options: str) -> dict[str, str]:
+    """libpq's `options=-c key=value -c other=value` as server settings."""
+    settings: dict[str, str] = {}
+    words = options.split()
+    for index, word in enumerate(words):
+        pair = ""
+        if word == "-c" and index + 1 < len(words):
+            pair = words[index + 1]
+        elif word.startswith(("-c", "--")):
+            pair = word[2:]
+        key, sep, value = pair.partition("=")
+        if sep and key:
+            settings[key.replace("-", "_")] = value
+    return settings
 
 
 def _sqlite_pragmas(dbapi_connection: Any, busy_ms: int) -> None:

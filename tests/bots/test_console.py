@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pty
+import signal
 import sys
 from pathlib import Path
 
-from fakes.openai_server import FakeOpenAI
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from core.storage.schema import MessageRow
+from fakes.openai_server import FakeOpenAI, FakeReply
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -82,3 +88,73 @@ async def test_memory_survives_a_restart(llm: FakeOpenAI, tmp_path: Path) -> Non
     await run_console(llm, tmp_path, ["my name is Bob"])
     out, _ = await run_console(llm, tmp_path, ["what is my name?"])
     assert out.strip() == "Your name is Bob."
+
+
+async def test_ctrl_c_stops_the_reply_not_the_bot_and_quit_ends_it(
+    llm: FakeOpenAI, tmp_path: Path
+) -> None:
+    """In a terminal (stdin a pty): Ctrl-C (SIGINT) cuts the reply being streamed and the chat
+    goes on; /quit ends it; a second Ctrl-C at the prompt quits too."""
+    long = FakeReply("endless " * 400, chunk_size=8, chunk_delay_s=0.05)  # about 20 s
+    llm.responder = lambda body: long if "long" in body["messages"][-1]["content"] else "short"
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "OPENAI_API_KEY": "sk-console-test-key",
+        "OPENAI_BASE_URL": llm.base_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+        "TIKTOKEN_CACHE_DIR": str(tmp_path / "tiktoken"),
+    }
+
+    async def start() -> tuple[asyncio.subprocess.Process, int]:
+        terminal, tty = pty.openpty()
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bots", "console", cwd=tmp_path, env=env,
+            stdin=tty, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        os.close(tty)
+        return process, terminal
+
+    async def read_until(process: asyncio.subprocess.Process, text: str) -> str:
+        assert process.stdout is not None
+        seen = ""
+        while text not in seen:
+            chunk = await asyncio.wait_for(process.stdout.read(64), 30)
+            assert chunk, f"output ended before {text!r}: {seen!r}"
+            seen += chunk.decode()
+        return seen
+
+    process, terminal = await start()
+    os.write(terminal, b"talk for a long time\n")
+    await read_until(process, "endless endless")
+    process.send_signal(signal.SIGINT)  # what Ctrl-C sends
+    await read_until(process, "(stopped)\nyou> ")
+    os.write(terminal, b"and now?\n")
+    await read_until(process, "short\nyou> ")
+    os.write(terminal, b"/quit\n")
+    assert await asyncio.wait_for(process.wait(), 30) == 0
+    os.close(terminal)
+    messages = await stored_messages(tmp_path / "bot.db")
+    # The cut reply left its question without a half answer; the chat went on.
+    assert messages == [
+        ("user", "talk for a long time"),
+        ("user", "and now?"),
+        ("assistant", "short"),
+    ]
+
+    process, terminal = await start()
+    await read_until(process, "you> ")
+    process.send_signal(signal.SIGINT)  # at the prompt: quit
+    assert await asyncio.wait_for(process.wait(), 30) == 0
+    os.close(terminal)
+
+
+async def stored_messages(path: Path) -> list[tuple[str, str]]:
+    engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            select(MessageRow.role, MessageRow.content).order_by(MessageRow.id)
+        )
+        messages = [(role, content) for role, content in rows.all()]
+    await engine.dispose()
+    return messages

@@ -10,11 +10,23 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+# `python -m bots` with discord.py pointed at a fake Discord, as fakes.discord_rest does in-process.
+DISCORD_AT_FAKE = (
+    "import sys, runpy, discord.http; discord.http.Route.BASE = sys.argv.pop(1); "
+    "runpy.run_module('bots', run_name='__main__', alter_sys=True)"
+)
 
 
 class ConsoleBot:
-    def __init__(self, env: dict[str, str], workdir: Path, adapter: str = "console") -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        workdir: Path,
+        adapter: str = "console",
+        discord_api: str | None = None,
+    ) -> None:
         self.adapter = adapter
+        self.discord_api = discord_api  # a fake Discord's base URL (discord.py has no setting)
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.endswith(("_KEY", "_TOKEN"))},
             "PYTHONPATH": str(ROOT),
@@ -29,10 +41,12 @@ class ConsoleBot:
 
     async def start(self) -> ConsoleBot:
         self._stderr = self.stderr_path.open("wb")
+        entry = ["-m", "bots"]
+        if self.discord_api is not None:
+            entry = ["-c", DISCORD_AT_FAKE, self.discord_api]
         self.process = await asyncio.create_subprocess_exec(
             sys.executable,
-            "-m",
-            "bots",
+            *entry,
             self.adapter,
             cwd=self.workdir,
             env=self.env,

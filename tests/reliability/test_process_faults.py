@@ -109,14 +109,14 @@ async def test_kill_9_mid_turn_loses_no_accepted_message_and_writes_no_half_turn
     asked = [r.body["messages"][-1]["content"] for r in llm.chat_requests]
     assert asked == ["message 1", "message 2", "in flight", "after the crash"]
 
-    # SIGTERM while idle, input still open (the console is blocked reading it): a prompt exit.
-    sent = time.monotonic()
+    # SIGTERM while idle, input still open (the console is blocked reading it): it exits (a
+    # reader thread joined at exit would wait for input forever); the bound is for a busy machine.
     restarted.signal(signal.SIGTERM)
     assert await restarted.wait(10) == 0
-    assert time.monotonic() - sent < 3
 
 
 LONG = FakeReply("endless " * 400, chunk_size=8, chunk_delay_s=0.05)  # about 20 s to stream
+LONG_S = 20
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -138,7 +138,13 @@ async def test_sigterm_finishes_a_short_answer_and_cuts_a_long_one_at_the_grace_
     hurried_code = await hurried.wait(15)
     hurried_took = time.monotonic() - sent
     assert await patient.wait(15) == 0 and hurried_code == 0
-    assert hurried_took < 4, f"exited {hurried_took:.1f}s after SIGTERM with a 1 s grace period"
+    # Cut by the console at SHUTDOWN_GRACE_S (not by the entry point's backstop 2 s later), and
+    # out well before the answer would have ended. Behaviour, not a tight time: on a loaded
+    # 2-core machine the exit took up to 4.8 s before the entry point skipped the interpreter's
+    # teardown (1.1-1.2 s since; see bots/__main__.py run()).
+    assert "reply still running after 1 s; cancelling it" in hurried.stderr
+    assert "still busy" not in hurried.stderr
+    assert hurried_took < LONG_S / 2, f"exited {hurried_took:.1f} s after SIGTERM"
 
     # The short answer was finished, printed and stored whole, with its usage.
     output = "".join(patient.output) + await patient.rest_of_output()
