@@ -16,7 +16,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from config.settings import Settings
+from config.settings import ConfigError, Settings
 from core.boundary import ChatPort
 
 log = logging.getLogger("bots")
@@ -70,6 +70,8 @@ async def supervise(
 def classify(name: str, error: BaseException) -> AdapterFailure:
     """Whether retrying can help, and one line saying what went wrong (never a token: the
     libraries' own messages for a rejected token may quote it)."""
+    if isinstance(error, ConfigError):  # an adapter's own one line naming the setting to fix
+        return AdapterFailure(str(error), permanent=True)
     if name == "telegram":
         from telegram.error import InvalidToken, NetworkError
 

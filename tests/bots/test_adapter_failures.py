@@ -122,8 +122,9 @@ async def test_with_every_token_rejected_the_process_exits_non_zero(
     ]
     assert len(errors) == 3 and errors[-1] == "no adapter could start: fix the settings named above"
     assert set(errors[:2]) == {  # in whichever order the platforms answered
-        "telegram cannot run: Telegram rejected TELEGRAM_BOT_TOKEN: copy it again from "
-        "@BotFather (and check TELEGRAM_BASE_URL if you set it)",
+        # the adapter's own line (bots/telegram_adapter/startup.py refused_token)
+        "telegram cannot run: TELEGRAM_BOT_TOKEN: Telegram rejected this token; copy it again "
+        "from @BotFather",
         "discord cannot run: Discord rejected DISCORD_BOT_TOKEN: reset and copy it in "
         "the Developer Portal (Bot → Token)",
     }
