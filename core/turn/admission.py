@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.boundary import Failure, IncomingMessage
+from core.model.catalog import ModelSpec
 from core.policy.access import AccessPolicy
 from core.policy.limits import AbuseLimits, Refusal, refusal_text
 from core.texts import Texts
@@ -48,6 +49,17 @@ class Admission:
         if refusal is None:
             return None
         return Refused(Failure(refusal_text(refusal, texts)) if refusal.announce else None)
+
+    def refuse_model(
+        self, message: IncomingMessage, spec: ModelSpec, texts: Texts
+    ) -> Refused | None:
+        """A model without a price while a budget in dollars is on (issue 11 item 3): its use
+        would cost nothing against the budget. /model refuses such a pick; this catches a chat
+        whose model was picked before the budget, or an unpriced default. Owners are not limited.
+        """
+        if spec.priced or not self._limits.config.usd_on() or self.is_owner(message):
+            return None
+        return Refused(Failure(texts.get("model.unpriced_turn", name=spec.name[:40])))
 
     async def refuse_thread(self, message: IncomingMessage, texts: Texts) -> Failure | None:
         """Whether the author may have the bot open a thread: allowed at all, budgets left.

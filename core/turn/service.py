@@ -205,6 +205,11 @@ class ChatService:
                     yield refused.said
                 return
         plan = await self._planner.plan(message, conversation)
+        unpriced = self._admission.refuse_model(message, plan.spec, texts) if answers else None
+        if unpriced is not None:
+            if unpriced.said is not None:
+                yield unpriced.said
+            return
         if answers and not plan.has_room:
             yield Failure(texts.get("error.no_room"))
             return

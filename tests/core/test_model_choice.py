@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 
 from config.settings import ConfigError, load_settings
 from core.bootstrap import App
-from core.boundary import Author, CommandReply, Failure
+from core.boundary import AnswerDone, Author, CommandReply, ConversationKey, Failure
 from core.storage.schema import ConversationRow, CustomPersonaRow, UsageRow
 from fakes.openai_server import FakeOpenAI
 from tests.core.helpers import ADMIN, ALICE, collect, group, private
@@ -151,3 +151,23 @@ async def test_a_failing_statement_logs_no_user_text(
     assert "storage failed" in logged and "messages" in logged  # the statement is there...
     assert secret not in logged and "4921" not in logged  # ...its parameters are not
     assert secret not in caplog.text
+
+
+async def test_a_turn_on_an_unpriced_model_is_refused_while_a_usd_budget_is_on(
+    make_app: MakeApp, llm: FakeOpenAI
+) -> None:
+    """A model chosen before the budget (or an unpriced DEFAULT_MODEL) must not escape it at
+    turn time: refused, nothing stored, nothing asked of the model; owners are not limited."""
+    unpriced = {"default_model": "llama3.1:8b", "budget_user_daily_usd": 1.0}
+    async with make_app(**unpriced, admin_users=OWNERS) as app:
+        (refused,) = await collect(app.service, private("hello"))
+        assert isinstance(refused, Failure)
+        assert refused.text.startswith("This chat's model 'llama3.1:8b' has no price")
+        assert llm.chat_requests == []
+        async with session_on(app) as session:
+            assert (await session.execute(text("select count(*) from messages"))).scalar() == 0
+        owner = private("hello", author=OWNER, key=ConversationKey("telegram", "99"))
+        assert isinstance((await collect(app.service, owner))[-1], AnswerDone)
+    async with make_app(**unpriced, unpriced_model_usd_per_1m=2.0) as app:
+        events = await collect(app.service, private("hello"))
+        assert isinstance(events[-1], AnswerDone)  # priced by the owner's fallback
