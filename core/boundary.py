@@ -111,7 +111,16 @@ class Answering:
     here on (not while the message waits behind others of its conversation)."""
 
 
-ReplyEvent: TypeAlias = Answering | AnswerDelta | AnswerDone | Notice | CommandReply | Failure
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """This message waits behind others of its conversation (in the backlog); the next event
+    comes once its turn runs. Adapters free what they hold for it meanwhile (Telegram: its
+    update slot, so a flooded chat's backlog takes no slot from other chats)."""
+
+
+ReplyEvent: TypeAlias = (
+    Waiting | Answering | AnswerDelta | AnswerDone | Notice | CommandReply | Failure
+)
 
 
 class ChatPort(Protocol):

@@ -14,6 +14,7 @@ from bots.telegram_adapter.bot_api import Outbox
 from bots.telegram_adapter.buttons import ChoiceButtons, signing_key
 from bots.telegram_adapter.delivery import DraftSupport, StreamPolicy, TurnDelivery
 from bots.telegram_adapter.incoming import BotIdentity, button_to_incoming, message_to_incoming
+from bots.telegram_adapter.intake import UpdateSlots, free_while_waiting
 from core.boundary import ChatPort, IncomingMessage
 
 log = logging.getLogger(__name__)
@@ -24,11 +25,17 @@ class TelegramHandlers:
     buttons and draft support; every turn counts in `replies`, which a stop waits for."""
 
     def __init__(
-        self, chat: ChatPort, policy: StreamPolicy, replies: RepliesInFlight, bot: Bot
+        self,
+        chat: ChatPort,
+        policy: StreamPolicy,
+        replies: RepliesInFlight,
+        slots: UpdateSlots,
+        bot: Bot,
     ) -> None:
         self._chat = chat
         self._policy = policy
         self._replies = replies
+        self._slots = slots
         self._me = BotIdentity(id=bot.id, username=bot.username)  # known once getMe answered
         self._admins = AdminCache(bot)
         self._drafts = DraftSupport()
@@ -44,6 +51,7 @@ class TelegramHandlers:
         await self._turn(
             context.bot,
             incoming,
+            update.update_id,
             reply_to=None if incoming.is_private else message.message_id,
         )
 
@@ -62,12 +70,14 @@ class TelegramHandlers:
         incoming = await button_to_incoming(query, command, self._admins)
         if incoming is None:
             return
-        await self._turn(context.bot, incoming, reply_to=None)
+        await self._turn(context.bot, incoming, update.update_id, reply_to=None)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("telegram update failed: %r", update, exc_info=context.error)
 
-    async def _turn(self, bot: Bot, incoming: IncomingMessage, *, reply_to: int | None) -> None:
+    async def _turn(
+        self, bot: Bot, incoming: IncomingMessage, update_id: int, *, reply_to: int | None
+    ) -> None:
         if not self._replies.accepting:
             return
         with self._replies.tracked():
@@ -83,7 +93,9 @@ class TelegramHandlers:
             )
             events = self._chat.handle(incoming)
             try:
-                await delivery.run(events)  # typing once the core says the turn runs
+                await delivery.run(
+                    free_while_waiting(events, self._slots.of(update_id))
+                )  # typing once the core says the turn runs
             except TelegramError:
                 log.exception("could not deliver a reply in %s", key)
             finally:

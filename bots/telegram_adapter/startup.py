@@ -24,7 +24,7 @@ from bots.inflight import RepliesInFlight
 from bots.telegram_adapter.commands import register_commands
 from bots.telegram_adapter.delivery import StreamPolicy
 from bots.telegram_adapter.handlers import TelegramHandlers
-from bots.telegram_adapter.intake import LedgerUpdates, UpdateLedger
+from bots.telegram_adapter.intake import LedgerUpdates, UpdateLedger, UpdateSlots
 from bots.telegram_adapter.options import TelegramOptions
 from bots.telegram_adapter.polling import UpdatePoller
 from bots.telegram_adapter.send_pacing import SendPacing
@@ -48,7 +48,7 @@ async def run_telegram(chat: ChatPort, settings: Settings, stop: asyncio.Event) 
 
 
 def build_application(
-    options: TelegramOptions, ledger: UpdateLedger, replies: RepliesInFlight
+    options: TelegramOptions, slots: UpdateSlots, ledger: UpdateLedger, replies: RepliesInFlight
 ) -> AnyApplication:
     builder = (
         ApplicationBuilder()
@@ -56,8 +56,8 @@ def build_application(
         # Paces per chat and caps new messages bot-wide; RetryAfter is waited out per call
         # (bot_api.py).
         .rate_limiter(SendPacing(options.max_messages_per_s))
-        # Chats run in parallel; the ledger learns when each update gets its slot.
-        .concurrent_updates(LedgerUpdates(options.max_concurrent_updates, ledger, replies))
+        # Chats run in parallel, bounded by `slots`; the ledger learns when each update gets one.
+        .concurrent_updates(LedgerUpdates(slots, ledger, replies))
         .updater(None)  # polling.py and webhook.py feed the update queue instead
     )
     if options.base_url:
@@ -83,7 +83,8 @@ async def serve(chat: ChatPort, options: TelegramOptions, stop: asyncio.Event) -
     )
     replies = RepliesInFlight()
     ledger = UpdateLedger()
-    application = build_application(options, ledger, replies)
+    slots = UpdateSlots(options.max_concurrent_updates)
+    application = build_application(options, slots, ledger, replies)
     try:
         await application.initialize()  # getMe: the token is checked here
     except InvalidToken as exc:
@@ -91,7 +92,7 @@ async def serve(chat: ChatPort, options: TelegramOptions, stop: asyncio.Event) -
         raise refused_token(exc, options) from None  # PTB's message quotes the token
     async with application:  # ... shutdown()
         # Handlers are added once getMe has answered: they need to know who the bot is.
-        add_handlers(application, TelegramHandlers(chat, policy, replies, application.bot))
+        add_handlers(application, TelegramHandlers(chat, policy, replies, slots, application.bot))
         await register_commands(application.bot)
         await application.start()
         poller: UpdatePoller | None = None

@@ -20,9 +20,10 @@ class ConversationQueue:
     """Serializes work per key; different keys never wait for each other.
 
     At most `backlog` messages wait behind the one running; `enter` refuses more at once, so a
-    flooded conversation holds at most `backlog + 1` of an adapter's concurrent-update slots and
-    every other chat keeps its turn. Entries are dropped when their last user leaves, so the
-    table holds only conversations with a turn in flight, however many chats the bot has seen.
+    flooded conversation holds bounded memory, and its waiting messages are told to adapters
+    (`Waiting`) so that they hold none of an adapter's concurrent-update slots. Entries are
+    dropped when their last user leaves, so the table holds only conversations with a turn in
+    flight, however many chats the bot has seen.
     """
 
     def __init__(self, backlog: int) -> None:
@@ -77,6 +78,11 @@ class Place:
         self._key = key
         self._entry = entry
         self._left = False
+
+    @property
+    def must_wait(self) -> bool:
+        """Another message of the conversation runs or waits ahead of this one."""
+        return not self._left and self._entry.users > 1
 
     def leave(self) -> None:
         if not self._left:

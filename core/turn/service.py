@@ -18,6 +18,7 @@ from core.boundary import (
     IncomingMessage,
     Notice,
     ReplyEvent,
+    Waiting,
 )
 from core.commands.catalog import names_another_bot, parse_command
 from core.commands.context import CommandContext
@@ -153,6 +154,8 @@ class ChatService:
                     yield refused.said
                 return
             admitted = True
+        if place.must_wait:
+            yield Waiting()
         async with place:
             if command is None:
                 async for event in self._chat(message, texts, admitted=admitted):

@@ -12,6 +12,7 @@ from core.boundary import (
     IncomingMessage,
     Notice,
     ReplyEvent,
+    Waiting,
 )
 from core.turn.service import ChatService
 
@@ -41,8 +42,13 @@ def group(
 
 
 async def collect(service: ChatService, message: IncomingMessage) -> list[ReplyEvent]:
-    """The events that show the user something (`Answering` only starts "typing...")."""
-    return [event async for event in service.handle(message) if not isinstance(event, Answering)]
+    """The events that show the user something (`Answering` only starts "typing...", `Waiting`
+    shows nothing)."""
+    return [
+        event
+        async for event in service.handle(message)
+        if not isinstance(event, Answering | Waiting)
+    ]
 
 
 async def say(service: ChatService, message: IncomingMessage) -> str:

@@ -9,7 +9,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from core.bootstrap import App
-from core.boundary import AnswerDone, Answering, ConversationKey, Failure
+from core.boundary import AnswerDone, Answering, ConversationKey, Failure, Waiting
 from core.texts import EN
 from core.turn.service import DEFAULT_BACKLOG
 from fakes.openai_server import FakeOpenAI
@@ -75,16 +75,25 @@ async def test_a_rate_limited_flood_is_refused_before_waiting(
         assert isinstance((await second)[-1], AnswerDone)
 
 
-async def test_typing_is_asked_for_only_when_the_turn_runs(app: App, llm: FakeOpenAI) -> None:
+async def test_a_waiting_message_is_told_and_typing_comes_only_when_its_turn_runs(
+    app: App, llm: FakeOpenAI
+) -> None:
     llm.hang_next(1.0)
     first = asyncio.create_task(collect(app.service, private("first")))
     await asyncio.sleep(0.2)
     second = app.service.handle(private("second"))
+    assert isinstance(await anext(second), Waiting)  # adapters free its slot meanwhile
     waiting = asyncio.ensure_future(anext(second))
     await asyncio.sleep(0.3)
-    assert not waiting.done()  # no event (so no typing) while it waits behind the first
+    assert not waiting.done()  # nothing more (so no typing) while it waits behind the first
     await first
     assert isinstance(await waiting, Answering)
     rest = [event async for event in second]
     assert isinstance(rest[-1], AnswerDone)
-    assert not any(isinstance(event, Answering) for event in rest)  # once per turn
+    assert not any(isinstance(event, Answering | Waiting) for event in rest)  # once per turn
+
+
+async def test_a_message_of_an_idle_conversation_does_not_wait(app: App) -> None:
+    events = [event async for event in app.service.handle(private("hello"))]
+    assert isinstance(events[0], Answering)
+    assert not any(isinstance(event, Waiting) for event in events)

@@ -6,11 +6,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from bots.telegram_adapter import run_telegram
+from bots.telegram_adapter.options import TelegramOptions
+from bots.telegram_adapter.startup import serve
 from config.settings import Settings
 from core.bootstrap import App, bootstrap
 from fakes.openai_server import FakeOpenAI
@@ -49,9 +50,10 @@ class RunningBot:
 
 @asynccontextmanager
 async def running_bot(
-    tg: FakeTelegram, llm: FakeOpenAI, db: Path, **overrides: Any
+    tg: FakeTelegram, llm: FakeOpenAI, db: Path, *, slots: int | None = None, **overrides: Any
 ) -> AsyncIterator[RunningBot]:
-    """The bot polling the fake Telegram until the block ends (then stopped as on SIGTERM)."""
+    """The bot polling the fake Telegram until the block ends (then stopped as on SIGTERM);
+    `slots`: how many updates it processes at once (TelegramOptions.max_concurrent_updates)."""
 
     def listening() -> int:
         return len(tg.calls_to("getUpdates")) + len(tg.calls_to("setWebhook"))
@@ -59,7 +61,10 @@ async def running_bot(
     before = listening()
     async with bootstrap(bot_settings(tg, llm, db, **overrides)) as app:
         stop = asyncio.Event()
-        task = asyncio.create_task(run_telegram(app.service, app.settings, stop))
+        options = TelegramOptions.from_settings(app.settings)
+        if slots is not None:
+            options = replace(options, max_concurrent_updates=slots)
+        task = asyncio.create_task(serve(app.service, options, stop))
         running = RunningBot(app, stop, task)
         try:
             await tg.wait_until(lambda: task.done() or listening() > before)
