@@ -28,6 +28,7 @@ APP_ID = 1000
 OWNER_ID = 1
 GUILD_ID = 5000  # the one server the fake knows (its threads belong to it)
 DROP = 0  # a scripted "failure" that closes the connection instead of answering
+DROP_AFTER = 1  # ... or that does what was asked, then closes the connection unanswered
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,11 @@ class FakeDiscord:
         """Close the connection on the next matching request without answering (the client sees
         aiohttp.ServerDisconnectedError); the request is recorded but has no effect."""
         self._failures.append(_Failure(method, re.compile(path_regex), DROP, {}))
+
+    def drop_answer_of_next(self, method: str, path_regex: str) -> None:
+        """Do the next matching request, then close the connection without answering: the
+        client sees the same error as `drop_next`, though the request took effect."""
+        self._failures.append(_Failure(method, re.compile(path_regex), DROP_AFTER, {}))
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         """Send a gateway event (op 0) to every connected shard."""
@@ -233,6 +239,8 @@ def _route(fake: FakeDiscord, method: str, path: str, raw_body: Any) -> tuple[in
             fake.commands[scope] = stored
         return 200, fake.commands.get(scope, [])
     if m := re.fullmatch(r"/interactions/(\d+)/([^/]+)/callback", path):
+        if m[1] in fake.responses:
+            return 400, {"message": "Interaction has already been acknowledged.", "code": 40060}
         message = _message(fake, "0", body.get("data") or {})
         flags = (body.get("data") or {}).get("flags", 0)
         if body.get("type") == 4:
@@ -291,7 +299,9 @@ async def fake_discord() -> AsyncIterator[FakeDiscord]:
         for failure in fake._failures:
             if failure.method == request.method and failure.pattern.fullmatch(path):
                 fake._failures.remove(failure)
-                if failure.status == DROP:
+                if failure.status in (DROP, DROP_AFTER):
+                    if failure.status == DROP_AFTER:
+                        _route(fake, request.method, path, body)
                     assert request.transport is not None
                     request.transport.close()
                     return web.Response(status=500)  # never reaches the client

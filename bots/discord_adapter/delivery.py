@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -37,6 +38,28 @@ from core.boundary import (
 log = logging.getLogger(__name__)
 
 PLAIN_ATTEMPTS = 3
+ALREADY_ACKNOWLEDGED = 40060  # an interaction response retried after it did reach Discord
+
+T = TypeVar("T")
+
+
+async def with_retries(send: Callable[[], Awaitable[T]], where: str) -> T | None:
+    """`send()`, tried again after a dropped connection or timeout (discord.py has retried a
+    5xx already; a drop it has not). None when a retried interaction response turns out to
+    have reached Discord the first time."""
+    for attempt in range(PLAIN_ATTEMPTS):
+        try:
+            return await send()
+        except discord.HTTPException as error:
+            if attempt > 0 and error.code == ALREADY_ACKNOWLEDGED:
+                return None
+            raise
+        except TRANSPORT_ERRORS as error:
+            log.warning("could not send %s (%r)", where, error)
+            if attempt + 1 == PLAIN_ATTEMPTS:
+                raise
+            await asyncio.sleep(2**attempt)
+    raise AssertionError("unreachable")
 
 
 async def stream_into_channel(
@@ -97,19 +120,13 @@ async def send_plain(
         kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
         if last and view is not None:
             kwargs["view"] = view
-        for attempt in range(PLAIN_ATTEMPTS):
-            try:
-                await channel.send(part, **kwargs)
-                break
-            except discord.Forbidden:
-                log.warning("no permission to send in channel %s", channel_id(channel))
-                return
-            except TRANSPORT_ERRORS as error:
-                # discord.py has retried a 5xx already; a dropped connection it has not.
-                log.warning("could not send to channel %s (%r)", channel_id(channel), error)
-                if attempt + 1 == PLAIN_ATTEMPTS:
-                    raise
-                await asyncio.sleep(2**attempt)
+        try:
+            await with_retries(
+                partial(channel.send, part, **kwargs), f"to channel {channel_id(channel)}"
+            )
+        except discord.Forbidden:
+            log.warning("no permission to send in channel %s", channel_id(channel))
+            return
 
 
 async def respond_to_interaction(
@@ -129,15 +146,23 @@ async def respond_to_interaction(
     first: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
     if view is not None and len(parts) == 1:
         first["view"] = view
+    where = f"the response to interaction {interaction.id}"
     if deferred:
-        await interaction.edit_original_response(content=parts[0], **first)
+        await with_retries(
+            partial(interaction.edit_original_response, content=parts[0], **first), where
+        )
     else:
-        await interaction.response.send_message(parts[0], ephemeral=private, **first)
+        await with_retries(
+            partial(interaction.response.send_message, parts[0], ephemeral=private, **first),
+            where,
+        )
     for index, part in enumerate(parts[1:], start=1):
         extra: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
         if view is not None and index == len(parts) - 1:
             extra["view"] = view
-        await interaction.followup.send(part, ephemeral=private, **extra)
+        await with_retries(
+            partial(interaction.followup.send, part, ephemeral=private, **extra), where
+        )
 
 
 def render_for_interaction(

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 from typing import Any, Final
 
 import discord
 
-from bots.discord_adapter.delivery import respond_to_interaction, stream_into_channel
+from bots.discord_adapter.delivery import (
+    respond_to_interaction,
+    stream_into_channel,
+    with_retries,
+)
 from bots.discord_adapter.incoming import (
     conversation_key,
     interaction_to_incoming,
@@ -70,7 +75,10 @@ class DiscordHandlers:
             done, _pending = await asyncio.wait({collecting}, timeout=RESPOND_WITHIN_S)
             deferred = not done
             if deferred:
-                await interaction.response.defer(thinking=True)
+                await with_retries(
+                    partial(interaction.response.defer, thinking=True),
+                    f"the response to interaction {interaction.id}",
+                )
             await respond_to_interaction(
                 interaction,
                 await collecting,

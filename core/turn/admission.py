@@ -41,14 +41,14 @@ class Admission:
         refusal = self._limits.admit_command(message, self.is_owner(message))
         if refusal is None:
             return None
-        return Refused(Failure(refusal_text(refusal, texts)) if refusal.announce else None)
+        return _said(refusal, message, texts)
 
     async def refuse_turn(self, message: IncomingMessage, texts: Texts) -> Refused | None:
         """Rate limits and budgets, for a message the bot would answer (it is counted)."""
         refusal = await self._limits.admit(message, self.is_owner(message))
         if refusal is None:
             return None
-        return Refused(Failure(refusal_text(refusal, texts)) if refusal.announce else None)
+        return _said(refusal, message, texts)
 
     def refuse_model(
         self, message: IncomingMessage, spec: ModelSpec, texts: Texts
@@ -76,3 +76,11 @@ class Admission:
                 refusal = Refusal(f"limit.budget_{status.budget.scope}", {"status": status})
                 return Failure(refusal_text(refusal, texts))
         return None
+
+
+def _said(refusal: Refusal, message: IncomingMessage, texts: Texts) -> Refused:
+    """Said once a minute in a chat; always to a slash command or button press, which must be
+    answered (privately) and would otherwise show an empty reply."""
+    if refusal.announce or message.is_interaction:
+        return Refused(Failure(refusal_text(refusal, texts)))
+    return Refused(None)

@@ -107,3 +107,72 @@ async def test_a_command_reply_survives_a_dropped_connection(
 
     [shown] = discord_api.channel_texts(DM_CHANNEL)
     assert shown.startswith("Settings of this chat:")
+
+
+def callback_of(payload: dict[str, Any]) -> str:
+    return rf"/interactions/{payload['id']}/[^/]+/callback"
+
+
+async def test_a_slash_command_reply_survives_a_dropped_connection(
+    bot: DiscordBot, discord_api: FakeDiscord
+):
+    settings = interaction_payload("settings", user_id=ALICE)
+    discord_api.drop_next("POST", callback_of(settings))
+
+    await interact(bot, discord_api, settings)
+
+    assert len(discord_api.calls_to("POST", callback_of(settings))) == 2  # dropped, then retried
+    assert discord_api.responses[str(settings["id"])]["content"].startswith("Settings of this")
+
+
+async def test_a_slash_command_reply_that_reached_discord_before_the_drop_is_not_an_error(
+    bot: DiscordBot, discord_api: FakeDiscord
+):
+    settings = interaction_payload("settings", user_id=ALICE)
+    discord_api.drop_answer_of_next("POST", callback_of(settings))
+
+    await interact(bot, discord_api, settings)
+
+    # The retry is told "already acknowledged": the reply stands, and no apology follows it.
+    first, retried = discord_api.calls_to("POST", callback_of(settings))
+    assert retried.json == first.json
+    assert discord_api.responses[str(settings["id"])]["content"].startswith("Settings of this")
+    assert discord_api.calls_to("POST", r"/webhooks/.*") == []
+
+
+async def test_a_long_slash_command_reply_survives_a_dropped_follow_up(
+    run_bot: BotFactory, discord_api: FakeDiscord, settings: Settings
+):
+    settings.rate_limit_user_commands_per_min = 0
+    listing = interaction_payload(
+        "personas", user_id=ALICE, guild=False, channel_type=1, channel_id=DM_CHANNEL
+    )
+    follow_up = r"/webhooks/\d+/[^/]+"
+    async with run_bot() as bot:
+        for n in range(30):  # 30 personas described at length: a listing past 2000 characters
+            text = f"/newpersona p{n:02} {'Talks at length. ' * 8}"
+            await receive(bot, "MESSAGE_CREATE", dm(text))
+        discord_api.drop_next("POST", follow_up)
+
+        await interact(bot, discord_api, listing)
+
+    dropped, *sent = discord_api.calls_to("POST", follow_up)
+    assert len(sent) >= 2 and sent[0].json == dropped.json  # the dropped part, retried
+    first = discord_api.responses[str(listing["id"])]["content"]
+    shown = first + "".join(call.json["content"] for call in sent)
+    assert all(f"p{n:02}" in shown for n in range(30))
+
+
+async def test_a_rate_limited_slash_command_is_always_told_why(
+    run_bot: BotFactory, discord_api: FakeDiscord, settings: Settings
+):
+    settings.rate_limit_user_commands_per_min = 1
+    async with run_bot() as bot:
+        await interact(bot, discord_api, interaction_payload("settings", user_id=ALICE))
+        told = [
+            await interact(bot, discord_api, interaction_payload("settings", user_id=ALICE))
+            for _ in range(2)
+        ]
+
+    # In a chat the refusal is said once a minute; a slash command must be answered each time.
+    assert all("too fast" in refused_privately(response) for response in told)
