@@ -65,6 +65,19 @@ class Call:
     params: dict[str, Any]
     at: float  # time.monotonic() when it arrived
     status: int = 200
+    files: dict[str, Upload] = field(default_factory=dict)  # multipart file parts, by field
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file part of a multipart request, as it arrived."""
+
+    filename: str | None
+    content_type: str
+    content: bytes
+
+
+DROP = 0  # a scripted failure that closes the connection without answering
 
 
 @dataclass
@@ -123,6 +136,7 @@ class FakeTelegram:
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._failures: list[_Failure] = []
+        self._hangs: list[tuple[str, float]] = []
         self._changed = asyncio.Condition()
         self._notifiers: set[asyncio.Task[None]] = set()
         self._chat_waiters: dict[int, set[asyncio.Event]] = {}
@@ -200,6 +214,15 @@ class FakeTelegram:
         if status == 429 and description.startswith("Bad Request"):
             description = f"Too Many Requests: retry after {retry_after}"
         self._failures.append(_Failure(method, status, description, retry_after, times, when))
+
+    def drop_next(self, method: str, *, times: int = 1) -> None:
+        """Close the connection on the next `times` calls of `method` without answering (the
+        client sees a disconnect); the call is recorded but does nothing."""
+        self._failures.append(_Failure(method, DROP, "", None, times, None))
+
+    def hang_next(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """Answer the next `times` calls of `method` only after `seconds`."""
+        self._hangs.extend([(method, seconds)] * times)
 
     def push_update(self, payload: dict[str, Any]) -> int:
         """Queue a raw update (without update_id) for getUpdates; returns its update_id."""
@@ -387,14 +410,23 @@ class FakeTelegram:
             return _error(401, "Unauthorized")
         method = request.match_info["method"]
         try:
-            params = await _params(request)
+            params, files = await _params(request)
         except ConnectionResetError:  # the bot cancelled the call while sending it (typing)
             return web.Response(status=499)
-        call = Call(method, params, time.monotonic())
+        call = Call(method, params, time.monotonic(), files=files)
         self.calls.append(call)
         self._notify()  # a long poll answers late; waiters may only need to know it was made
         try:
+            hang = next((h for h in self._hangs if h[0] == method), None)
+            if hang is not None:
+                self._hangs.remove(hang)
+                await asyncio.sleep(hang[1])
             failure = self._take_failure(method, params)
+            if failure is not None and failure.status == DROP:
+                call.status = DROP
+                assert request.transport is not None
+                request.transport.close()
+                return web.Response(status=500)  # never reaches the client
             if failure is not None:
                 call.status = failure.status
                 extra = {"retry_after": failure.retry_after} if failure.retry_after else None
@@ -537,6 +569,21 @@ class FakeTelegram:
         message.edits += 1
         return self._message_dict(message)
 
+    async def _api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A document sent as a multipart upload; the message shows its caption as text."""
+        chat = self._chat(int(params["chat_id"]))
+        message = SentMessage(
+            chat_id=chat.id,
+            message_id=chat.next_message_id,
+            text=params.get("caption") or "",
+            entities=[],
+            thread_id=params.get("message_thread_id"),
+            reply_markup=params.get("reply_markup"),
+        )
+        chat.next_message_id += 1
+        self.messages[(chat.id, message.message_id)] = message
+        return self._message_dict(message)
+
     async def _api_deleteMessage(self, params: dict[str, Any]) -> bool:
         key = (int(params["chat_id"]), int(params["message_id"]))
         if self.messages.pop(key, None) is None:
@@ -627,13 +674,17 @@ def _error(status: int, description: str, parameters: dict[str, Any] | None = No
     return web.json_response(body, status=status)
 
 
-async def _params(request: web.Request) -> dict[str, Any]:
+async def _params(request: web.Request) -> tuple[dict[str, Any], dict[str, Upload]]:
     if request.content_type == "application/json":
-        return dict(await request.json())
+        return dict(await request.json()), {}
     raw = dict(await request.post()) if request.can_read_body else {}
     raw.update(request.query)
     params: dict[str, Any] = {}
+    files: dict[str, Upload] = {}
     for name, value in raw.items():
+        if isinstance(value, web.FileField):
+            files[name] = Upload(value.filename, value.content_type, value.file.read())
+            continue
         if not isinstance(value, str):
             continue
         if name in _JSON_PARAMS:
@@ -643,4 +694,4 @@ async def _params(request: web.Request) -> dict[str, Any]:
                 params[name] = value
         else:
             params[name] = value
-    return params
+    return params, files

@@ -21,6 +21,7 @@ from telegram.ext import (
 )
 
 from bots.inflight import RepliesInFlight
+from bots.telegram_adapter.aiohttp_request import AiohttpRequest
 from bots.telegram_adapter.commands import register_commands
 from bots.telegram_adapter.delivery import StreamPolicy
 from bots.telegram_adapter.handlers import TelegramHandlers
@@ -59,6 +60,10 @@ def build_application(
         # Chats run in parallel, bounded by `slots`; the ledger learns when each update gets one.
         .concurrent_updates(LedgerUpdates(slots, ledger, replies))
         .updater(None)  # polling.py and webhook.py feed the update queue instead
+        # aiohttp instead of PTB's httpx: half the CPU, and no pool race (aiohttp_request.py).
+        # Pool sizes as PTB's defaults: 256 for calls, 1 for the one long poll at a time.
+        .request(AiohttpRequest(connection_pool_size=256))
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
     )
     if options.base_url:
         builder = builder.base_url(options.base_url)
