@@ -35,7 +35,9 @@ def counts_telegram(quick: bool) -> tuple[int, ...]:
     return (3, 30, 100) if quick else (3, 30, 100, 1000)
 
 
-async def run(quick: bool, postgres_url: str, only_concurrency: bool = False) -> Report:
+async def run(
+    quick: bool, postgres_url: str, only_concurrency: bool = False, only_telegram: bool = False
+) -> Report:
     counts = QUICK if quick else FULL
     report = Report(quick=quick, counts=counts)
     workdir = Workdir()
@@ -44,6 +46,12 @@ async def run(quick: bool, postgres_url: str, only_concurrency: bool = False) ->
             await _concurrency(
                 report, workdir, postgres_url, (*SWEEP, counts["chats"]), all_pg=True
             )
+            return report
+        if only_telegram:
+            await _concurrency(report, workdir, "", (100,), all_pg=False)
+            for chats in counts_telegram(quick=True):
+                report.step(f"through Telegram, {chats} chats")
+                report.telegram.append(await run_telegram_bench(workdir.sqlite(), workdir, chats))
             return report
         async with FakeModelProcess(0.0) as instant:
             report.step("overhead vs history, sqlite")
@@ -142,10 +150,16 @@ def main() -> None:
         f"database, at {', '.join(map(str, SWEEP))} and {FULL['chats']:,} chats "
         f"({QUICK['chats']} with --quick)",
     )
+    parser.add_argument(
+        "--telegram",
+        action="store_true",
+        help="only the Telegram runs at 3, 30 and 100 chats, and the core alone at 100 chats "
+        "(CPU per turn compared)",
+    )
     args = parser.parse_args()
     postgres_url = "" if args.no_postgres else os.environ.get("TEST_DATABASE_URL", "")
     started, load_start = time.perf_counter(), os.getloadavg()[0]
-    report = asyncio.run(run(args.quick, postgres_url, args.concurrency))
+    report = asyncio.run(run(args.quick, postgres_url, args.concurrency, args.telegram))
     report.elapsed_s = time.perf_counter() - started
     report.load_average = (load_start, os.getloadavg()[0])
     report.machine = machine()

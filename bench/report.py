@@ -27,6 +27,11 @@ TARGETS: dict[str, tuple[str, Callable[[float], bool]]] = {
     "cost_ratio_vs_sliding": ("<= 0.6", lambda v: v <= 0.6),
     "first_visible_ms": ("<= 100", lambda v: v <= 100),
     "first_visible_p99_ms": ("<= 100", lambda v: v <= 100),
+    # Issue 17: ratios measured in one run.
+    "telegram_cpu_ratio": ("<= 2", lambda v: v <= 2),
+    "first_visible_p99_ratio_30_vs_3": ("<= 2", lambda v: v <= 2),
+    "first_visible_p99_ratio_100_vs_3": ("<= 3", lambda v: v <= 3),
+    "concurrency_efficiency_vs_client_alone": (">= 0.6", lambda v: v >= 0.6),
 }
 
 
@@ -129,7 +134,9 @@ class Report:
                 f"telegram_answer_p50_ms_{t.chats}_chats": t.answer_p50_ms,
                 f"telegram_answer_p99_ms_{t.chats}_chats": t.answer_p99_ms,
                 f"telegram_calls_per_answer_{t.chats}_chats": t.calls_per_answer,
+                f"telegram_cpu_ms_per_turn_{t.chats}_chats": t.cpu_ms_per_turn,
             }
+        out |= self._telegram_ratios()
         # The headline figure is the largest Telegram run's median, not the most flattering.
         out["first_visible_ms"] = self.telegram[-1].first_visible_p50_ms if self.telegram else None
         out["first_visible_p99_ms"] = (
@@ -138,6 +145,30 @@ class Report:
         out["elapsed_s"] = self.elapsed_s
         out["load_average_start"], out["load_average_end"] = self.load_average
         out |= {f"machine_{k}": v for k, v in self.machine.items()}
+        return out
+
+    def core_cpu_ms_per_turn(self, chats: int) -> float | None:
+        """CPU per turn of the core alone (the concurrency run, SQLite) at the number of chats
+        nearest to `chats`: what a Telegram turn's CPU is compared with."""
+        runs = {c: r for (database, c), r in self.sweep.items() if database == "sqlite"}
+        if "sqlite" in self.concurrency:
+            runs[self.concurrency["sqlite"].chats] = self.concurrency["sqlite"]
+        if not runs:
+            return None
+        return runs[min(runs, key=lambda c: abs(c - chats))].cpu_ms_per_turn
+
+    def _telegram_ratios(self) -> Figures:
+        out: Figures = {}
+        by_chats = {t.chats: t for t in self.telegram}
+        if 100 in by_chats and (core := self.core_cpu_ms_per_turn(100)) is not None:
+            out["core_cpu_ms_per_turn"] = core
+            out["telegram_cpu_ratio"] = by_chats[100].cpu_ms_per_turn / core
+        if 3 in by_chats:
+            for chats in (30, 100):
+                if chats in by_chats:
+                    out[f"first_visible_p99_ratio_{chats}_vs_3"] = (
+                        by_chats[chats].first_visible_p99_ms / by_chats[3].first_visible_p99_ms
+                    )
         return out
 
     def table(self) -> str:
@@ -272,6 +303,7 @@ class Report:
                 "answer p50",
                 "answer p99",
                 "calls/answer",
+                "CPU/turn",
             ),
         ]
         for t in self.telegram:
@@ -286,8 +318,12 @@ class Report:
                     f"{t.answer_p50_ms:.0f} ms",
                     f"{t.answer_p99_ms:.0f} ms",
                     f"{t.calls_per_answer:.1f}",
+                    f"{t.cpu_ms_per_turn:.1f} ms",
                 )
             )
+        core = self.core_cpu_ms_per_turn(100)
+        if core is not None:
+            lines.append(f"CPU per turn of the core alone (concurrency run, SQLite): {core:.1f} ms")
         return [*lines, ""]
 
     def _cost_table(self) -> list[str]:

@@ -19,12 +19,13 @@ import json
 import os
 import re
 import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.harness import PROJECT_ROOT, Database, FakeModelProcess, Workdir, percentile
+from bench.harness import PROJECT_ROOT, Database, FakeModelProcess, Workdir, ask, percentile
 from bench.telegram_model import read_first_texts
 from bench.telegram_users import FIRST_CHAT_ID
 from bots.telegram_adapter import run_telegram
@@ -47,6 +48,11 @@ class TelegramResult:
     answer_p99_ms: float
     calls_per_answer: float  # drafts, messages and edits
     wall_s: float
+    cpu_s: float = float("nan")  # this process (the bot alone) from start to the last answer
+
+    @property
+    def cpu_ms_per_turn(self) -> float:
+        return self.cpu_s * 1000 / max(1, self.turns)
 
 
 async def run_telegram_bench(
@@ -77,8 +83,12 @@ async def run_telegram_bench(
             telegram_poll_timeout_s=1,  # only shortens shutdown; updates return at once
         )
         async with bootstrap(settings) as app:
+            # As in the concurrency run: connections, encodings and lazy imports are paid
+            # before CPU is counted, so CPU per turn compares with the core's.
+            await ask(app, "warmup", "warm up")
             app.service.on_turn = turns.append
             stop = asyncio.Event()
+            cpu_at_start = time.process_time()
             task = asyncio.create_task(run_telegram(app.service, app.settings, stop))
             assert users.stdout is not None
             done = asyncio.create_task(users.stdout.readline())
@@ -87,6 +97,7 @@ async def run_telegram_bench(
                 await task  # the bot stopped on its own: show why
             if not done.done() or not (await done).startswith(b"DONE"):
                 raise RuntimeError("the Telegram users did not finish")
+            cpu_s = time.process_time() - cpu_at_start
             stop.set()
             await asyncio.wait_for(task, 30)
     log = json.loads(users_log.read_text())
@@ -124,6 +135,7 @@ async def run_telegram_bench(
         answer_p99_ms=percentile(answer, 99),
         calls_per_answer=len(log["delivery"]) / max(len(turns), 1),
         wall_s=log["wall_s"],
+        cpu_s=cpu_s,
     )
 
 
