@@ -6,7 +6,8 @@ pay for the server's side too (accepting, parsing, answering, and the users' boo
 at hundreds of chats showed up as seconds of delay that a real deployment does not have.
 
 `python -m bench.telegram_users --chats N --turns T --out FILE` prints
-`TELEGRAM_BASE_URL=... TOKEN=...`, waits for the bot's first getUpdates, runs the chats (each
+`TELEGRAM_BASE_URL=... TOKEN=...`, waits for the bot's first getUpdates, prints `STARTED`, runs
+the chats (each
 sends its messages one after another, waiting for each answer), writes what happened to FILE as
 JSON (times on the machine-wide monotonic clock), prints `DONE`, and keeps serving until it is
 terminated.
@@ -30,6 +31,7 @@ async def run_users(chats: int, turns: int, out: Path) -> None:
     async with FakeTelegram() as tg:
         print(f"TELEGRAM_BASE_URL={tg.root_url} TOKEN={tg.token}", flush=True)
         await tg.wait_until(lambda: bool(tg.calls_to("getUpdates")), 60)
+        print("STARTED", flush=True)  # the bot counts its CPU from here: start-up is not a turn
         sent: dict[str, float] = {}
         ended: dict[str, float] = {}
 

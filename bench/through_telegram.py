@@ -88,14 +88,14 @@ async def run_telegram_bench(
             await ask(app, "warmup", "warm up")
             app.service.on_turn = turns.append
             stop = asyncio.Event()
-            cpu_at_start = time.process_time()
             task = asyncio.create_task(run_telegram(app.service, app.settings, stop))
             assert users.stdout is not None
-            done = asyncio.create_task(users.stdout.readline())
-            await asyncio.wait({done, task}, timeout=3600, return_when=asyncio.FIRST_COMPLETED)
-            if task.done():
-                await task  # the bot stopped on its own: show why
-            if not done.done() or not (await done).startswith(b"DONE"):
+            # The bot's CPU counts from the users' first message (its start-up is not a turn)
+            # to their last answer.
+            if not (await _line_from(users.stdout, task, timeout_s=60)).startswith(b"STARTED"):
+                raise RuntimeError("the Telegram users did not start")
+            cpu_at_start = time.process_time()
+            if not (await _line_from(users.stdout, task, timeout_s=3600)).startswith(b"DONE"):
                 raise RuntimeError("the Telegram users did not finish")
             cpu_s = time.process_time() - cpu_at_start
             stop.set()
@@ -137,6 +137,22 @@ async def run_telegram_bench(
         wall_s=log["wall_s"],
         cpu_s=cpu_s,
     )
+
+
+async def _line_from(
+    stream: asyncio.StreamReader, bot: asyncio.Task[None], timeout_s: float
+) -> bytes:
+    """The next line the users print, b"" if the wait timed out; raises if the bot stopped."""
+    line = asyncio.create_task(stream.readline())
+    await asyncio.wait({line, bot}, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
+    if bot.done():
+        line.cancel()
+        await bot  # the bot stopped on its own: show why
+        raise RuntimeError("the bot stopped during the Telegram run")
+    if not line.done():
+        line.cancel()
+        return b""
+    return line.result()
 
 
 def _key(text: str) -> tuple[int, int]:
