@@ -24,10 +24,12 @@ import json
 import re
 
 import aiohttp
+from aiohttp.helpers import get_env_proxy_for_url
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+from yarl import URL
 
 TOKEN_IN_PATH = re.compile(r"/bot[^/\s]+/")
 POOL_FULL = (
@@ -39,8 +41,10 @@ POOL_FULL = (
 class AiohttpRequest(BaseRequest):
     """Bot API calls on one aiohttp session, opened by `initialize` and closed by `shutdown`.
 
-    The proxy comes from HTTPS_PROXY / HTTP_PROXY (aiohttp's `trust_env`), as httpx's default
-    reads them; SOCKS proxies are not supported.
+    The proxy comes from HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as httpx's default reads them,
+    looked up once per host rather than by aiohttp's `trust_env`, which asks a worker thread on
+    every request (a hand-off that cost more than building the request: python -m bench
+    --telegram); SOCKS proxies are not supported.
     """
 
     def __init__(
@@ -60,6 +64,7 @@ class AiohttpRequest(BaseRequest):
         self._media_write_timeout = media_write_timeout
         self._free = asyncio.Semaphore(connection_pool_size)
         self._session: aiohttp.ClientSession | None = None
+        self._proxies: dict[str, tuple[URL | None, aiohttp.BasicAuth | None]] = {}
 
     @property
     def read_timeout(self) -> float | None:
@@ -71,9 +76,9 @@ class AiohttpRequest(BaseRequest):
             connector = aiohttp.TCPConnector(limit=0, limit_per_host=0)
             self._session = aiohttp.ClientSession(
                 connector=connector,
-                trust_env=True,
                 cookie_jar=aiohttp.DummyCookieJar(),  # the Bot API sets none; saves a lookup
             )
+            self._proxies.clear()  # the environment is read again by a new session
 
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:
@@ -113,8 +118,15 @@ class AiohttpRequest(BaseRequest):
             headers = {"User-Agent": self.USER_AGENT}
             if isinstance(body, bytes):
                 headers["Content-Type"] = "application/json"
+            proxy, proxy_auth = await self._proxy_for(url)
             async with session.request(
-                method, url, data=body, headers=headers, timeout=timeout
+                method,
+                url,
+                data=body,
+                headers=headers,
+                timeout=timeout,
+                proxy=proxy,
+                proxy_auth=proxy_auth,
             ) as response:
                 return response.status, await response.read()
         # `from None`: the cause's own text and traceback may quote the URL, and so the token.
@@ -125,6 +137,23 @@ class AiohttpRequest(BaseRequest):
             raise NetworkError(_without_token(f"aiohttp.{name}: {error}")) from None
         finally:
             self._free.release()
+
+    async def _proxy_for(self, url: str) -> tuple[URL | None, aiohttp.BasicAuth | None]:
+        """What aiohttp's `trust_env` would pick for this URL's scheme and host, remembered."""
+        try:
+            target = URL(url)
+        except ValueError:  # aiohttp refuses it next, as a ClientError, mapped with the others
+            return None, None
+        origin = f"{target.scheme}://{target.host}"
+        if origin not in self._proxies:
+            try:  # it may read ~/.netrc for the proxy's password: off the loop, as aiohttp does
+                found: tuple[URL | None, aiohttp.BasicAuth | None] = await asyncio.to_thread(
+                    get_env_proxy_for_url, target
+                )
+            except LookupError:  # no proxy set for this scheme, or NO_PROXY names the host
+                found = (None, None)
+            self._proxies[origin] = found
+        return self._proxies[origin]
 
 
 def _given(value: ODVInput[float], default: float | None) -> float | None:

@@ -54,6 +54,10 @@ class StreamPolicy:
     edit_interval_s: float = 1.0
     typing_interval_s: float = 4.0
     use_drafts: bool = True
+    # Where drafts show the answer as it is written, typing only fills the wait for its first
+    # words: it starts this late, so a model that answers at once costs no chat action (one
+    # Bot API call of three per turn, python -m bench --telegram), and stops at the first draft.
+    typing_before_draft_s: float = 0.5
 
 
 @dataclass
@@ -88,6 +92,7 @@ class TurnDelivery:
         self._visible = False  # has the user seen any text of this turn (draft or message)?
         self._next_preview_at = 0.0
         self._flood_until = 0.0  # Telegram asked us to hold off until then (RetryAfter)
+        self._typing: _TypingIndicator | None = None
 
     async def run(self, events: AsyncIterator[ReplyEvent], *, typing_now: bool = False) -> None:
         """Consume the core's events to the end (or until cancelled).
@@ -95,7 +100,11 @@ class TurnDelivery:
         Typing shows from the core's `Answering` on: a message waiting behind others of its chat
         sends no chat actions of its own.
         """
-        typing = _TypingIndicator(self._out, self._policy.typing_interval_s)
+        typing = self._typing = _TypingIndicator(
+            self._out,
+            self._policy.typing_interval_s,
+            first_after_s=self._policy.typing_before_draft_s if self._use_draft else 0.0,
+        )
         if typing_now:
             typing.start()
         try:
@@ -155,6 +164,8 @@ class TurnDelivery:
                 lambda r: self._out.draft(self._draft_id, r), rendered, part
             )
             self._visible = True
+            if self._typing is not None:  # the draft shows the answer being written
+                self._typing.stop()
         except (RetryAfter, Deferred):
             raise
         except TelegramError as exc:
@@ -238,11 +249,13 @@ class TurnDelivery:
 
 
 class _TypingIndicator:
-    """Re-sends the typing status every `interval_s` (Telegram shows it ~5 s) until stopped."""
+    """Re-sends the typing status every `interval_s` (Telegram shows it ~5 s) until stopped,
+    the first time `first_after_s` after `start`."""
 
-    def __init__(self, outbox: Outbox, interval_s: float) -> None:
+    def __init__(self, outbox: Outbox, interval_s: float, first_after_s: float = 0.0) -> None:
         self._out = outbox
         self._interval_s = interval_s
+        self._first_after_s = first_after_s
         self._task: asyncio.Task[None] | None = None
         self._stopped = False
 
@@ -257,6 +270,8 @@ class _TypingIndicator:
             self._task.cancel()
 
     async def _loop(self) -> None:
+        if self._first_after_s > 0:
+            await asyncio.sleep(self._first_after_s)
         while True:
             try:
                 await self._out.typing()

@@ -8,6 +8,7 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 from telegram import Bot
 from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TimedOut
@@ -177,3 +178,71 @@ def test_the_adapters_application_talks_through_this_client():
     application = build_application(options, UpdateSlots(1), UpdateLedger(), RepliesInFlight())
     calls, updates = application.bot._request[1], application.bot._request[0]
     assert isinstance(calls, AiohttpRequest) and isinstance(updates, AiohttpRequest)
+
+
+class ForwardProxy:
+    """An HTTP forward proxy on loopback: notes each request's target, then passes it on."""
+
+    def __init__(self) -> None:
+        self.targets: list[str] = []
+        self.url = ""
+        self._server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> ForwardProxy:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        self.url = f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        request_line, *header_lines = (await reader.readuntil(b"\r\n\r\n")).decode().split("\r\n")
+        method, target, _ = request_line.split(" ")
+        self.targets.append(target)
+        headers = dict(line.split(": ", 1) for line in header_lines if ": " in line)
+        body = await reader.readexactly(int(headers.get("Content-Length", "0")))
+        passed = {"Content-Type": headers.get("Content-Type", "application/json")}
+        async with (
+            aiohttp.ClientSession() as session,
+            session.request(method, target, data=body, headers=passed) as answer,
+        ):
+            data = await answer.read()
+        writer.write(
+            f"HTTP/1.1 {answer.status} Relayed\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n".encode()
+            + data
+        )
+        await writer.drain()
+        writer.close()
+
+
+async def test_calls_go_through_the_proxy_the_environment_names(
+    telegram: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+):
+    async with ForwardProxy() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        async with bot_on(telegram) as bot:
+            sent = await bot.send_message(CHAT, "via the proxy")
+            await bot.send_message(CHAT, "and again")
+
+    assert sent.text == "via the proxy"
+    assert [t.rsplit("/", 1)[-1] for t in proxy.targets] == ["getMe", "sendMessage", "sendMessage"]
+    assert all(t.startswith(telegram.base_url) for t in proxy.targets)
+
+
+async def test_no_proxy_sends_straight_to_telegram(
+    telegram: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+):
+    async with ForwardProxy() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        async with bot_on(telegram) as bot:
+            await bot.send_message(CHAT, "direct")
+
+    assert proxy.targets == []
+    assert telegram.calls_to("sendMessage")[-1].params["text"] == "direct"

@@ -182,6 +182,29 @@ async def test_typing_is_repeated_while_waiting_for_the_model(tg: FakeTelegram, 
     assert all(c.params["action"] == "typing" for c in typing)
 
 
+async def test_with_drafts_typing_fills_only_a_slow_wait_for_the_first_words(
+    tg: FakeTelegram, bot: Bot
+) -> None:
+    """A draft shows the answer being written: typing is for a model that is slow to start, and
+    stops once the first draft is up."""
+    policy = StreamPolicy(typing_interval_s=0.1, typing_before_draft_s=0.2, use_drafts=True)
+    quick = answer_events("a quick answer, streamed", 6)
+    await deliver(bot, USER, quick, gap=0.02, policy=policy)
+    assert tg.calls_to("sendChatAction", USER) == []
+
+    await deliver(
+        bot,
+        USER,
+        [AnswerDelta("slow "), AnswerDelta("start"), AnswerDone("slow start")],
+        gap=0.45,
+        policy=policy,
+    )
+    typing = tg.calls_to("sendChatAction", USER)
+    first_draft = tg.calls_to("sendMessageDraft", USER)[1]  # the first of this second turn
+    assert len(typing) >= 2  # 0.2 s after the start, then every 0.1 s until the first draft
+    assert all(call.at < first_draft.at for call in typing)
+
+
 async def test_notices_failures_and_command_buttons(tg: FakeTelegram, bot: Bot) -> None:
     buttons = ChoiceButtons(signing_key("123456:TEST-TOKEN"))
     long_command = "/persona " + "한국어페르소나" * 4  # > 64 bytes of UTF-8
