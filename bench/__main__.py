@@ -25,7 +25,7 @@ FULL = {"turns": 100, "naive_turns": 20, "chats": 1000, "memory_chats": 10_000, 
 # 2,000 chats instead of 10,000 for memory, a 100-turn cost run, concurrency sweep at 10 only.
 QUICK = {"turns": 30, "naive_turns": 6, "chats": 200, "memory_chats": 2_000, "cost_turns": 100}
 LATENCY_S = 0.3
-SWEEP = (10, 100)
+SWEEP = (10, 100, 300)
 
 
 def counts_telegram(quick: bool) -> tuple[int, ...]:

@@ -1,22 +1,26 @@
 """The database connection: each transaction runs as one piece of synchronous SQLAlchemy code.
 
-SQLite (the default) runs it on one dedicated thread with the standard `sqlite3` driver: one
-hand-off per transaction. Through an asyncio driver every statement costs several hand-offs
-(open cursor, execute, fetch, close), which made a turn's three transactions take ~4 ms instead
-of ~0.8 ms (python -m bench). One thread is also SQLite's one writer, so this process never
-competes with itself for the write lock. PostgreSQL runs the same code through asyncpg
-(`run_sync`), where the round trips are the network's.
+SQLite (the default) uses the standard `sqlite3` driver. Through an asyncio driver every statement
+costs several hand-offs (open cursor, execute, fetch, close), which made a turn's three
+transactions take ~4 ms instead of ~0.8 ms (python -m bench). PostgreSQL runs the same code
+through asyncpg (`run_sync`), where the round trips are the network's.
 
-A turn's first step, reading its conversation's row, is `read`: in SQLite's WAL mode a reader
-never waits for a writer, so that one indexed row is read on the event loop itself: cheaper
-than a trip to the thread, and never queued behind another chat's write waiting for the lock.
-If the file is busy after all (not in WAL mode, or another process is recovering it) the read
-goes to the thread instead.
+A turn's transactions are a few indexed rows, so SQLite runs them on the event loop itself, on a
+connection that never waits for a lock (busy timeout 0): under load a dedicated thread spent most
+of its time waiting for the interpreter, not for the disk (at 300 chats turns queued ~0.7 s for
+it; python -m bench --concurrency). In WAL mode a reader never waits for a writer; a write finds
+the lock taken only when another process holds it. Then the transaction is rolled back (nothing
+of it stays) and run again on the thread, whose connection waits up to the busy timeout; while
+any work is on the thread, new work follows it there, so transactions still run in the order
+they were asked for and this process never competes with itself for the write lock. Long work
+(migrations, retention and erasure sweeps) goes to the thread with `run_long`, so it never holds
+up the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -63,6 +67,10 @@ class Database:
         """`run` for a short read of a few indexed rows (it may run on the event loop)."""
         return await self.run(work)
 
+    async def run_long(self, work: Work[Result]) -> Result:
+        """`run` for work that may take long (migrations, sweeps): never on the event loop."""
+        return await self.run(work)
+
     async def dispose(self) -> None:
         raise NotImplementedError
 
@@ -70,28 +78,54 @@ class Database:
 class ThreadedSqlite(Database):
     dialect = "sqlite"
 
-    def __init__(self, engine: Engine, reader: Engine | None) -> None:
+    def __init__(self, engine: Engine, on_loop: Engine | None) -> None:
         self.engine = engine
         # Used on the event loop's thread only, and never waits for a lock. None for an
         # in-memory database, which only the thread's own connection can see.
-        self._reader = reader
+        self._on_loop = on_loop
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+        self._on_thread_count = 0  # transactions handed to the thread and not finished
+
+    @property
+    def engines(self) -> tuple[Engine, ...]:
+        """The thread's engine and the event loop's (to listen to every statement)."""
+        return (self.engine,) if self._on_loop is None else (self.engine, self._on_loop)
 
     async def run(self, work: Work[Result]) -> Result:
         self._check_open()
-        return await asyncio.get_running_loop().run_in_executor(
-            self._thread, self._transaction, work
-        )
+        if self._on_loop is not None and self._on_thread_count == 0:
+            try:
+                with self._on_loop.begin() as connection:
+                    return work(connection)
+            except OperationalError as error:
+                if not is_busy(error):
+                    raise
+        return await self._run_on_thread(work)
+
+    async def run_long(self, work: Work[Result]) -> Result:
+        self._check_open()
+        return await self._run_on_thread(work)
 
     async def read(self, work: Work[Result]) -> Result:
-        if self._reader is None:
+        if self._on_loop is None:
             return await self.run(work)
         self._check_open()
         try:
-            with self._reader.connect() as connection:
+            with self._on_loop.connect() as connection:
                 return work(connection)
-        except OperationalError:  # busy: let the thread wait for it
-            return await self.run(work)
+        except OperationalError as error:
+            if not is_busy(error):
+                raise
+        return await self._run_on_thread(work)
+
+    async def _run_on_thread(self, work: Work[Result]) -> Result:
+        self._on_thread_count += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                self._thread, self._transaction, work
+            )
+        finally:
+            self._on_thread_count -= 1
 
     def _transaction(self, work: Work[Result]) -> Result:
         with self.engine.begin() as connection:
@@ -101,8 +135,16 @@ class ThreadedSqlite(Database):
         # Transactions already handed to the thread finish (and commit) before the engine closes.
         await asyncio.to_thread(self._thread.shutdown, wait=True)
         self.engine.dispose()
-        if self._reader is not None:
-            self._reader.dispose()
+        if self._on_loop is not None:
+            self._on_loop.dispose()
+
+
+def is_busy(error: OperationalError) -> bool:
+    """SQLite's "database is locked" (or busy): another connection holds the lock."""
+    code = getattr(error.orig, "sqlite_errorcode", None)
+    if code is not None:
+        return (code & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return "locked" in str(error.orig) or "busy" in str(error.orig)
 
 
 class AsyncServer(Database):
@@ -139,12 +181,12 @@ def open_database(database_url: str, busy_timeout_s: float = 30.0) -> Database:
         busy_ms = int(busy_timeout_s * 1000)
         event.listen(engine, "connect", lambda conn, record: _sqlite_pragmas(conn, busy_ms))
         if not url.database or url.database == ":memory:":
-            return ThreadedSqlite(engine, reader=None)
-        reader = create_sync_engine(
+            return ThreadedSqlite(engine, on_loop=None)
+        on_loop = create_sync_engine(
             url, connect_args={"timeout": 0}, poolclass=SingletonThreadPool, hide_parameters=True
         )
-        event.listen(reader, "connect", lambda conn, record: _sqlite_pragmas(conn, 0))
-        return ThreadedSqlite(engine, reader)
+        event.listen(on_loop, "connect", lambda conn, record: _sqlite_pragmas(conn, 0))
+        return ThreadedSqlite(engine, on_loop)
     url, connect_args = asyncpg_connect_args(url)
     # A turn waits for a free connection rather than failing: with 1,000 chats at once the
     # default 30 s ran out while the process was merely busy (python -m bench, concurrency).
@@ -256,7 +298,7 @@ def _sqlite_pragmas(dbapi_connection: Any, busy_ms: int) -> None:
 
 async def migrate(database: Database) -> None:
     """Apply every Alembic migration that has not run yet."""
-    await database.run(_upgrade)
+    await database.run_long(_upgrade)
 
 
 def _upgrade(connection: Connection) -> None:

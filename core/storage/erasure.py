@@ -94,7 +94,7 @@ class ErasureStore(Store):
             report = ForgetReport(messages, answers, personas, conversations, usage)
             return report, touched
 
-        report, touched = await self.database.run(work)
+        report, touched = await self.database.run_long(work)
         # Each turn checks its cached window against the database anyway; a forgotten user's
         # text must still not linger in memory until then.
         for conversation_id in touched:
@@ -128,6 +128,6 @@ class ErasureStore(Store):
             ).rowcount
             return RetentionReport(messages, usage, personas, conversations)
 
-        report = await self.database.run(work)
+        report = await self.database.run_long(work)
         self._windows.forget()
         return report

@@ -307,8 +307,8 @@ async def test_many_personas_from_before_the_cap_keep_the_listing_bounded(
     # Any of them is still found by name, with one query that reads that persona only.
     assert "p1999" in (await reply(app, "/persona p1999")).text
     database = app.storage.personas.database
-    engine = (
-        database.engine if isinstance(database, ThreadedSqlite) else database.engine.sync_engine
+    engines = (
+        database.engines if isinstance(database, ThreadedSqlite) else (database.engine.sync_engine,)
     )
     statements: list[str] = []
 
@@ -316,10 +316,12 @@ async def test_many_personas_from_before_the_cap_keep_the_listing_bounded(
         if "FROM custom_personas" in statement:
             statements.append(statement)
 
-    event.listen(engine, "before_cursor_execute", record)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
     try:
         assert (await say(app.service, private("hi"))).startswith("You said: hi")
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)
     assert statements and all("custom_personas.name =" in s for s in statements)
     assert llm.last_messages[0]["content"] == "x" * 8000
