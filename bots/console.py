@@ -25,7 +25,9 @@ from core.boundary import (
     Failure,
     IncomingMessage,
     Notice,
+    Reasoning,
     ReplyEvent,
+    Thinking,
 )
 
 CONSOLE_KEY = ConversationKey(platform="console", chat_id="local")
@@ -42,11 +44,34 @@ def to_incoming(line: str) -> IncomingMessage:
     )
 
 
+REASONING_LINES = 8  # a model's thinking, shown: its first lines
+ERASE_LINE = "\r\x1b[K"
+
+
+def reasoning_block(text: str) -> str:
+    """The model's thinking as a short block of "│ "-prefixed lines."""
+    lines = text.strip().splitlines() or [""]
+    shown = lines[:REASONING_LINES] + (["…"] if len(lines) > REASONING_LINES else [])
+    return "\n".join("│ " + line for line in shown) + "\n"
+
+
 async def print_replies(events: AsyncIterator[ReplyEvent], out: TextIO) -> None:
-    """Print a reply as it streams; every event ends on its own line."""
+    """Print a reply as it streams; every event ends on its own line. In a terminal, "thinking…"
+    shows until the answer's first words overwrite it (a pipe gets only the answers)."""
     streaming = False
+    placeholder = False
     async for event in events:
+        if placeholder and not isinstance(event, Thinking):
+            out.write(ERASE_LINE)
+            placeholder = False
         match event:
+            case Thinking(text=text):
+                if out.isatty() and not streaming:
+                    out.write(text)
+                    out.flush()
+                    placeholder = True
+            case Reasoning(text=text):
+                out.write(reasoning_block(text))
             case AnswerDelta(text=text):
                 out.write(text)
                 out.flush()
@@ -60,6 +85,8 @@ async def print_replies(events: AsyncIterator[ReplyEvent], out: TextIO) -> None:
                     out.write("\n")
                     streaming = False
                 out.write(text + "\n")
+    if placeholder:
+        out.write(ERASE_LINE)
     if streaming:
         out.write("\n")
     out.flush()

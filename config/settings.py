@@ -71,6 +71,13 @@ class Settings(BaseSettings):
     max_personas_per_space: int = Field(50, ge=1)  # saved personas per chat or server
     max_persona_prompt_chars: int = Field(8000, ge=100)  # longest prompt /newpersona accepts
     model_context_window: int = Field(8192, ge=256)
+    # The visible reply's cap for chats that set no max_tokens (capped at the model's maximum).
+    default_reply_tokens: int = Field(2048, ge=16)
+    # Room for a reasoning model's thinking, on top of the visible reply's cap; 0 = each model's
+    # own allowance from config/models.toml.
+    reasoning_tokens: int = Field(0, ge=0)
+    # Seconds without a word of answer before "thinking…" is shown where the answer will come.
+    thinking_preview_after_s: float = Field(3.0, ge=0)
     default_context_tokens: int = Field(8000, ge=64)
     # When the window overflows it is cut back to this share of the budget, so the prompt prefix
     # stays identical for many turns and the provider's prompt cache keeps hitting.

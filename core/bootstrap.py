@@ -85,6 +85,9 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
                 default_context_tokens=settings.default_context_tokens,
                 window_low_watermark=settings.window_low_watermark,
                 identifier_salt=salt,
+                default_reply_tokens=settings.default_reply_tokens,
+                reasoning_tokens=settings.reasoning_tokens,
+                thinking_after_s=settings.thinking_preview_after_s,
             ),
             commands=CommandRunner(
                 CommandTools(

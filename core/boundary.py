@@ -81,6 +81,22 @@ class AnswerDone:
 
 
 @dataclass(frozen=True, slots=True)
+class Thinking:
+    """The model has been thinking a while without a word of answer: a short placeholder
+    (`text`, e.g. "thinking…") shown where the answer will come, which the answer replaces."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reasoning:
+    """The model's thinking for this answer, for a chat that asked to see it (`/set
+    show_reasoning on`): shown collapsed, apart from the answer, before it. Never stored."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Notice:
     """A short separate message from the bot (history trimmed, answer cut, input shortened...)."""
 
@@ -119,7 +135,15 @@ class Waiting:
 
 
 ReplyEvent: TypeAlias = (
-    Waiting | Answering | AnswerDelta | AnswerDone | Notice | CommandReply | Failure
+    Waiting
+    | Answering
+    | Thinking
+    | Reasoning
+    | AnswerDelta
+    | AnswerDone
+    | Notice
+    | CommandReply
+    | Failure
 )
 
 

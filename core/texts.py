@@ -141,6 +141,15 @@ EN: dict[str, str] = {
     "forget.done": "Done. Deleted: {messages} of your messages, {answers} of my answers to them, {personas} personas you created, {conversations} conversations. Kept without your identity, so limits still count them: {usage} usage records.",
     "personas.more": "…and {count} more saved here: /persona NAME switches to any of them.",
     "newpersona.full": "This chat already has {limit} saved personas, the most allowed. Delete one first with /delpersona NAME.",
+    # issue 12: per-model capabilities, reasoning models
+    "set.ignored": "(kept, but {model} ignores it: it applies when this chat uses a model that takes it)",
+    "set.choice": "{name} must be one of: {allowed}.",
+    "set.logit_bias": "logit_bias takes TOKEN:BIAS pairs separated by commas (e.g. 1234:-100,5678:5), biases from -100 to 100, at most {limit}.",
+    "settings.ignored": "(ignored by this model)",
+    "model.ignores": "It ignores what this chat set for: {names} (kept for a model that takes it).",
+    "usage.reasoning": "of which {tokens} reasoning, ${cost}",
+    "thinking": "💭 thinking…",
+    "error.thought_too_long": "The model spent its whole budget ({limit} tokens) thinking and had nothing left for the answer. Raise /set max_tokens, or lower /set reasoning_effort if the model takes it.",
 }
 
 KO: dict[str, str] = {
@@ -274,6 +283,15 @@ KO: dict[str, str] = {
     "forget.done": "완료. 지운 것: 당신의 메시지 {messages}개, 그에 대한 제 답변 {answers}개, 당신이 만든 페르소나 {personas}개, 대화 {conversations}개. 사용 기록 {usage}개는 한도 계산을 위해 누구인지 알 수 없게 남겨 두었어요.",
     "personas.more": "…그리고 여기 저장된 페르소나 {count}개가 더 있어요: /persona 이름 으로 바꿀 수 있어요.",
     "newpersona.full": "이 대화에는 이미 저장된 페르소나가 최대치인 {limit}개 있어요. 먼저 /delpersona 이름 으로 하나를 지우세요.",
+    # issue 12: per-model capabilities, reasoning models
+    "set.ignored": "(저장했지만 {model}은(는) 이 값을 쓰지 않아요: 이 값을 받는 모델로 바꾸면 적용돼요)",
+    "set.choice": "{name}은(는) 다음 중 하나여야 해요: {allowed}.",
+    "set.logit_bias": "logit_bias는 쉼표로 구분한 토큰:값 쌍이에요 (예: 1234:-100,5678:5). 값은 -100부터 100까지, 최대 {limit}개.",
+    "settings.ignored": "(이 모델은 쓰지 않음)",
+    "model.ignores": "이 모델은 이 대화에서 정한 다음 값을 쓰지 않아요: {names} (이 값을 받는 모델을 위해 남겨 둬요).",
+    "usage.reasoning": "그중 추론 {tokens} 토큰, ${cost}",
+    "thinking": "💭 생각 중…",
+    "error.thought_too_long": "모델이 예산({limit} 토큰)을 모두 생각하는 데 써서 답변할 여유가 없었어요. /set max_tokens 를 늘리거나, 모델이 받는다면 /set reasoning_effort 를 낮춰 보세요.",
 }
 
 CATALOG = {"en": EN, "ko": KO}
@@ -313,8 +331,8 @@ class Texts:
             f"{spec.max_output_tokens:,} · {price}"
         )
 
-    def usage_line(self, total: UsageTotal) -> str:
-        return self.get(
+    def usage_line(self, total: UsageTotal, reasoning_usd: float = 0.0) -> str:
+        line = self.get(
             "usage.line",
             model=total.model,
             requests=total.requests,
@@ -323,3 +341,9 @@ class Texts:
             completion=f"{total.completion_tokens:,}",
             cost=f"{total.cost_usd:.4f}",
         )
+        if not total.reasoning_tokens:
+            return line
+        reasoning = self.get(
+            "usage.reasoning", tokens=f"{total.reasoning_tokens:,}", cost=f"{reasoning_usd:.4f}"
+        )
+        return f"{line} ({reasoning})"

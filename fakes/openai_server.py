@@ -4,6 +4,14 @@
 127.0.0.1 in the OpenAI wire format, so the real `openai` client talks to it unchanged. Standalone:
 `python -m fakes.openai_server --port 8089 [--latency 0.3]`.
 
+Reasoning models (names matching `reasoning_models`: o1/o3/o4/gpt-5 by default) behave like
+OpenAI's: they refuse `max_tokens`, `stop`, `top_p`, penalties, `logit_bias` and a temperature
+other than 1 with a 400, and spend `reasoning_tokens` (the server's, or a reply's own) out of
+`max_completion_tokens` before any visible text, ending with finish_reason "length" and an empty
+answer when the budget runs out; usage reports `completion_tokens_details.reasoning_tokens`.
+A reply may also stream its thinking as `reasoning_content` (or `reasoning`) deltas, or carry a
+`<think>` block in its text, as local reasoning models do.
+
 Token counts use `bpe_openai` (an implementation independent of the tiktoken the core uses), so
 tests that compare the core's counts with `usage.prompt_tokens` are real cross-checks.
 """
@@ -24,6 +32,7 @@ import warnings
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from functools import cache, lru_cache
 from typing import Any
 
@@ -58,6 +67,9 @@ class FakeReply:
     break_after_chunks: int | None = None  # abort the connection after this many content chunks
     malformed_chunk_after: int | None = None  # send a non-JSON data line after this many
     error_after_chunks: int | None = None  # send an error event and end the stream after this many
+    reasoning_tokens: int | None = None  # hidden thinking spent first; None: the server's setting
+    reasoning_text: str = ""  # thinking streamed before the answer, in `reasoning_field` deltas
+    reasoning_field: str = "reasoning_content"  # DeepSeek's; OpenRouter's is "reasoning"
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,7 @@ def encoding_name_for(model: str) -> str:
     """OpenAI's encoding for a model: cl100k_base for the GPT-3.5/GPT-4 family, else o200k_base."""
     m = model.lower().removeprefix("ft:")
     old = m.startswith(("gpt-3.5", "gpt-35", "gpt-4-", "text-embedding")) or m == "gpt-4"
+    old = old or m in ("davinci-002", "babbage-002")
     return "cl100k_base" if old else "o200k_base"
 
 
@@ -226,6 +239,39 @@ def _abort(request: web.Request) -> web.Response:
     return web.Response()
 
 
+# What reasoning models refuse: the sampling knobs, stop sequences, and the old reply cap.
+REASONING_REFUSED = ("stop", "top_p", "presence_penalty", "frequency_penalty", "logit_bias")
+REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high")
+
+
+def reasoning_refusal(body: Body) -> web.Response | None:
+    """The 400 OpenAI answers a reasoning model's request with, or None when it is fine."""
+    if body.get("max_tokens") is not None:
+        return _error(
+            400,
+            "Unsupported parameter: 'max_tokens' is not supported with this model. "
+            "Use 'max_completion_tokens' instead.",
+            "max_tokens",
+            "unsupported_parameter",
+        )
+    for name in REASONING_REFUSED:
+        if body.get(name) is not None:
+            message = f"Unsupported parameter: '{name}' is not supported with this model."
+            return _error(400, message, name, "unsupported_parameter")
+    temperature = body.get("temperature")
+    if temperature is not None and temperature != 1:
+        message = (
+            f"Unsupported value: 'temperature' does not support {temperature} with this model. "
+            "Only the default (1) value is supported."
+        )
+        return _error(400, message, "temperature", "unsupported_value")
+    effort = body.get("reasoning_effort")
+    if effort is not None and effort not in REASONING_EFFORTS:
+        message = f"Invalid value: '{effort}'. Supported values are: 'low', 'medium', and 'high'."
+        return _error(400, message, "reasoning_effort", "invalid_value")
+    return None
+
+
 _MALFORMED = b"data: {this is not json\n\n"
 _MARKER = "\x00piece\x00"
 _STREAM_ERROR = {
@@ -250,12 +296,15 @@ class FakeOpenAI:
         cache_capacity: int = 2000,
         models: tuple[str, ...] = ("gpt-4o-mini", "gpt-4o", "gpt-4.1-mini", "gpt-5-mini"),
         list_models: bool = True,  # False: GET /v1/models is a 404, as on a server without it
+        reasoning_models: tuple[str, ...] = ("o1*", "o3*", "o4*", "gpt-5*"),  # name patterns
+        reasoning_tokens: int = 0,  # what a reasoning model thinks before answering, per reply
     ) -> None:
         self.host, self.port = host, port
         self.latency_s, self.first_token_delay_s = latency_s, first_token_delay_s
         self.responder = responder
         self.context_window, self.api_key, self.models = context_window, api_key, models
         self.list_models = list_models
+        self.reasoning_models, self.reasoning_tokens = reasoning_models, reasoning_tokens
         self.requests: list[RecordedRequest] = []
         self.cache = PromptCache(cache_capacity)
         self._faults: deque[tuple[int, Body, dict[str, str]]] = deque()
@@ -308,6 +357,10 @@ class FakeOpenAI:
         """The next `count` completion requests wait this long before being handled."""
         self._hangs.extend([seconds] * count)
 
+    def reasons(self, model: str) -> bool:
+        """Whether `model` behaves as a reasoning model here."""
+        return any(fnmatchcase(model.lower(), pattern) for pattern in self.reasoning_models)
+
     @property
     def last_request(self) -> RecordedRequest:
         return self.requests[-1]
@@ -354,6 +407,9 @@ class FakeOpenAI:
         if not isinstance(body, dict) or not body.get("model") or not body.get(field):
             return _error(400, f"Missing required parameter: '{field}'.", field)
         model = body["model"]
+        reasons = chat and self.reasons(model)
+        if reasons and (refused := reasoning_refusal(body)) is not None:
+            return refused
         if chat:
             prompt = prompt_token_ids(body["messages"], model)
         else:
@@ -376,8 +432,18 @@ class FakeOpenAI:
         if isinstance(reply, str):
             reply = FakeReply(reply)
         max_tokens = 16 if asked is None and not chat else asked  # 16: the legacy API's default
-        text, finish, completion_tokens = _cut(reply, body, model, max_tokens)
-        usage = _usage(len(prompt), completion_tokens, cached)
+        thinking = reply.reasoning_tokens
+        if thinking is None and reply.reasoning_text:
+            thinking = len(encoding_for(model).encode_ordinary(reply.reasoning_text))
+        if thinking is None:
+            thinking = self.reasoning_tokens if reasons else 0
+        if max_tokens is not None and thinking >= max_tokens:
+            # The whole budget went on thinking: nothing visible, cut at the limit.
+            text, finish, completion_tokens, thinking = "", "length", 0, max_tokens
+        else:
+            left = None if max_tokens is None else max_tokens - thinking
+            text, finish, completion_tokens = _cut(reply, body, model, left)
+        usage = _usage(len(prompt), completion_tokens + thinking, cached, thinking)
         head = {
             "id": ("chatcmpl-" if chat else "cmpl-") + uuid.uuid4().hex[:29],
             "object": "chat.completion" if chat else "text_completion",
@@ -399,6 +465,8 @@ class FakeOpenAI:
             return web.Response(text="{not json", content_type="application/json")
         if chat:
             msg: Body = {"role": "assistant", "content": text, "refusal": None, "annotations": []}
+            if reply.reasoning_text:
+                msg[reply.reasoning_field] = reply.reasoning_text
             choice: Body = {"index": 0, "message": msg, "logprobs": None, "finish_reason": finish}
         else:
             choice = {"index": 0, "text": text, "logprobs": None, "finish_reason": finish}
@@ -452,6 +520,10 @@ class FakeOpenAI:
             await asyncio.sleep(first)
             if chat:
                 await resp.write(chunk({"role": "assistant", "content": "", "refusal": None}))
+                size = max(1, reply.chunk_size)
+                thought = reply.reasoning_text
+                for at in range(0, len(thought), size):
+                    await resp.write(chunk({reply.reasoning_field: thought[at : at + size]}))
             for n, piece in enumerate([*pieces, ""]):  # n == len(pieces): after the last one
                 if n == brk:
                     _abort(request)
@@ -499,7 +571,7 @@ def _cut(reply: FakeReply, body: Body, model: str, max_tokens: int | None) -> tu
     return text, finish, len(tokens)
 
 
-def _usage(prompt: int, completion: int, cached: int | None) -> Body:
+def _usage(prompt: int, completion: int, cached: int | None, reasoning: int = 0) -> Body:
     usage: Body = {"prompt_tokens": prompt, "completion_tokens": completion}
     usage["total_tokens"] = prompt + completion
     if cached is not None:  # chat only; the legacy endpoint reports no details
@@ -513,11 +585,12 @@ def _usage(prompt: int, completion: int, cached: int | None) -> Body:
             ),
             0,
         )
+        usage["completion_tokens_details"]["reasoning_tokens"] = reasoning
     return usage
 
 
-async def _serve_forever(port: int, latency_s: float) -> None:
-    async with FakeOpenAI(port=port, latency_s=latency_s) as llm:
+async def _serve_forever(port: int, latency_s: float, reasoning_tokens: int) -> None:
+    async with FakeOpenAI(port=port, latency_s=latency_s, reasoning_tokens=reasoning_tokens) as llm:
         print(f"Fake OpenAI listening: OPENAI_BASE_URL={llm.base_url}  (Ctrl+C to stop)")
         await asyncio.Event().wait()
 
@@ -526,9 +599,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Serve a fake OpenAI API until interrupted.")
     parser.add_argument("--port", type=int, default=8089)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds per reply")
+    parser.add_argument(
+        "--reasoning-tokens", type=int, default=0, help="what reasoning models think per reply"
+    )
     args = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve_forever(args.port, args.latency))
+        asyncio.run(_serve_forever(args.port, args.latency, args.reasoning_tokens))
 
 
 if __name__ == "__main__":

@@ -32,12 +32,15 @@ from core.boundary import (
     CommandReply,
     Failure,
     Notice,
+    Reasoning,
     ReplyEvent,
+    Thinking,
 )
 
 log = logging.getLogger(__name__)
 
 PLAIN_ATTEMPTS = 3
+REASONING_CHARS = 1800  # a model's thinking, under a spoiler: the start of it is enough
 ALREADY_ACKNOWLEDGED = 40060  # an interaction response retried after it did reach Discord
 
 T = TypeVar("T")
@@ -81,6 +84,19 @@ async def stream_into_channel(
             async for event in events:
                 if isinstance(event, Answering):
                     await stack.enter_async_context(typing_indicator(channel))
+                if isinstance(event, Thinking) and stream is None:
+                    # A placeholder where the answer will come; the answer replaces it.
+                    stream = StreamingMessage(
+                        channel, interval=edit_interval_s, reference=reference
+                    )
+                    stream.show_placeholder(event.text)
+                elif isinstance(event, Reasoning):
+                    if stream is not None and not stream.streamed:
+                        # The placeholder message becomes the thinking; the answer follows.
+                        await stream.finish(spoiler(event.text))
+                        stream = None
+                    else:
+                        await send_plain(channel, spoiler(event.text))
                 if isinstance(event, AnswerDelta | AnswerDone) and stream is None:
                     stream = StreamingMessage(
                         channel, interval=edit_interval_s, reference=reference
@@ -108,6 +124,13 @@ async def stream_into_channel(
             if stream is not None and not stream.finishing:
                 # The core stopped without a final answer: keep what was streamed.
                 await stream.finish(stream.streamed)
+
+
+def spoiler(text: str) -> str:
+    """A model's thinking, hidden behind a spoiler until clicked, in one message."""
+    if len(text) > REASONING_CHARS:
+        text = text[: REASONING_CHARS - 1].rstrip() + "…"
+    return "💭 ||" + text.replace("||", "| |") + "||"
 
 
 async def send_plain(
@@ -182,6 +205,8 @@ def render_for_interaction(
             private = True
         elif isinstance(event, AnswerDone | Notice):
             shown.append(event.text)
+        elif isinstance(event, Reasoning):
+            shown.append(spoiler(event.text))
     body = "\n\n".join(part for part in shown if part.strip())
     if not body:
         return adapter_text("nothing", locale), True, ()

@@ -78,6 +78,7 @@ class StreamingMessage:
         self._wake = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
         self._aborted = False
+        self._placeholder = False  # the segment shows a placeholder, not the answer
 
     @property
     def finishing(self) -> bool:
@@ -91,7 +92,15 @@ class StreamingMessage:
     def messages(self) -> list[discord.Message]:
         return list(self._sent)
 
+    def show_placeholder(self, text: str) -> None:
+        """Show `text` ("thinking…") until the first delta replaces it."""
+        if not self._streamed:
+            self._segment, self._placeholder = text, True
+            self._kick()
+
     def add(self, delta: str) -> None:
+        if self._placeholder:
+            self._segment, self._placeholder = "", False
         self._streamed += delta
         self._segment += delta
         if len(self._segment) > self._limit:
@@ -108,7 +117,7 @@ class StreamingMessage:
 
     async def finish(self, text: str) -> None:
         """Deliver `text` completely; returns once Discord shows it (or gave up trying)."""
-        if text == self._streamed:
+        if text == self._streamed and not self._placeholder:
             self._final = self._frozen + split_message(self._segment, self._limit)
         else:
             log.info("final answer differs from the streamed text; re-rendering it")

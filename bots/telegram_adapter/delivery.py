@@ -22,7 +22,13 @@ from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
 from bots.telegram_adapter.bot_api import Outbox, is_entity_error
-from bots.telegram_adapter.formatting import Rendered, plain, render, split_for_telegram
+from bots.telegram_adapter.formatting import (
+    Rendered,
+    collapsed,
+    plain,
+    render,
+    split_for_telegram,
+)
 from bots.telegram_adapter.send_pacing import Deferred, Pace, retry_after_seconds
 from core.boundary import (
     AnswerDelta,
@@ -32,7 +38,9 @@ from core.boundary import (
     CommandReply,
     Failure,
     Notice,
+    Reasoning,
     ReplyEvent,
+    Thinking,
 )
 
 log = logging.getLogger(__name__)
@@ -112,6 +120,12 @@ class TurnDelivery:
                 match event:
                     case Answering():
                         typing.start()
+                    case Thinking(text=text):
+                        # A placeholder where the answer will come; the answer replaces it.
+                        if not self._buffer:
+                            await self._preview(text)
+                    case Reasoning(text=text):
+                        await self._show_reasoning(text)
                     case AnswerDelta(text=text):
                         typing.start()  # an unaddressed message the core chose to answer
                         self._buffer += text
@@ -126,7 +140,9 @@ class TurnDelivery:
                         await self._send_text(text, self._keyboard(choices))
                     case Failure(text=text):
                         typing.stop()
-                        if self._buffer:  # keep what the user already saw, then say what failed
+                        # Keep what the user already saw (a placeholder goes), then say what
+                        # failed.
+                        if self._buffer or self._shown:
                             await self._finish(self._buffer)
                         await self._send_text(text, formatted=False)
         finally:
@@ -134,11 +150,11 @@ class TurnDelivery:
 
     # ----- streaming ---------------------------------------------------------------------
 
-    async def _preview(self) -> None:
+    async def _preview(self, placeholder: str | None = None) -> None:
         now = time.monotonic()
-        if now < self._next_preview_at:
+        if now < self._next_preview_at and placeholder is None:
             return
-        parts = split_for_telegram(self._buffer)
+        parts = split_for_telegram(self._buffer if placeholder is None else placeholder)
         if not parts:
             return
         self._next_preview_at = now + self._policy.edit_interval_s
@@ -200,6 +216,17 @@ class TurnDelivery:
                 self._reply_to = None
                 self._visible = True
                 self._shown.append(_Shown(message.message_id, used))
+
+    async def _show_reasoning(self, text: str) -> None:
+        """The model's thinking, folded, in a message of its own before the answer: the
+        "thinking…" placeholder message becomes it when there is one."""
+        quote = collapsed(text)
+        await self._wait_out_flood()
+        if self._shown and not self._use_draft:
+            placeholder = self._shown.pop(0)
+            if await self._out.edit(placeholder.message_id, quote, text, pace=self._pace):
+                return
+        await self._send(quote, text)
 
     # ----- the complete answer -----------------------------------------------------------
 

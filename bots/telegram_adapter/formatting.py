@@ -155,3 +155,14 @@ def _with(entity: MessageEntity, offset: int, length: int) -> MessageEntity:
 
 def plain(text: str) -> Rendered:
     return Rendered(text=text)
+
+
+COLLAPSED_UTF16 = 3500  # a model's thinking, shown folded: the start of it is enough
+
+
+def collapsed(text: str) -> Rendered:
+    """Text in an expandable blockquote (folded to a few lines until tapped), cut to fit."""
+    if utf16_len(text) > COLLAPSED_UTF16:
+        text = split_message(text, COLLAPSED_UTF16 - 1, utf16_len)[0].rstrip() + "…"
+    quote = MessageEntity(MessageEntity.EXPANDABLE_BLOCKQUOTE, 0, utf16_len(text))
+    return Rendered(text=text, entities=(quote,))

@@ -8,6 +8,7 @@ from core.boundary import CommandReply
 from core.commands.context import CommandContext, CommandTools, clip, handles, on_off, show
 from core.model.params import SETTABLE_PARAMS, InvalidParam, parse_param
 from core.model.provider_errors import ProviderError
+from core.model.request_params import ignored_params
 
 MAX_NAMES_SHOWN = 30  # a custom server may list hundreds of models
 
@@ -45,6 +46,9 @@ async def model(tools: CommandTools, context: CommandContext, args: str) -> Comm
         notes.append(context.texts.get("model.not_in_catalog", window=spec.context_window))
     if choice.unpriced_under_budget(name):  # an owner's choice: allowed, but said
         notes.append(context.texts.get("model.unpriced_owner"))
+    ignored = ignored_params(params, spec.caps)
+    if ignored:
+        notes.append(context.texts.get("model.ignores", names=", ".join(ignored)))
     await tools.storage.conversations.update_conversation(
         context.conversation.id, model=name, params=params
     )
@@ -84,12 +88,23 @@ async def set_param(tools: CommandTools, context: CommandContext, args: str) -> 
             raw,
             max_output_tokens=spec.max_output_tokens,
             context_window=spec.context_window,
+            caps=spec.caps,
         )
     except InvalidParam as invalid:
         return context.texts.error(invalid.key, **invalid.values)
     await tools.storage.conversations.update_conversation(context.conversation.id, params=params)
-    value = params.to_json().get(name.lower(), context.texts.get("settings.default"))
-    return CommandReply(context.texts.get("set.done", name=name.lower(), value=show(value)))
+    name = name.lower()
+    value = params.to_json().get(name)
+    done = context.texts.get(
+        "set.done",
+        name=name,
+        value=show(value) if value is not None else context.texts.get("settings.default"),
+    )
+    if name in ignored_params(params, spec.caps):
+        # Stored all the same: it applies again when the chat switches back to a model that
+        # takes it.
+        done += " " + context.texts.get("set.ignored", model=spec.name)
+    return CommandReply(done)
 
 
 @handles("settings")
@@ -101,11 +116,16 @@ async def settings(tools: CommandTools, context: CommandContext, args: str) -> C
     default = context.texts.get("settings.default")
     values = effective.to_json()
     values.setdefault("context_tokens", tools.default_context_tokens)
+    ignored = set(ignored_params(effective, tools.models.get(model_name).caps))
+    note = " " + context.texts.get("settings.ignored")
     lines = [
         context.texts.get("settings.title"),
         f"persona: {persona.name}",
         f"model: {model_name}",
-        *(f"{name}: {show(values.get(name, default))}" for name in SETTABLE_PARAMS),
+        *(
+            f"{name}: {show(values.get(name, default))}{note if name in ignored else ''}"
+            for name in SETTABLE_PARAMS
+        ),
         f"listen: {on_off(conversation.listen)}",
         f"answerall: {on_off(conversation.answer_all)}",
         f"trigger: {conversation.trigger or '—'}",

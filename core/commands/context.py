@@ -88,6 +88,10 @@ def on_off(value: bool) -> str:
 
 
 def show(value: object) -> str:
+    if isinstance(value, bool):
+        return on_off(value)
+    if isinstance(value, dict):  # logit_bias
+        return ",".join(f"{token}:{bias}" for token, bias in value.items())
     if isinstance(value, list):
         return " | ".join(repr(item) for item in value)
     return str(value)

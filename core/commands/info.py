@@ -40,7 +40,8 @@ async def usage(tools: CommandTools, context: CommandContext, args: str) -> Comm
     else:
         lines = [context.texts.get("usage.title")]
         for total in totals:
-            lines.append(context.texts.usage_line(total))
+            reasoning_usd = tools.models.get(total.model).output_cost_usd(total.reasoning_tokens)
+            lines.append(context.texts.usage_line(total, reasoning_usd))
         cost = sum(total.cost_usd for total in totals)
         lines.append(context.texts.get("usage.total", cost=f"{cost:.4f}"))
     statuses = [] if context.is_owner else await tools.limits.statuses(context.message)

@@ -8,6 +8,13 @@ from dataclasses import dataclass, replace
 
 from config.files import read_toml
 from config.settings import MODEL_NAME
+from core.model.capabilities import (
+    DEFAULT_CAPABILITIES,
+    Capabilities,
+    FamilyPatterns,
+    capabilities,
+    check_keys,
+)
 
 FALLBACK_ENCODING = "o200k_base"
 # A dated snapshot of a catalog model: "-2024-08-06" (today's style) or "-0613" (MMDD, the
@@ -32,9 +39,13 @@ class ModelSpec:
     cached_input_per_1m: float | None = None
     output_per_1m: float | None = None
     endpoint: str = "chat"  # "chat" or "completions"
-    token_param: str = "max_tokens"
-    sampling: bool = True
     known: bool = True
+    caps: Capabilities = DEFAULT_CAPABILITIES  # what it takes and does (parameters, reasoning)
+
+    @property
+    def token_param(self) -> str:
+        """The request field that caps the reply ("max_tokens" or "max_completion_tokens")."""
+        return self.caps.token_param
 
     @property
     def priced(self) -> bool:
@@ -42,7 +53,8 @@ class ModelSpec:
         return self.input_per_1m is not None and self.output_per_1m is not None
 
     def cost_usd(self, prompt_tokens: int, cached_tokens: int, completion_tokens: int) -> float:
-        """Price of one request; cached prompt tokens at the cached rate when there is one."""
+        """Price of one request; cached prompt tokens at the cached rate when there is one.
+        Completion tokens include the reasoning tokens (as providers report them): output."""
         if self.input_per_1m is None or self.output_per_1m is None:
             return 0.0
         cached_rate = (
@@ -55,6 +67,21 @@ class ModelSpec:
             + completion_tokens * self.output_per_1m
         ) / 1_000_000
 
+    def output_cost_usd(self, tokens: int) -> float:
+        """Price of `tokens` output tokens (what a turn's reasoning cost)."""
+        return tokens * (self.output_per_1m or 0.0) / 1_000_000
+
+
+_SPEC_KEYS = {
+    "context_window",
+    "max_output_tokens",
+    "encoding",
+    "input",
+    "cached_input",
+    "output",
+    "endpoint",
+}
+
 
 class ModelCatalog:
     """Known models; unknown names get a spec from MODEL_CONTEXT_WINDOW instead of an error,
@@ -66,8 +93,10 @@ class ModelCatalog:
         fallback_context_window: int,
         default_model: str = "",
         unpriced_usd_per_1m: float = 0.0,
+        patterns: FamilyPatterns | None = None,
     ) -> None:
         self._models = dict(models)
+        self._patterns = patterns or FamilyPatterns()
         self._fallback_context_window = fallback_context_window
         self.default_model = default_model
         self._unpriced_price = unpriced_usd_per_1m or None
@@ -77,8 +106,11 @@ class ModelCatalog:
         cls, fallback_context_window: int, default_model: str = "", unpriced_usd_per_1m: float = 0.0
     ) -> ModelCatalog:
         data = read_toml("models.toml")
-        models = {
-            name: ModelSpec(
+        profiles = data.get("profiles", {})
+        models = {}
+        for name, entry in data["models"].items():
+            check_keys(name, entry, _SPEC_KEYS)
+            models[name] = ModelSpec(
                 name=name,
                 context_window=int(entry["context_window"]),
                 max_output_tokens=int(entry["max_output_tokens"]),
@@ -87,12 +119,10 @@ class ModelCatalog:
                 cached_input_per_1m=entry.get("cached_input"),
                 output_per_1m=entry.get("output"),
                 endpoint=entry.get("endpoint", "chat"),
-                token_param=entry.get("token_param", "max_tokens"),
-                sampling=entry.get("sampling", True),
+                caps=capabilities(entry, profiles),
             )
-            for name, entry in data["models"].items()
-        }
-        return cls(models, fallback_context_window, default_model, unpriced_usd_per_1m)
+        patterns = FamilyPatterns.parse(data.get("patterns", {}), profiles)
+        return cls(models, fallback_context_window, default_model, unpriced_usd_per_1m, patterns)
 
     def names(self) -> list[str]:
         return sorted(self._models)
@@ -112,13 +142,17 @@ class ModelCatalog:
         if known is not None:
             return known
         window = self._fallback_context_window
+        caps = self._patterns.match(name)
+        # A model that thinks first needs more of the window for its output.
+        share = 2 if caps.reasoning else 4
         return ModelSpec(
             name=name,
             context_window=window,
-            max_output_tokens=max(window // 4, 16),
+            max_output_tokens=max(window // share, 16),
             input_per_1m=self._unpriced_price,
             output_per_1m=self._unpriced_price,
             known=False,
+            caps=caps,
         )
 
     def _lookup(self, name: str) -> ModelSpec | None:

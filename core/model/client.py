@@ -19,7 +19,9 @@ from openai.types import Completion
 from core.model.catalog import ModelSpec
 from core.model.params import ChatParams
 from core.model.provider_errors import ProviderError, about_a_model, detail_of, provider_error
+from core.model.request_params import request_args
 from core.model.server_models import OpenAIModelList
+from core.model.thinking import ThinkSplitter
 
 __all__ = ["ProviderError"]  # raised by ChatModel.stream; imported from here by the turn
 
@@ -31,7 +33,7 @@ class ModelRequest:
     model: ModelSpec
     messages: Sequence[Mapping[str, str]]
     params: ChatParams
-    max_tokens: int
+    max_tokens: int  # the completion's cap: the visible reply's plus room for reasoning
     user_hash: str | None = None
 
 
@@ -41,19 +43,29 @@ class TextDelta:
 
 
 @dataclass(frozen=True, slots=True)
+class ReasoningDelta:
+    """The model's thinking, apart from its answer (`reasoning_content` / `reasoning` deltas,
+    or a leading `<think>` block)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class ModelResult:
     finish_reason: str
     prompt_tokens: int | None = None  # None when the server reports no usage
     cached_tokens: int = 0
-    completion_tokens: int | None = None
+    completion_tokens: int | None = None  # reasoning included
+    reasoning_tokens: int | None = None  # None when the server does not say
 
 
-ModelEvent = TextDelta | ModelResult
+ModelEvent = TextDelta | ReasoningDelta | ModelResult
 
 
 class ChatModel(Protocol):
     def stream(self, request: ModelRequest) -> AsyncGenerator[ModelEvent, None]:
-        """Deltas of the answer in order, then exactly one ModelResult; or ProviderError."""
+        """Deltas of the answer (and of the thinking) in order, then exactly one ModelResult;
+        or ProviderError."""
         ...
 
 
@@ -123,6 +135,7 @@ class OpenAIChatModel:
         assert isinstance(response, httpx2.Response)
         finish_reason = ""
         usage: Any = None
+        split = ThinkSplitter()
         try:
             async with contextlib.aclosing(_sse_json(response)) as chunks:
                 async for chunk in chunks:
@@ -133,13 +146,24 @@ class OpenAIChatModel:
                     if chunk.get("usage") is not None:
                         usage = chunk["usage"]
                     for choice in chunk.get("choices") or ():
-                        content = (choice.get("delta") or {}).get("content")
+                        delta = choice.get("delta") or {}
+                        # DeepSeek's field, and OpenRouter's.
+                        thought = delta.get("reasoning_content") or delta.get("reasoning")
+                        if thought and isinstance(thought, str):
+                            yield ReasoningDelta(thought)
+                        content = delta.get("content")
                         if content:
-                            yield TextDelta(content)
+                            if split.answering:
+                                yield TextDelta(content)
+                            else:
+                                for event in _pieces(split.feed(content)):
+                                    yield event
                         if choice.get("finish_reason"):
                             finish_reason = choice["finish_reason"]
         finally:
             await response.aclose()
+        for event in _pieces(split.finish()):
+            yield event
         if not finish_reason:
             raise ProviderError("broken_stream", "the stream ended without a finish reason")
         yield _result(finish_reason, usage)
@@ -156,29 +180,26 @@ class OpenAIChatModel:
         stream: AsyncStream[Completion] = await self._client.completions.create(**kwargs)
         finish_reason = ""
         usage: Any = None
+        split = ThinkSplitter()
         async with stream:
             async for chunk in stream:
                 if chunk.usage is not None:
                     usage = chunk.usage
                 for choice in chunk.choices:
                     if choice.text:
-                        yield TextDelta(choice.text)
+                        for event in _pieces(split.feed(choice.text)):
+                            yield event
                     if choice.finish_reason:
                         finish_reason = choice.finish_reason
+        for event in _pieces(split.finish()):
+            yield event
         if not finish_reason:
             raise ProviderError("broken_stream", "the stream ended without a finish reason")
         yield _result(finish_reason, usage)
 
     def _common_args(self, request: ModelRequest) -> dict[str, Any]:
-        params = request.params
-        kwargs: dict[str, Any] = {}
-        if request.model.sampling:
-            for name in ("temperature", "top_p", "presence_penalty", "frequency_penalty"):
-                value = getattr(params, name)
-                if value is not None:
-                    kwargs[name] = value
-        if params.stop:
-            kwargs["stop"] = list(params.stop)
+        legacy = request.model.endpoint == "completions"
+        kwargs = request_args(request.params, request.model.caps, legacy=legacy)
         if request.user_hash and self._send_user_identifier:
             if request.model.endpoint == "completions":
                 kwargs["user"] = request.user_hash
@@ -252,17 +273,26 @@ def legacy_prompt(messages: Sequence[Mapping[str, str]]) -> str:
     return "\n\n".join(parts) + "\n\nAssistant:"
 
 
+def _pieces(pieces: list[tuple[bool, str]]) -> list[TextDelta | ReasoningDelta]:
+    return [ReasoningDelta(text) if thought else TextDelta(text) for thought, text in pieces]
+
+
 def _result(finish_reason: str, usage: Any) -> ModelResult:
     """From a typed usage object (legacy endpoint) or the plain JSON one (chat)."""
     if usage is None:
         return ModelResult(finish_reason=finish_reason)
     details = _field(usage, "prompt_tokens_details")
     cached = (_field(details, "cached_tokens") if details is not None else None) or 0
+    completion_details = _field(usage, "completion_tokens_details")
+    reasoning = (
+        _field(completion_details, "reasoning_tokens") if completion_details is not None else None
+    )
     return ModelResult(
         finish_reason=finish_reason,
         prompt_tokens=_field(usage, "prompt_tokens"),
         cached_tokens=int(cached),
         completion_tokens=_field(usage, "completion_tokens"),
+        reasoning_tokens=int(reasoning) if isinstance(reasoning, int) else None,
     )
 
 

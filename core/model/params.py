@@ -7,9 +7,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from core.model.capabilities import REASONING_EFFORTS, VERBOSITIES, Capabilities
+
 MAX_STOP_SEQUENCES = 4
 MAX_STOP_LENGTH = 64
+# The visible reply's cap when a chat set no max_tokens: DEFAULT_REPLY_TOKENS's default.
 DEFAULT_REPLY_TOKENS = 2048
+MAX_SEED = 2**31 - 1  # what every OpenAI-compatible server takes
+MAX_LOGIT_BIASES = 300  # OpenAI's limit on logit_bias entries
+MAX_TOKEN_ID = 2**20  # above any tokenizer's vocabulary (o200k_base: 200k)
+RESPONSE_FORMATS = ("json", "text")
+ON_OFF = {"on": True, "off": False}
 
 
 class InvalidParam(ValueError):
@@ -29,6 +37,12 @@ class ChatParams:
     presence_penalty: float | None = None
     frequency_penalty: float | None = None
     stop: tuple[str, ...] = ()
+    seed: int | None = None
+    logit_bias: tuple[tuple[int, int], ...] = ()  # (token id, bias -100..100)
+    response_format: str | None = None  # "json" (JSON mode) or "text"
+    reasoning_effort: str | None = None
+    verbosity: str | None = None
+    show_reasoning: bool | None = None  # show the model's thinking, collapsed
     context_tokens: int | None = None
 
     @classmethod
@@ -37,14 +51,22 @@ class ChatParams:
         values = {key: value for key, value in data.items() if key in known}
         if "stop" in values:
             values["stop"] = tuple(values["stop"] or ())
+        if "logit_bias" in values:
+            biases = values["logit_bias"] or {}
+            values["logit_bias"] = tuple((int(k), int(v)) for k, v in biases.items())
         return cls(**values)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if value is not None and value != ():
-                data[f.name] = list(value) if f.name == "stop" else value
+            if value is None or value == ():
+                continue
+            if f.name == "stop":
+                value = list(value)
+            elif f.name == "logit_bias":
+                value = {str(token): bias for token, bias in value}
+            data[f.name] = value
         return data
 
     def merged_over(self, base: Mapping[str, Any]) -> ChatParams:
@@ -65,6 +87,12 @@ SETTABLE_PARAMS = (
     "presence_penalty",
     "frequency_penalty",
     "stop",
+    "seed",
+    "logit_bias",
+    "response_format",
+    "reasoning_effort",
+    "verbosity",
+    "show_reasoning",
     "context_tokens",
 )
 FLOAT_RANGES = {
@@ -78,18 +106,25 @@ MAX_CONTEXT_TOKENS = 2_000_000
 
 
 def parse_param(
-    params: ChatParams, name: str, raw: str, *, max_output_tokens: int, context_window: int
+    params: ChatParams,
+    name: str,
+    raw: str,
+    *,
+    max_output_tokens: int,
+    context_window: int,
+    caps: Capabilities | None = None,
 ) -> ChatParams:
     """`params` with `name` set from the user's text `raw`, or InvalidParam saying what is allowed.
 
-    "default" (or "reset") clears a parameter back to the persona's or model's default.
+    "default" (or "reset") clears a parameter back to the persona's or model's default. A value
+    a model would take (a reasoning effort it knows) is checked against `caps`, the chat's model.
     """
     name = name.strip().lower()
     raw = raw.strip()
     if name not in SETTABLE_PARAMS:
         raise InvalidParam("set.unknown_param", name=name, allowed=", ".join(SETTABLE_PARAMS))
     if raw.lower() in ("default", "reset"):
-        cleared: dict[str, Any] = {name: () if name == "stop" else None}
+        cleared: dict[str, Any] = {name: () if name in ("stop", "logit_bias") else None}
         return replace(params, **cleared)
     if not raw:
         raise InvalidParam("set.missing_value", name=name)
@@ -111,7 +146,65 @@ def parse_param(
         if count is None or not MIN_CONTEXT_TOKENS <= count <= high:
             raise InvalidParam("set.int_range", name=name, low=MIN_CONTEXT_TOKENS, high=high)
         return replace(params, context_tokens=count)
-    return replace(params, stop=_stop_sequences(raw))
+    if name == "stop":
+        return replace(params, stop=_stop_sequences(raw))
+    return _parse_choice_param(params, name, raw, caps)
+
+
+def _parse_choice_param(
+    params: ChatParams, name: str, raw: str, caps: Capabilities | None
+) -> ChatParams:
+    """seed, logit_bias and the parameters that take one of a few words."""
+    if name == "seed":
+        seed = _whole(raw)
+        if seed is None or seed > MAX_SEED:
+            raise InvalidParam("set.int_range", name=name, low=0, high=MAX_SEED)
+        return replace(params, seed=seed)
+    if name == "logit_bias":
+        return replace(params, logit_bias=_logit_bias(raw))
+    word = raw.lower()
+    if name == "show_reasoning":
+        if word not in ON_OFF:
+            raise InvalidParam("set.choice", name=name, allowed="on, off")
+        return replace(params, show_reasoning=ON_OFF[word])
+    choices = {
+        "response_format": RESPONSE_FORMATS,
+        "reasoning_effort": REASONING_EFFORTS,
+        "verbosity": VERBOSITIES,
+    }[name]
+    if caps is not None and name == "reasoning_effort" and caps.reasoning_efforts:
+        choices = caps.reasoning_efforts  # this model's own
+    if caps is not None and name == "verbosity" and caps.verbosities:
+        choices = caps.verbosities
+    if word not in choices:
+        raise InvalidParam("set.choice", name=name, allowed=", ".join(choices))
+    updated: dict[str, Any] = {name: word}
+    return replace(params, **updated)
+
+
+def _logit_bias(raw: str) -> tuple[tuple[int, int], ...]:
+    """ "1234:-100,5678:5": token ids with a bias from -100 to 100 each."""
+    biases: dict[int, int] = {}
+    for part in raw.replace(" ", "").split(","):
+        token_text, sep, bias_text = part.partition(":")
+        token = _whole(token_text)
+        bias = _signed(bias_text)
+        if not sep or token is None or token >= MAX_TOKEN_ID or bias is None:
+            raise InvalidParam("set.logit_bias", limit=MAX_LOGIT_BIASES)
+        if not -100 <= bias <= 100:
+            raise InvalidParam("set.logit_bias", limit=MAX_LOGIT_BIASES)
+        biases[token] = bias
+    if len(biases) > MAX_LOGIT_BIASES:
+        raise InvalidParam("set.logit_bias", limit=MAX_LOGIT_BIASES)
+    return tuple(sorted(biases.items()))
+
+
+def _signed(raw: str) -> int | None:
+    negative = raw.startswith("-")
+    value = _whole(raw[1:] if negative else raw)
+    if value is None:
+        return None
+    return -value if negative else value
 
 
 def _number(raw: str) -> float | None:

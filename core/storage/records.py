@@ -40,6 +40,7 @@ class UsageTotal:
     cached_tokens: int
     completion_tokens: int
     cost_usd: float
+    reasoning_tokens: int = 0  # part of completion_tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,7 @@ class UsageRecord:
     cached_tokens: int
     completion_tokens: int
     cost_usd: float
+    reasoning_tokens: int = 0  # part of completion_tokens, billed as output
 
 
 @dataclass(frozen=True, slots=True)

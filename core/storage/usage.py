@@ -31,6 +31,7 @@ def usage_values(conversation_id: int, usage: UsageRecord) -> dict[str, Any]:
         "prompt_tokens": usage.prompt_tokens,
         "cached_tokens": usage.cached_tokens,
         "completion_tokens": usage.completion_tokens,
+        "reasoning_tokens": usage.reasoning_tokens,
         "cost_usd": usage.cost_usd,
     }
 
@@ -66,6 +67,7 @@ class UsageStore(Store):
                 func.sum(UsageRow.cached_tokens),
                 func.sum(UsageRow.completion_tokens),
                 func.sum(UsageRow.cost_usd),
+                func.sum(UsageRow.reasoning_tokens),
             )
             .where(UsageRow.conversation_id == conversation_id)
             .group_by(UsageRow.model)
@@ -82,6 +84,7 @@ class UsageStore(Store):
                 cached_tokens=int(r[3] or 0),
                 completion_tokens=int(r[4] or 0),
                 cost_usd=float(r[5] or 0.0),
+                reasoning_tokens=int(r[6] or 0),
             )
             for r in rows
         ]

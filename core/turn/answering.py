@@ -7,15 +7,18 @@ here too.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import math
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TypeVar, cast
 
-from core.boundary import AnswerDelta, ConversationKey, Notice, ReplyEvent
-from core.model.client import ChatModel, ModelResult, ProviderError, TextDelta
+from core.boundary import AnswerDelta, ConversationKey, Notice, Reasoning, ReplyEvent, Thinking
+from core.model.client import ChatModel, ModelEvent, ModelResult, ProviderError, TextDelta
 from core.texts import Texts
 from core.turn.prompt_plan import Prompt
 
@@ -51,35 +54,99 @@ async def timed(
         await stream.aclose()
 
 
+_END = object()
+
+
+async def _next_or_end(events: AsyncIterator[ModelEvent]) -> ModelEvent | object:
+    try:
+        return await anext(events)
+    except StopAsyncIteration:
+        return _END
+
+
+async def noting_silence(
+    events: AsyncIterator[ModelEvent], after_s: float
+) -> AsyncIterator[ModelEvent | None]:
+    """`events`, with one None among them if `after_s` pass before the first answer text (the
+    model is thinking). Only the wait for the first text is watched; the rest passes through."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + after_s
+    pending: asyncio.Future[ModelEvent | object] | None = None
+    try:
+        while True:
+            pending = asyncio.ensure_future(_next_or_end(events))
+            done, _ = await asyncio.wait({pending}, timeout=max(0.0, deadline - loop.time()))
+            silent = not done
+            if silent:
+                yield None
+            event = await pending
+            pending = None
+            if event is _END:
+                return
+            yield cast(ModelEvent, event)
+            if silent or isinstance(event, TextDelta):
+                break
+    finally:
+        if pending is not None:  # closed while waiting: the next event is not wanted
+            pending.cancel()
+            with contextlib.suppress(BaseException):
+                await pending
+    async for event in events:
+        yield event
+
+
 class AnswerStream:
     """The model's answer to `prompt`, streamed; once `events()` is drained, the fields say how
-    it went (what was finally sent, the text, the result or the failure, and the timing)."""
+    it went (what was finally sent, the text and the thinking, the result or the failure, and
+    the timing). After `thinking_after_s` without a word of answer, a `Thinking` placeholder
+    is shown; the thinking itself is shown (as `Reasoning`) only when the chat asked."""
 
-    def __init__(self, model: ChatModel, prompt: Prompt, key: ConversationKey) -> None:
+    def __init__(
+        self,
+        model: ChatModel,
+        prompt: Prompt,
+        key: ConversationKey,
+        thinking_after_s: float = math.inf,
+    ) -> None:
         self._model = model
         self._key = key
+        self._thinking_after_s = thinking_after_s
         self.prompt = prompt
         self.text = ""
+        self.reasoning = ""  # the model's thinking: counted, never stored or sent back
         self.result: ModelResult | None = None
         self.failure: ProviderError | None = None
         self.timing = StreamTiming()
 
     async def events(self, texts: Texts) -> AsyncIterator[ReplyEvent]:
+        show = bool(self.prompt.plan.params.show_reasoning)
+        silence_after = self._thinking_after_s
         for attempt in (1, 2):
             parts: list[str] = []
+            thoughts: list[str] = []
             self.result, self.failure = None, None
             try:
                 stream = timed(self._model.stream(self.prompt.request), self.timing)
                 async with aclosing(stream) as model_events:
-                    async for event in model_events:
-                        if isinstance(event, TextDelta):
+                    async for event in noting_silence(model_events, silence_after):
+                        if event is None:
+                            silence_after = math.inf  # said once a turn
+                            yield Thinking(texts.get("thinking"))
+                        elif isinstance(event, TextDelta):
+                            if show and thoughts and not parts:
+                                yield Reasoning("".join(thoughts).strip())
                             parts.append(event.text)
                             yield AnswerDelta(event.text)
-                        else:
+                        elif isinstance(event, ModelResult):
                             self.result = event
+                        else:
+                            thoughts.append(event.text)
             except ProviderError as error:
                 self.failure = error
             self.text = "".join(parts)
+            self.reasoning = "".join(thoughts)
+            if show and self.reasoning.strip() and not parts:
+                yield Reasoning(self.reasoning.strip())
             if attempt == 2 or parts or not self._context_too_long():
                 return
             # The provider's window is smaller than the catalog says (or counts differently):

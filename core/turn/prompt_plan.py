@@ -10,6 +10,7 @@ from core.boundary import IncomingMessage
 from core.model.catalog import ModelCatalog, ModelSpec
 from core.model.client import ModelRequest
 from core.model.params import DEFAULT_REPLY_TOKENS, ChatParams
+from core.model.request_params import wants_json
 from core.personas import PersonaBook
 from core.storage.records import ConversationState
 from core.tokens import TOKENS_REPLY_PRIMER, count_message
@@ -19,6 +20,8 @@ from core.turn.window import MIN_HISTORY_BUDGET, Window, halved
 GROUP_NOTE = (
     "\n\nThis is a group chat: each user message starts with the sender's name and a colon."
 )
+# OpenAI refuses JSON mode unless the prompt mentions JSON.
+JSON_NOTE = "\n\nAnswer with a single JSON object."
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +30,8 @@ class PromptPlan:
 
     spec: ModelSpec
     params: ChatParams
-    reply_tokens: int
+    reply_tokens: int  # the visible answer's cap
+    completion_tokens: int  # what the request asks for: the answer's cap plus room to reason
     system_prompt: str
     system_tokens: int
     budget: int  # tokens the history may take
@@ -45,28 +49,41 @@ class PromptPlanner:
         models: ModelCatalog,
         default_context_tokens: int,
         low_watermark_share: float,
+        default_reply_tokens: int = DEFAULT_REPLY_TOKENS,
+        reasoning_tokens: int = 0,  # the owner's allowance for every reasoning model; 0: each's own
     ) -> None:
         self._personas = personas
         self._models = models
         self._default_context_tokens = default_context_tokens
         self._low_watermark_share = low_watermark_share
+        self._default_reply_tokens = default_reply_tokens
+        self._reasoning_tokens = reasoning_tokens
 
     async def plan(self, message: IncomingMessage, conversation: ConversationState) -> PromptPlan:
         space_id = message.space_id or message.key.chat_id
         persona = await self._personas.active(message.key.platform, space_id, conversation.persona)
         spec = self._models.get(self._models.name_for_chat(conversation.model, persona.model))
         params = conversation.params.merged_over(persona.params)
-        reply_tokens = params.max_tokens or min(spec.max_output_tokens, DEFAULT_REPLY_TOKENS)
+        reply_tokens = params.max_tokens or min(spec.max_output_tokens, self._default_reply_tokens)
+        # A reasoning model's thinking comes out of the same cap as its answer: it gets room
+        # on top, or a hard question leaves nothing for the answer.
+        thinking = 0
+        if spec.caps.reasoning:
+            thinking = self._reasoning_tokens or spec.caps.reasoning_tokens
+        completion_tokens = min(reply_tokens + thinking, spec.max_output_tokens)
         system_prompt = persona.system_prompt + ("" if message.is_private else GROUP_NOTE)
-        system_tokens = _system_tokens(system_prompt, spec.encoding)
+        if wants_json(params, spec.caps):
+            system_prompt += JSON_NOTE
+        system_tokens = _system_tokens(system_prompt, spec.encoding, spec.caps.system_role)
         budget = min(
-            spec.context_window - reply_tokens - system_tokens - TOKENS_REPLY_PRIMER,
+            spec.context_window - completion_tokens - system_tokens - TOKENS_REPLY_PRIMER,
             params.context_tokens or self._default_context_tokens,
         )
         return PromptPlan(
             spec=spec,
             params=params,
             reply_tokens=reply_tokens,
+            completion_tokens=max(completion_tokens, reply_tokens),
             system_prompt=system_prompt,
             system_tokens=system_tokens,
             budget=budget,
@@ -87,10 +104,10 @@ class Prompt:
     def build(cls, plan: PromptPlan, window: Window, user_hash: str | None) -> Prompt:
         request = ModelRequest(
             model=plan.spec,
-            messages=[{"role": "system", "content": plan.system_prompt}]
+            messages=[{"role": plan.spec.caps.system_role, "content": plan.system_prompt}]
             + [prompt_message(m) for m in window.messages],
             params=plan.params,
-            max_tokens=plan.reply_tokens,
+            max_tokens=plan.completion_tokens,
             user_hash=user_hash,
         )
         sent = plan.system_tokens + TOKENS_REPLY_PRIMER + window.tokens
@@ -105,5 +122,5 @@ class Prompt:
 
 
 @lru_cache(maxsize=256)
-def _system_tokens(prompt: str, encoding: str) -> int:
-    return count_message("system", prompt, encoding)
+def _system_tokens(prompt: str, encoding: str, role: str) -> int:
+    return count_message(role, prompt, encoding)

@@ -12,7 +12,7 @@ from core.turn.answering import AnswerStream
 
 def usage_of(answer: AnswerStream, message: IncomingMessage) -> UsageRecord | None:
     """What the answer cost; None when nothing came back at all."""
-    if answer.result is None and not answer.text:
+    if answer.result is None and not answer.text and not answer.reasoning:
         return None
     spec = answer.prompt.plan.spec
     reported = answer.result or ModelResult(finish_reason="error")
@@ -20,9 +20,13 @@ def usage_of(answer: AnswerStream, message: IncomingMessage) -> UsageRecord | No
     prompt = reported.prompt_tokens
     if prompt is None:
         prompt = answer.prompt.sent_tokens
+    # Thinking the server streamed (a <think> block, reasoning_content) is output it bills.
+    reasoning = reported.reasoning_tokens
+    if reasoning is None:
+        reasoning = count_text(answer.reasoning, spec.encoding) if answer.reasoning else 0
     completion = reported.completion_tokens
     if completion is None:
-        completion = count_text(answer.text, spec.encoding)
+        completion = count_text(answer.text, spec.encoding) + reasoning
     completion = max(completion, 0)
     return UsageRecord(
         user_id=message.author.user_id,
@@ -31,6 +35,7 @@ def usage_of(answer: AnswerStream, message: IncomingMessage) -> UsageRecord | No
         cached_tokens=reported.cached_tokens,
         completion_tokens=completion,
         cost_usd=spec.cost_usd(prompt, reported.cached_tokens, completion),
+        reasoning_tokens=max(min(reasoning, completion), 0),
     )
 
 

@@ -60,17 +60,31 @@ class TurnReporter:
                     Notice(texts.get("notice.stream_broken")),
                 ]
             return failure.kind, [Failure(texts.get(f"error.{failure.kind}"))]
-        if not text.strip():
-            return "empty", [Failure(texts.get("error.empty_answer"))]
         assert answer.result is not None
         reason = answer.result.finish_reason
+        if not text.strip() and reason == "length" and _thought(answer):
+            # The whole budget went on thinking: say so, and what to change.
+            limit = answer.prompt.request.max_tokens
+            return "thought_too_long", [Failure(texts.get("error.thought_too_long", limit=limit))]
+        if not text.strip():
+            return "empty", [Failure(texts.get("error.empty_answer"))]
         if reason != "length":
             return reason, [AnswerDone(text)]
-        limit = answer.prompt.request.max_tokens
+        limit = answer.prompt.plan.reply_tokens
         return reason, [
             AnswerDone(text, cut_short=True),
             Notice(texts.get("notice.answer_cut", limit=limit)),
         ]
+
+
+def _thought(answer: AnswerStream) -> bool:
+    """Whether the model spent tokens thinking (or is one that does)."""
+    result = answer.result
+    return bool(
+        answer.prompt.plan.spec.caps.reasoning
+        or answer.reasoning
+        or (result is not None and result.reasoning_tokens)
+    )
 
 
 def turn_stats(

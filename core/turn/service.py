@@ -25,6 +25,7 @@ from core.commands.context import CommandContext
 from core.commands.runner import CommandRunner
 from core.model.catalog import ModelCatalog
 from core.model.client import ChatModel
+from core.model.params import DEFAULT_REPLY_TOKENS
 from core.personas import PersonaBook
 from core.storage.errors import StorageError
 from core.storage.stores import Storage
@@ -52,6 +53,9 @@ class ServiceConfig:
     window_low_watermark: float
     identifier_salt: bytes
     conversation_backlog: int = DEFAULT_BACKLOG
+    default_reply_tokens: int = DEFAULT_REPLY_TOKENS  # the visible reply's cap
+    reasoning_tokens: int = 0  # room for reasoning on every reasoning model; 0: each model's own
+    thinking_after_s: float = 3.0  # silence before the "thinking…" placeholder
 
 
 class ChatService:
@@ -76,7 +80,12 @@ class ChatService:
         self._config = config
         self._commands = commands
         self._planner = PromptPlanner(
-            personas, models, config.default_context_tokens, config.window_low_watermark
+            personas,
+            models,
+            config.default_context_tokens,
+            config.window_low_watermark,
+            config.default_reply_tokens,
+            config.reasoning_tokens,
         )
         self._reporter = TurnReporter()
         self._locks = ConversationQueue(config.conversation_backlog)
@@ -249,7 +258,7 @@ class ChatService:
         if window.cut:
             yield Notice(texts.get("notice.trimmed", kept=len(window.messages)))
         prompt = Prompt.build(plan, window, self._user_hash(message))
-        answer = AnswerStream(self._model, prompt, message.key)
+        answer = AnswerStream(self._model, prompt, message.key, self._config.thinking_after_s)
         async for event in answer.events(texts):
             yield event
         usage = usage_of(answer, message)

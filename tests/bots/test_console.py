@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from core.storage.schema import MessageRow
-from fakes.openai_server import FakeOpenAI, FakeReply
+from fakes.openai_server import FakeOpenAI, FakeReply, default_responder
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -158,3 +158,63 @@ async def stored_messages(path: Path) -> list[tuple[str, str]]:
         messages = [(role, content) for role, content in rows.all()]
     await engine.dispose()
     return messages
+
+
+async def test_a_reasoning_model_answers_and_its_thinking_is_never_stored(
+    llm: FakeOpenAI, tmp_path: Path
+) -> None:
+    """The issue's scenario: gpt-5-mini ignores stop, thinks for 3,000 tokens and still answers;
+    a local model's <think> block stays out of the history."""
+    llm.reasoning_tokens = 3000
+    llm.models = (*llm.models, "qwen3:8b")
+
+    def respond(body: dict[str, object]) -> str | FakeReply:
+        if body["model"] == "qwen3:8b":
+            return FakeReply("<think>a secret plan</think>\nThe plan is ready.", chunk_size=4)
+        return default_responder(body)
+
+    llm.responder = respond
+    out, _ = await run_console(
+        llm,
+        tmp_path,
+        [
+            "/model gpt-5-mini",
+            "/set stop END",
+            "Why is the sky blue?",
+            "/usage",
+            "/set reasoning_effort high",
+            "/set reasoning_effort loud",
+            "/model qwen3:8b",
+            "Make a plan",
+            "/set show_reasoning on",
+            "Another plan",
+        ],
+    )
+    lines = out.splitlines()
+    assert lines[0] == "Model is now gpt-5-mini."
+    assert lines[1] == (
+        "stop = 'END' (kept, but gpt-5-mini ignores it: it applies when this chat uses a model "
+        "that takes it)"
+    )
+    assert lines[2] == "You said: Why is the sky blue?. I can see 1 earlier messages."
+    assert lines[3] == "Usage in this chat:"
+    assert lines[4].startswith("gpt-5-mini: 1 requests")
+    assert lines[4].endswith("(of which 3,000 reasoning, $0.0060)")
+    assert lines[6:8] == [
+        "reasoning_effort = high",
+        "reasoning_effort must be one of: minimal, low, medium, high.",
+    ]
+    assert lines[8].startswith("Model is now qwen3:8b.")
+    assert lines[-4:] == [
+        "The plan is ready.",
+        "show_reasoning = on",
+        "│ a secret plan",  # shown, apart from the answer
+        "The plan is ready.",
+    ]
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    async with engine.connect() as connection:
+        contents = list(await connection.scalars(select(MessageRow.content)))
+    await engine.dispose()
+    assert "The plan is ready." in contents
+    assert not any("secret" in content or "<think>" in content for content in contents)
+    assert all("secret" not in str(m["content"]) for m in llm.last_messages)

@@ -102,3 +102,59 @@ def test_persona_catalog_has_the_required_personas() -> None:
         persona = catalog.get(name)
         assert persona is not None and persona.system_prompt and persona.description
         assert persona.describe("ko") != persona.describe("en")
+
+
+SEED_MODELS = (
+    *REQUIRED_MODELS,
+    "davinci-002",
+    "babbage-002",
+    "o1",
+    "o3",
+    "o3-mini",
+    "o4-mini",
+    "gpt-5-nano",
+    "gpt-5.1",
+)
+
+
+def test_every_seed_model_says_what_it_takes() -> None:
+    catalog = ModelCatalog.load(8192)
+    for name in SEED_MODELS:
+        spec = catalog.get(name)
+        assert spec.known and spec.priced, name
+        reasons = name.startswith(("o", "gpt-5"))
+        assert spec.caps.reasoning == reasons, name
+        assert spec.token_param == ("max_completion_tokens" if reasons else "max_tokens"), name
+        assert spec.caps.system_role == ("developer" if reasons else "system"), name
+        # Reasoning models refuse the sampling knobs and stop; the others take them all.
+        for param in ("temperature", "top_p", "presence_penalty", "stop", "logit_bias"):
+            assert spec.caps.takes(param) != reasons, (name, param)
+        assert spec.caps.reasoning_tokens > 0 if reasons else spec.caps.reasoning_tokens == 0
+    for name in ("davinci-002", "babbage-002", "gpt-3.5-turbo-instruct"):
+        spec = catalog.get(name)
+        assert spec.endpoint == "completions" and spec.encoding == "cl100k_base"
+        assert not spec.caps.takes("response_format") and not spec.caps.tools
+    assert catalog.get("gpt-5-mini").caps.reasoning_efforts == ("minimal", "low", "medium", "high")
+    assert catalog.get("gpt-5.1").caps.reasoning_efforts == ("none", "low", "medium", "high")
+    assert catalog.get("o3").caps.verbosities == ()
+    assert catalog.get("gpt-4o").caps.images and not catalog.get("o3-mini").caps.images
+    assert catalog.get("gpt-4o-audio-preview").caps.audio_input
+    assert not catalog.get("gpt-4o").caps.audio_input
+    assert (catalog.get("o1").input_per_1m, catalog.get("o1").output_per_1m) == (15.0, 60.0)
+
+
+@pytest.mark.parametrize(
+    ("name", "reasons", "stop"),
+    [
+        ("o5-mini", True, False),
+        ("gpt-5.2", True, False),
+        ("deepseek-r1:8b", True, True),  # a local <think> model still takes stop
+        ("llama3.1:8b", False, True),
+    ],
+)
+def test_unlisted_models_take_what_their_family_pattern_says_without_a_price(
+    name: str, reasons: bool, stop: bool
+) -> None:
+    spec = ModelCatalog.load(8192).get(name)
+    assert not spec.known and not spec.priced
+    assert (spec.caps.reasoning, spec.caps.takes("stop")) == (reasons, stop)

@@ -89,10 +89,15 @@ async def test_reasoning_models_get_max_completion_tokens_and_no_sampling(
     app: App, llm: FakeOpenAI
 ) -> None:
     await reply(app, "/set temperature 0.3")
-    assert (await reply(app, "/model gpt-5-mini")).text == "Model is now gpt-5-mini."
+    assert (await reply(app, "/model gpt-5-mini")).text == (
+        "Model is now gpt-5-mini.\nIt ignores what this chat set for: temperature "
+        "(kept for a model that takes it)."
+    )
     await say(app.service, private("hello"))
-    assert llm.last_body["max_completion_tokens"] == 2048
+    # The visible answer's 2048 plus gpt-5-mini's room for reasoning (config/models.toml).
+    assert llm.last_body["max_completion_tokens"] == 2048 + 16384
     assert "max_tokens" not in llm.last_body and "temperature" not in llm.last_body
+    assert llm.last_messages[0]["role"] == "developer"
 
 
 async def test_instruct_models_use_the_legacy_completions_endpoint(

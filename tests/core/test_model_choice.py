@@ -59,7 +59,7 @@ async def test_behind_a_custom_server_non_owners_pick_what_it_lists(
     assert (await reply(app, "/model qwen2.5:7b")).text.startswith("Model is now qwen2.5:7b.")
     refused = await reply(app, "/model made-up-model")
     assert refused.is_error
-    assert refused.text.startswith("Unknown model 'made-up-model'. Known models: gpt-3.5-turbo,")
+    assert refused.text.startswith("Unknown model 'made-up-model'. Known models: babbage-002,")
     assert refused.text.endswith("o4-mini, llama3.1:8b, qwen2.5:7b")
     assert await stored_models(app) == ["qwen2.5:7b"]
     listing = (await reply(app, "/models")).text.splitlines()
@@ -75,9 +75,11 @@ async def test_an_unpriced_model_is_refused_while_a_dollar_budget_is_on(
         assert refused.is_error
         assert refused.text == (
             "'llama3.1:8b' has no price, and this bot has spending limits in dollars. "
-            "Models you can pick: gpt-3.5-turbo, gpt-3.5-turbo-1106, gpt-3.5-turbo-16k, "
-            "gpt-3.5-turbo-instruct, gpt-4, gpt-4-32k, gpt-4-turbo, gpt-4.1, gpt-4.1-mini, "
-            "gpt-4.1-nano, gpt-4o, gpt-4o-mini, gpt-5, gpt-5-mini, gpt-5-nano, o3, o4-mini"
+            "Models you can pick: babbage-002, davinci-002, gpt-3.5-turbo, gpt-3.5-turbo-1106, "
+            "gpt-3.5-turbo-16k, gpt-3.5-turbo-instruct, gpt-4, gpt-4-32k, gpt-4-turbo, gpt-4.1, "
+            "gpt-4.1-mini, gpt-4.1-nano, gpt-4o, gpt-4o-audio-preview, gpt-4o-mini, "
+            "gpt-4o-mini-audio-preview, gpt-5, gpt-5-mini, gpt-5-nano, gpt-5.1, o1, o3, o3-mini, "
+            "o4-mini"
         )
         assert "llama" not in (await reply(app, "/models")).text
         assert await stored_models(app) == [None]

@@ -338,3 +338,81 @@ async def test_latency_spreads_over_the_stream() -> None:
         arrivals = [time.monotonic() - start async for _ in stream]
     assert arrivals[0] < 0.2
     assert 0.35 < arrivals[-1] < 0.8
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("stop", ["END"], "unsupported_parameter"),
+        ("max_tokens", 100, "unsupported_parameter"),
+        ("top_p", 0.5, "unsupported_parameter"),
+        ("presence_penalty", 0.5, "unsupported_parameter"),
+        ("frequency_penalty", 0.5, "unsupported_parameter"),
+        ("logit_bias", {"1": 5}, "unsupported_parameter"),
+        ("temperature", 0.3, "unsupported_value"),
+        ("reasoning_effort", "loud", "invalid_value"),
+    ],
+)
+async def test_reasoning_models_refuse_what_openai_refuses(
+    client: openai.AsyncOpenAI, field: str, value: Any, code: str
+) -> None:
+    for model in ("o1", "o3-mini", "o4-mini-2025-04-16", "gpt-5-mini", "gpt-5.1"):
+        with pytest.raises(openai.BadRequestError) as refused:
+            await client.chat.completions.create(
+                model=model,
+                messages=USER,
+                **{field: value},  # type: ignore[arg-type]
+            )
+        assert refused.value.code == code and refused.value.param == field
+    # Other models take it (but a reasoning effort), and so does temperature 1.
+    if field != "reasoning_effort":
+        await client.chat.completions.create(model="gpt-4o", messages=USER, **{field: value})  # type: ignore[arg-type]
+    await client.chat.completions.create(model="gpt-5", messages=USER, temperature=1)  # type: ignore[arg-type]
+
+
+async def test_reasoning_spends_the_budget_before_any_visible_text(
+    llm: FakeOpenAI, client: openai.AsyncOpenAI
+) -> None:
+    llm.reasoning_tokens = 3000
+    done = await client.chat.completions.create(
+        model="gpt-5-mini",
+        messages=USER,
+        max_completion_tokens=3005,  # type: ignore[arg-type]
+    )
+    assert done.choices[0].message.content == "You said: hello there"
+    assert done.choices[0].finish_reason == "length"
+    usage = done.usage
+    assert usage is not None and usage.completion_tokens == 3005
+    assert usage.completion_tokens_details is not None
+    assert usage.completion_tokens_details.reasoning_tokens == 3000
+
+    stream = await client.chat.completions.create(
+        model="gpt-5-mini",
+        messages=USER,
+        max_completion_tokens=2000,
+        stream=True,
+        stream_options={"include_usage": True},  # type: ignore[arg-type]
+    )
+    chunks = [chunk async for chunk in stream]
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == ""
+    assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "length"
+    assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == 2000
+    # Non-reasoning models spend nothing on it.
+    done = await client.chat.completions.create(model="gpt-4o", messages=USER, max_tokens=5)  # type: ignore[arg-type]
+    assert done.choices[0].message.content == "You said: hello there"
+
+
+async def test_reasoning_deltas_stream_before_the_answer(
+    llm: FakeOpenAI, client: openai.AsyncOpenAI
+) -> None:
+    llm.responder = lambda body: FakeReply("Hi.", reasoning_text="Greet back.", chunk_size=4)
+    stream = await client.chat.completions.create(
+        model="deepseek-reasoner",
+        messages=USER,
+        stream=True,  # type: ignore[arg-type]
+    )
+    deltas = [c.choices[0].delta for c in [chunk async for chunk in stream] if c.choices]
+    thought = [getattr(d, "reasoning_content", None) for d in deltas]
+    assert "".join(t for t in thought if t) == "Greet back."
+    first_content = next(i for i, d in enumerate(deltas) if d.content)
+    assert all(t is None for t in thought[first_content:])

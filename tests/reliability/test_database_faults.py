@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 
 from config.settings import Settings
 from core.bootstrap import App, bootstrap
-from core.boundary import Failure
+from core.boundary import AnswerDelta, Failure
 from core.storage.engine import open_database
 from core.storage.schema import MessageRow
 from fakes.openai_server import FakeOpenAI, FakeReply
@@ -196,7 +196,8 @@ async def test_a_turn_still_running_when_the_bot_stops_stores_no_half_answer(
     async def turn(app: App) -> None:
         async for event in app.service.handle(private("a long story please")):
             events.append(event)
-            streaming.set()
+            if isinstance(event, AnswerDelta):
+                streaming.set()
 
     async with make_app() as app:
         running = asyncio.create_task(turn(app))
