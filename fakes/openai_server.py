@@ -17,10 +17,12 @@ import contextlib
 import hashlib
 import inspect
 import json
+import math
 import re
 import time
 import uuid
 import warnings
+import zlib
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -99,16 +101,27 @@ def _text(value: Any) -> str:
     return "" if value is None else json.dumps(value, sort_keys=True)
 
 
+# Another model family's tokenizer, for a server that counts unlike the bot (a Llama server,
+# say): about one token per 3.2 characters.
+CHARS_PER_TOKEN_RULE = "chars/3.2"
+
+
 @lru_cache(maxsize=4096)
 def _tokens(encoding_name: str, text: str) -> tuple[int, ...]:
     # Prompts repeat most of their messages turn after turn (the system prompt every time).
+    if encoding_name == CHARS_PER_TOKEN_RULE:
+        start = zlib.crc32(text.encode()) << 16  # ids of this text's own, for the prompt cache
+        return tuple(range(start, start + math.ceil(len(text) / 3.2)))
     return tuple(_encoding(encoding_name).encode_ordinary(text))
 
 
-def prompt_token_ids(messages: list[dict[str, Any]], model: str) -> list[int]:
+def prompt_token_ids(
+    messages: list[dict[str, Any]], model: str, tokenizer: str | None = None
+) -> list[int]:
     """The prompt as a token sequence, framed like the cookbook counts it (3 per message, +1 per
-    name, +3 reply primer), so len() of it is exactly OpenAI's prompt_tokens."""
-    name = encoding_name_for(model)
+    name, +3 reply primer), so len() of it is exactly OpenAI's prompt_tokens. `tokenizer` (an
+    encoding name or CHARS_PER_TOKEN_RULE) replaces the model's own encoding."""
+    name = tokenizer or encoding_name_for(model)
     out: list[int] = []
     for message in messages:
         out.append(_MSG_START)
@@ -250,12 +263,14 @@ class FakeOpenAI:
         cache_capacity: int = 2000,
         models: tuple[str, ...] = ("gpt-4o-mini", "gpt-4o", "gpt-4.1-mini", "gpt-5-mini"),
         list_models: bool = True,  # False: GET /v1/models is a 404, as on a server without it
+        tokenizer: str | None = None,  # count prompts with this instead (see prompt_token_ids)
     ) -> None:
         self.host, self.port = host, port
         self.latency_s, self.first_token_delay_s = latency_s, first_token_delay_s
         self.responder = responder
         self.context_window, self.api_key, self.models = context_window, api_key, models
         self.list_models = list_models
+        self.tokenizer = tokenizer
         self.requests: list[RecordedRequest] = []
         self.cache = PromptCache(cache_capacity)
         self._faults: deque[tuple[int, Body, dict[str, str]]] = deque()
@@ -355,7 +370,7 @@ class FakeOpenAI:
             return _error(400, f"Missing required parameter: '{field}'.", field)
         model = body["model"]
         if chat:
-            prompt = prompt_token_ids(body["messages"], model)
+            prompt = prompt_token_ids(body["messages"], model, self.tokenizer)
         else:
             raw = body["prompt"][0] if isinstance(body["prompt"], list) else body["prompt"]
             prompt = encoding_for(model).encode_ordinary(_text(raw))

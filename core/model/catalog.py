@@ -7,7 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from config.files import read_toml
+from config.providers import DEFAULT_PROVIDER
 from config.settings import MODEL_NAME
+from core.model.routes import ProviderRoutes
 
 FALLBACK_ENCODING = "o200k_base"
 # A dated snapshot of a catalog model: "-2024-08-06" (today's style) or "-0613" (MMDD, the
@@ -35,6 +37,10 @@ class ModelSpec:
     token_param: str = "max_tokens"
     sampling: bool = True
     known: bool = True
+    provider: str = DEFAULT_PROVIDER  # who serves it (PROVIDERS; ProviderRoutes decides)
+    # Counts in `encoding` are only estimates of the model's own (a tokenizer the bot does
+    # not have): windows are planned with a learned ratio (core/model/token_ratios.py).
+    estimated_tokens: bool = False
 
     @property
     def priced(self) -> bool:
@@ -66,15 +72,21 @@ class ModelCatalog:
         fallback_context_window: int,
         default_model: str = "",
         unpriced_usd_per_1m: float = 0.0,
+        routes: ProviderRoutes | None = None,
     ) -> None:
         self._models = dict(models)
+        self.routes = routes or ProviderRoutes()
         self._fallback_context_window = fallback_context_window
         self.default_model = default_model
         self._unpriced_price = unpriced_usd_per_1m or None
 
     @classmethod
     def load(
-        cls, fallback_context_window: int, default_model: str = "", unpriced_usd_per_1m: float = 0.0
+        cls,
+        fallback_context_window: int,
+        default_model: str = "",
+        unpriced_usd_per_1m: float = 0.0,
+        routes: ProviderRoutes | None = None,
     ) -> ModelCatalog:
         data = read_toml("models.toml")
         models = {
@@ -89,10 +101,13 @@ class ModelCatalog:
                 endpoint=entry.get("endpoint", "chat"),
                 token_param=entry.get("token_param", "max_tokens"),
                 sampling=entry.get("sampling", True),
+                provider=entry.get("provider", DEFAULT_PROVIDER),
+                # An entry without an encoding (another provider's model) only estimates.
+                estimated_tokens="encoding" not in entry,
             )
             for name, entry in data["models"].items()
         }
-        return cls(models, fallback_context_window, default_model, unpriced_usd_per_1m)
+        return cls(models, fallback_context_window, default_model, unpriced_usd_per_1m, routes)
 
     def names(self) -> list[str]:
         return sorted(self._models)
@@ -110,7 +125,8 @@ class ModelCatalog:
     def get(self, name: str) -> ModelSpec:
         known = self._lookup(name)
         if known is not None:
-            return known
+            provider = self.routes.route(name, known.provider)
+            return known if provider == known.provider else replace(known, provider=provider)
         window = self._fallback_context_window
         return ModelSpec(
             name=name,
@@ -119,7 +135,13 @@ class ModelCatalog:
             input_per_1m=self._unpriced_price,
             output_per_1m=self._unpriced_price,
             known=False,
+            provider=self.routes.route(name),
+            estimated_tokens=True,
         )
+
+    def providers_named(self) -> set[str]:
+        """The providers the catalog's entries name (each must be declared to be used)."""
+        return {spec.provider for spec in self._models.values()}
 
     def _lookup(self, name: str) -> ModelSpec | None:
         """The entry for `name`, or for the family a dated snapshot belongs to.
