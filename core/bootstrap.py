@@ -23,6 +23,7 @@ from core.model.http_pools import model_http_client
 from core.model.providers import Provider, ProviderChatModels
 from core.model.routes import ProviderRoutes
 from core.model.server_models import OpenAIModelList
+from core.model.token_ratios import TokenRatios
 from core.personas import PersonaBook, PersonaCatalog
 from core.policy.access import AccessPolicy
 from core.policy.limits import AbuseLimits, LimitConfig
@@ -89,6 +90,7 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
         limit_config = _limit_config(settings)
         limits = AbuseLimits(storage.usage, limit_config)
         choice = ModelChoice(models, settings.allowed_models, limit_config.usd_on(), providers)
+        token_ratios = TokenRatios(await storage.token_ratios.all_ratios())
         service = ChatService(
             storage=storage,
             model=model,
@@ -108,8 +110,10 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
                     limits=limits,
                     default_context_tokens=settings.default_context_tokens,
                     model_choice=choice,
+                    token_ratios=token_ratios,
                 )
             ),
+            token_ratios=token_ratios,
         )
         if settings.retention_days:
             await prune_once(storage.erasure, settings.retention_days)

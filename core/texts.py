@@ -137,6 +137,8 @@ EN: dict[str, str] = {
     "model.not_in_catalog_priced": "This model is not in the catalog: I assume a {window}-token context and ${price} per 1M tokens.",
     "models.provider": "[{provider}]",
     "models.provider_failed": "[{provider}] its list of models can't be read right now.",
+    "tokens.estimate": "About {tokens} tokens, {chars} characters ({per_token} characters per token) for {model}: an estimate, since I don't have its tokenizer ({local} in {encoding} × {ratio}, learned from its answers).",
+    "tokens.estimate_unlearned": "About {tokens} tokens, {chars} characters ({per_token} characters per token) for {model}: an estimate, since I don't have its tokenizer ({local} in {encoding} × {ratio}, a cautious guess until its first answer).",
     "model.unpriced_turn": "This chat's model '{name}' has no price, and this bot has spending limits in dollars. Pick a priced model with /model (see /models).",
     "error.endpoint_not_found": "The AI service's address looks wrong (it answers 'not found' to everything). The owner needs to check OPENAI_BASE_URL.",
     # issue 11 items 1, 2, 4: /forget says what it removed and what it kept; persona caps
@@ -272,6 +274,8 @@ KO: dict[str, str] = {
     "model.not_in_catalog_priced": "카탈로그에 없는 모델이에요: 문맥 {window} 토큰, 100만 토큰당 ${price}로 가정해요.",
     "models.provider": "[{provider}]",
     "models.provider_failed": "[{provider}] 지금은 모델 목록을 읽을 수 없어요.",
+    "tokens.estimate": "{model} 기준 약 {tokens} 토큰, {chars}자 (토큰당 {per_token}자): 이 모델의 토크나이저가 없어서 추정한 값이에요 ({encoding} 기준 {local} × {ratio}, 모델의 답변에서 배운 비율).",
+    "tokens.estimate_unlearned": "{model} 기준 약 {tokens} 토큰, {chars}자 (토큰당 {per_token}자): 이 모델의 토크나이저가 없어서 추정한 값이에요 ({encoding} 기준 {local} × {ratio}, 첫 답변 전까지의 조심스러운 추정).",
     "model.unpriced_turn": "이 대화의 모델 '{name}'은(는) 가격이 없는데, 이 봇에는 달러 사용 한도가 있어요. /model 로 가격이 있는 모델을 고르세요 (/models 참고).",
     "error.endpoint_not_found": "AI 서비스 주소가 잘못된 것 같아요 (모든 요청에 'not found'라고 답해요). 봇 주인이 OPENAI_BASE_URL을 확인해야 해요.",
     # issue 11 items 1, 2, 4: /forget says what it removed and what it kept; persona caps

@@ -10,6 +10,7 @@ from core.boundary import IncomingMessage
 from core.model.catalog import ModelCatalog, ModelSpec
 from core.model.client import ModelRequest
 from core.model.params import DEFAULT_REPLY_TOKENS, ChatParams
+from core.model.token_ratios import TokenRatios
 from core.personas import PersonaBook
 from core.storage.records import ConversationState
 from core.tokens import TOKENS_REPLY_PRIMER, count_message
@@ -45,9 +46,11 @@ class PromptPlanner:
         models: ModelCatalog,
         default_context_tokens: int,
         low_watermark_share: float,
+        token_ratios: TokenRatios | None = None,
     ) -> None:
         self._personas = personas
         self._models = models
+        self._token_ratios = token_ratios or TokenRatios()
         self._default_context_tokens = default_context_tokens
         self._low_watermark_share = low_watermark_share
 
@@ -59,8 +62,13 @@ class PromptPlanner:
         reply_tokens = params.max_tokens or min(spec.max_output_tokens, DEFAULT_REPLY_TOKENS)
         system_prompt = persona.system_prompt + ("" if message.is_private else GROUP_NOTE)
         system_tokens = _system_tokens(system_prompt, spec.encoding)
+        # Without the model's own tokenizer the prompt's local count is scaled by what its
+        # answers taught (plus a margin) to be sure it fits the model's context.
+        prompt_room = (spec.context_window - reply_tokens) / self._token_ratios.planning_factor(
+            spec
+        )
         budget = min(
-            spec.context_window - reply_tokens - system_tokens - TOKENS_REPLY_PRIMER,
+            int(prompt_room) - system_tokens - TOKENS_REPLY_PRIMER,
             params.context_tokens or self._default_context_tokens,
         )
         return PromptPlan(
