@@ -140,7 +140,7 @@ EN: dict[str, str] = {
     "tokens.estimate": "About {tokens} tokens, {chars} characters ({per_token} characters per token) for {model}: an estimate, since I don't have its tokenizer ({local} in {encoding} × {ratio}, learned from its answers).",
     "tokens.estimate_unlearned": "About {tokens} tokens, {chars} characters ({per_token} characters per token) for {model}: an estimate, since I don't have its tokenizer ({local} in {encoding} × {ratio}, a cautious guess until its first answer).",
     "model.unpriced_turn": "This chat's model '{name}' has no price, and this bot has spending limits in dollars. Pick a priced model with /model (see /models).",
-    "error.endpoint_not_found": "The AI service's address looks wrong (it answers 'not found' to everything). The owner needs to check OPENAI_BASE_URL.",
+    "error.endpoint_not_found": "The AI service's address looks wrong (it answers 'not found' to everything). The owner needs to check OPENAI_BASE_URL (or this provider's base_url in PROVIDERS).",
     # issue 11 items 1, 2, 4: /forget says what it removed and what it kept; persona caps
     "forget.done": "Done. Deleted: {messages} of your messages, {answers} of my answers to them, {personas} personas you created, {conversations} conversations. Kept without your identity, so limits still count them: {usage} usage records.",
     "personas.more": "…and {count} more saved here: /persona NAME switches to any of them.",
@@ -277,7 +277,7 @@ KO: dict[str, str] = {
     "tokens.estimate": "{model} 기준 약 {tokens} 토큰, {chars}자 (토큰당 {per_token}자): 이 모델의 토크나이저가 없어서 추정한 값이에요 ({encoding} 기준 {local} × {ratio}, 모델의 답변에서 배운 비율).",
     "tokens.estimate_unlearned": "{model} 기준 약 {tokens} 토큰, {chars}자 (토큰당 {per_token}자): 이 모델의 토크나이저가 없어서 추정한 값이에요 ({encoding} 기준 {local} × {ratio}, 첫 답변 전까지의 조심스러운 추정).",
     "model.unpriced_turn": "이 대화의 모델 '{name}'은(는) 가격이 없는데, 이 봇에는 달러 사용 한도가 있어요. /model 로 가격이 있는 모델을 고르세요 (/models 참고).",
-    "error.endpoint_not_found": "AI 서비스 주소가 잘못된 것 같아요 (모든 요청에 'not found'라고 답해요). 봇 주인이 OPENAI_BASE_URL을 확인해야 해요.",
+    "error.endpoint_not_found": "AI 서비스 주소가 잘못된 것 같아요 (모든 요청에 'not found'라고 답해요). 봇 주인이 OPENAI_BASE_URL(또는 PROVIDERS의 이 제공자 base_url)을 확인해야 해요.",
     # issue 11 items 1, 2, 4: /forget says what it removed and what it kept; persona caps
     "forget.done": "완료. 지운 것: 당신의 메시지 {messages}개, 그에 대한 제 답변 {answers}개, 당신이 만든 페르소나 {personas}개, 대화 {conversations}개. 사용 기록 {usage}개는 한도 계산을 위해 누구인지 알 수 없게 남겨 두었어요.",
     "personas.more": "…그리고 여기 저장된 페르소나 {count}개가 더 있어요: /persona 이름 으로 바꿀 수 있어요.",

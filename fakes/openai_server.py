@@ -531,8 +531,8 @@ def _usage(prompt: int, completion: int, cached: int | None) -> Body:
     return usage
 
 
-async def _serve_forever(port: int, latency_s: float) -> None:
-    async with FakeOpenAI(port=port, latency_s=latency_s) as llm:
+async def _serve_forever(port: int, latency_s: float, **options: Any) -> None:
+    async with FakeOpenAI(port=port, latency_s=latency_s, **options) as llm:
         print(f"Fake OpenAI listening: OPENAI_BASE_URL={llm.base_url}  (Ctrl+C to stop)")
         await asyncio.Event().wait()
 
@@ -541,9 +541,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Serve a fake OpenAI API until interrupted.")
     parser.add_argument("--port", type=int, default=8089)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds per reply")
+    # A second provider next to the first, e.g. --port 8090 --models llama-3.1-8b
+    # --tokenizer chars/3.2 --context-window 2048
+    parser.add_argument("--models", help="comma-separated names GET /v1/models lists")
+    parser.add_argument("--tokenizer", help=f"count prompts: {CHARS_PER_TOKEN_RULE}, cl100k_base")
+    parser.add_argument("--context-window", type=int, help="refuse longer requests (HTTP 400)")
     args = parser.parse_args()
+    options: dict[str, Any] = {"tokenizer": args.tokenizer, "context_window": args.context_window}
+    if args.models:
+        options["models"] = tuple(name.strip() for name in args.models.split(","))
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve_forever(args.port, args.latency))
+        asyncio.run(_serve_forever(args.port, args.latency, **options))
 
 
 if __name__ == "__main__":

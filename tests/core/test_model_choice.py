@@ -173,3 +173,19 @@ async def test_a_turn_on_an_unpriced_model_is_refused_while_a_usd_budget_is_on(
     async with make_app(**unpriced, unpriced_model_usd_per_1m=2.0) as app:
         events = await collect(app.service, private("hello"))
         assert isinstance(events[-1], AnswerDone)  # priced by the owner's fallback
+
+
+async def test_a_new_name_is_accepted_only_when_its_provider_lists_it(
+    make_app: MakeApp, llm: FakeOpenAI
+) -> None:
+    """Issue 12 item 6: a name the catalog does not have (a new gpt-5.1) may be picked once the
+    provider it goes to lists it; not before, and not unpriced under a dollar budget."""
+    async with make_app() as app:
+        refused = await reply(app, "/model gpt-5.1")
+        assert refused.is_error and refused.text.startswith("Unknown model 'gpt-5.1'.")
+        llm.models = (*llm.models, "gpt-5.1")
+    async with make_app() as app:  # a new start: the cached list is read again
+        picked = await reply(app, "/model gpt-5.1")
+        assert picked.text.startswith("Model is now gpt-5.1.\nThis model is not in the catalog")
+    async with make_app(budget_user_daily_usd=1) as app:
+        assert (await reply(app, "/model gpt-5.1")).text.startswith("'gpt-5.1' has no price")
