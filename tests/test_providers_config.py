@@ -9,6 +9,7 @@ import pytest
 from config.providers import provider_api_key
 from config.settings import ConfigError, load_settings
 from config.startup_warnings import startup_warnings
+from core.bootstrap import open_providers
 from core.model.catalog import ModelCatalog
 from core.model.routes import ProviderRoutes
 
@@ -104,3 +105,33 @@ def test_a_providers_key_variable_is_not_warned_about(tmp_path: Path) -> None:
         "GROQ_API_KEY?"
     ]
     assert provider_api_key(settings.providers["groq"], env_file) == "gsk-1"
+
+
+async def test_each_provider_gets_its_own_client(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "providers.toml"
+    path.write_text(TOML)
+    monkeypatch.setenv("GROQ_API_KEY", "gsk-own-key-123")
+    settings = load_settings(providers=str(path), openai_timeout_s=60, _env_file=None)
+    providers = open_providers(settings)
+    try:
+        openai, groq, ollama = (providers[n].client for n in ("openai", "groq", "ollama"))
+        assert (groq.timeout, groq.max_retries, groq.api_key) == (20, 1, "gsk-own-key-123")
+        assert (ollama.timeout, ollama.max_retries) == (60, settings.openai_max_retries)
+        assert ollama.default_headers["X-Title"] == "my bot"
+        assert len({id(c._client) for c in (openai, groq, ollama)}) == 3  # own pools each
+        assert providers["openai"].is_openai and not providers["groq"].is_openai
+    finally:
+        for provider in providers.values():
+            await provider.client.close()
+
+
+def test_a_catalog_entry_names_its_provider_when_declared() -> None:
+    routes = ProviderRoutes.of(load_settings(providers=TOML_AS_JSON, _env_file=None).providers)
+    assert routes.route("my-model", catalog_provider="groq") == "groq"
+    assert routes.route("my-model", catalog_provider="nobody") == "openai"  # undeclared
+    assert routes.route("llama-3", catalog_provider="nobody") == "groq"
+
+
+TOML_AS_JSON = '{"groq": {"base_url": "https://api.groq.com/openai/v1", "models": ["llama-*"]}}'
