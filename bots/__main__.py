@@ -1,4 +1,5 @@
-"""`python -m bots [all|web|console|telegram|discord]`: start the bot.
+"""`python -m bots [all|web|console|telegram|discord]`: start the bot; `python -m bots models
+--check`: compare the model catalog with what each provider lists.
 
 `web` is `all` for a PaaS web process (the Procfile's `web:`): Telegram by webhook on PORT, so it
 refuses to start without TELEGRAM_WEBHOOK_URL instead of polling where a port is expected.
@@ -19,11 +20,14 @@ from bots.logging_setup import configure_logging, redact_uncaught_exceptions
 from bots.supervisor import Runner, supervise
 from config.settings import ConfigError, Settings, load_settings
 from config.startup_warnings import PAAS_MARKERS, startup_warnings
-from core.bootstrap import bootstrap
+from core.bootstrap import bootstrap, open_providers
+from core.model.catalog import ModelCatalog
+from core.model.catalog_check import check_catalog, report
+from core.model.routes import ProviderRoutes
 
 log = logging.getLogger("bots")
 MODES = ("all", "web", "console", "telegram", "discord")
-USAGE = f"usage: python -m bots [{'|'.join(MODES)}]"
+USAGE = f"usage: python -m bots [{'|'.join(MODES)}], or python -m bots models --check"
 BACKSTOP_MARGIN_S = 2.0
 NO_PLATFORM = (
     "TELEGRAM_BOT_TOKEN / DISCORD_BOT_TOKEN: neither is set, and there is no terminal or "
@@ -141,16 +145,34 @@ async def _end_after_grace(
             runner.cancel()
 
 
+async def check_models(settings: Settings) -> int:
+    """`models --check`: the catalog against each provider's list; 1 when they differ."""
+    models = ModelCatalog.load(
+        settings.model_context_window, routes=ProviderRoutes.of(settings.providers)
+    )
+    providers = open_providers(settings)
+    try:
+        checks = await check_catalog(models, providers)
+    finally:
+        for provider in providers.values():
+            await provider.client.close()
+    print("\n".join(report(checks)))
+    return 0 if all(check.in_step for check in checks) else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     redact_uncaught_exceptions()  # issue 11 item 8: no traceback prints a secret
     args = sys.argv[1:] if argv is None else argv
     which = args[0] if args else "all"
-    if which not in MODES or len(args) > 1:
+    checking = args == ["models", "--check"]
+    if not checking and (which not in MODES or len(args) > 1):
         print(USAGE, file=sys.stderr)
         return 2
     try:
         settings = load_settings()
         configure_logging(settings)
+        if checking:
+            return asyncio.run(check_models(settings))
         return asyncio.run(serve(settings, which))
     except ConfigError as error:
         for problem in error.problems:

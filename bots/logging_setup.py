@@ -12,6 +12,7 @@ from types import TracebackType
 
 from sqlalchemy.engine import make_url
 
+from config.providers import provider_api_key
 from config.settings import Settings
 
 # Variables whose values are secrets, known before the settings are read (see
@@ -113,6 +114,7 @@ def secrets_of(settings: Settings) -> list[str]:
         settings.discord_bot_token.get_secret_value(),
         settings.user_identifier_salt.get_secret_value(),
     ]
+    values += [provider_api_key(config) for config in settings.providers.values()]
     password = _database_password(settings.database_url)
     if password:
         values.append(password)

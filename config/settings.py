@@ -13,6 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from config.providers import ProviderConfig, parse_providers
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///gptbot.db"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # libpq's sslmode values, which hosted PostgreSQL URLs carry (Neon, Supabase, Render...).
@@ -51,6 +53,9 @@ class Settings(BaseSettings):
     openai_base_url: str | None = None
     openai_timeout_s: float = Field(60.0, gt=0)
     openai_max_retries: int = Field(2, ge=0, le=10)
+    # Other providers side by side with the default one (config/providers.py): a TOML file's
+    # path, or the same as JSON.
+    providers: Annotated[dict[str, ProviderConfig], NoDecode] = Field(default_factory=dict)
     # Some OpenAI-compatible servers reject unknown fields; let the owner switch it off.
     send_user_identifier: bool = True
     user_identifier_salt: SecretStr = SecretStr("")
@@ -142,6 +147,11 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return frozenset(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("providers", mode="before")
+    @classmethod
+    def _providers(cls, value: Any) -> Any:
+        return parse_providers(value)
 
     @field_validator("allowed_models")
     @classmethod

@@ -55,6 +55,8 @@ def startup_warnings(
     }
     environment = {name.upper(): value for name, value in environ.items()}
     known = {name.upper() for name in Settings.model_fields}
+    # The variables PROVIDERS names for its keys are the owner's own, not typos.
+    known |= {config.api_key_env.upper() for config in settings.providers.values()}
     warnings: list[str] = []
 
     paas = next((name for marker, name in PAAS_MARKERS.items() if marker in environment), None)

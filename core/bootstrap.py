@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import openai
 
+from config.providers import DEFAULT_PROVIDER, provider_api_key
 from config.settings import ConfigError, Settings, StartupError
 from core.commands.context import CommandTools
 from core.commands.runner import CommandRunner
@@ -18,7 +20,10 @@ from core.model.catalog import ModelCatalog
 from core.model.choice import ModelChoice
 from core.model.client import ChatModel, OpenAIChatModel
 from core.model.http_pools import model_http_client
+from core.model.providers import Provider, ProviderChatModels
+from core.model.routes import ProviderRoutes
 from core.model.server_models import OpenAIModelList
+from core.model.token_ratios import TokenRatios
 from core.personas import PersonaBook, PersonaCatalog
 from core.policy.access import AccessPolicy
 from core.policy.limits import AbuseLimits, LimitConfig
@@ -35,6 +40,8 @@ from core.tokens import (
 from core.turn.admission import Admission
 from core.turn.service import ChatService, ServiceConfig
 
+log = logging.getLogger("core")
+
 
 @dataclass(frozen=True, slots=True)
 class App:
@@ -49,19 +56,29 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
     and cannot be used is a ConfigError (or StartupError) naming every such variable."""
     persona_catalog, database = _open_what_settings_name(settings)
     models = ModelCatalog.load(
-        settings.model_context_window, settings.default_model, settings.unpriced_model_usd_per_1m
+        settings.model_context_window,
+        settings.default_model,
+        settings.unpriced_model_usd_per_1m,
+        ProviderRoutes.of(settings.providers),
     )
-    client: openai.AsyncOpenAI | None = None
+    _warn_of_undeclared_providers(models)
+    providers: dict[str, Provider] = {}
     pruning: asyncio.Task[None] | None = None
     try:
         try:
             await migrate_when_reachable(database, settings.database_url, settings.database_retry_s)
         except DatabaseUnusable as error:
             raise StartupError(f"DATABASE_URL: {error}") from None
-        client = model_client(settings)
-        listing = OpenAIModelList(client)
+        providers = open_providers(settings)
         if model is None:
-            model = OpenAIChatModel(client, settings.send_user_identifier, listing)
+            model = ProviderChatModels(
+                {
+                    name: OpenAIChatModel(
+                        provider.client, settings.send_user_identifier, provider.listing
+                    )
+                    for name, provider in providers.items()
+                }
+            )
         salt = _identifier_salt(settings)
         storage = Storage.open(database, settings.database_retry_s, identifier_salt=salt)
         personas = PersonaBook(
@@ -72,9 +89,8 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
         )
         limit_config = _limit_config(settings)
         limits = AbuseLimits(storage.usage, limit_config)
-        # A custom server (Ollama, vLLM...) lists its own models; OpenAI's are the catalog.
-        server = listing if settings.openai_base_url is not None else None
-        choice = ModelChoice(models, settings.allowed_models, limit_config.usd_on(), server)
+        choice = ModelChoice(models, settings.allowed_models, limit_config.usd_on(), providers)
+        token_ratios = TokenRatios(await storage.token_ratios.all_ratios())
         service = ChatService(
             storage=storage,
             model=model,
@@ -97,8 +113,10 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
                     limits=limits,
                     default_context_tokens=settings.default_context_tokens,
                     model_choice=choice,
+                    token_ratios=token_ratios,
                 )
             ),
+            token_ratios=token_ratios,
         )
         if settings.retention_days:
             await prune_once(storage.erasure, settings.retention_days)
@@ -110,8 +128,8 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
             pruning.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await pruning
-        if client is not None:
-            await client.close()
+        for provider in providers.values():
+            await provider.client.close()
         await database.dispose()
 
 
@@ -155,7 +173,8 @@ def _open_what_settings_name(settings: Settings) -> tuple[PersonaCatalog, Databa
 
 
 def model_client(settings: Settings) -> openai.AsyncOpenAI:
-    """The bot's `openai` client (the benchmark's "client alone" run builds the same one)."""
+    """The default provider's `openai` client (the benchmark's "client alone" run builds the
+    same one)."""
     return openai.AsyncOpenAI(
         api_key=settings.openai_api_key.get_secret_value() or "not-set",
         base_url=settings.openai_base_url,
@@ -163,6 +182,43 @@ def model_client(settings: Settings) -> openai.AsyncOpenAI:
         max_retries=settings.openai_max_retries,
         http_client=model_http_client(),
     )
+
+
+def open_providers(settings: Settings) -> dict[str, Provider]:
+    """The default provider and every one PROVIDERS declares, each with its own client: its
+    own connection pools, timeout and retries, so one slow provider holds none of another's."""
+    client = model_client(settings)
+    providers = {
+        DEFAULT_PROVIDER: Provider(
+            DEFAULT_PROVIDER,
+            client,
+            OpenAIModelList(client),
+            is_openai=settings.openai_base_url is None,
+        )
+    }
+    for name, config in settings.providers.items():
+        client = openai.AsyncOpenAI(
+            api_key=provider_api_key(config) or "not-set",
+            base_url=config.base_url,
+            timeout=config.timeout_s or settings.openai_timeout_s,
+            max_retries=(
+                settings.openai_max_retries if config.max_retries is None else config.max_retries
+            ),
+            default_headers=config.headers or None,
+            http_client=model_http_client(),
+        )
+        listing = OpenAIModelList(client, setting=f"PROVIDERS ({name}.base_url)")
+        providers[name] = Provider(name, client, listing)
+    return providers
+
+
+def _warn_of_undeclared_providers(models: ModelCatalog) -> None:
+    for name in sorted(models.providers_named() - models.routes.declared):
+        log.warning(
+            "config/models.toml names provider %s, which PROVIDERS does not declare: its "
+            "models go to the default provider",
+            name,
+        )
 
 
 def _access_policy(settings: Settings) -> AccessPolicy:

@@ -25,10 +25,12 @@ import contextlib
 import hashlib
 import inspect
 import json
+import math
 import re
 import time
 import uuid
 import warnings
+import zlib
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -112,16 +114,27 @@ def _text(value: Any) -> str:
     return "" if value is None else json.dumps(value, sort_keys=True)
 
 
+# Another model family's tokenizer, for a server that counts unlike the bot (a Llama server,
+# say): about one token per 3.2 characters.
+CHARS_PER_TOKEN_RULE = "chars/3.2"
+
+
 @lru_cache(maxsize=4096)
 def _tokens(encoding_name: str, text: str) -> tuple[int, ...]:
     # Prompts repeat most of their messages turn after turn (the system prompt every time).
+    if encoding_name == CHARS_PER_TOKEN_RULE:
+        start = zlib.crc32(text.encode()) << 16  # ids of this text's own, for the prompt cache
+        return tuple(range(start, start + math.ceil(len(text) / 3.2)))
     return tuple(_encoding(encoding_name).encode_ordinary(text))
 
 
-def prompt_token_ids(messages: list[dict[str, Any]], model: str) -> list[int]:
+def prompt_token_ids(
+    messages: list[dict[str, Any]], model: str, tokenizer: str | None = None
+) -> list[int]:
     """The prompt as a token sequence, framed like the cookbook counts it (3 per message, +1 per
-    name, +3 reply primer), so len() of it is exactly OpenAI's prompt_tokens."""
-    name = encoding_name_for(model)
+    name, +3 reply primer), so len() of it is exactly OpenAI's prompt_tokens. `tokenizer` (an
+    encoding name or CHARS_PER_TOKEN_RULE) replaces the model's own encoding."""
+    name = tokenizer or encoding_name_for(model)
     out: list[int] = []
     for message in messages:
         out.append(_MSG_START)
@@ -298,6 +311,7 @@ class FakeOpenAI:
         list_models: bool = True,  # False: GET /v1/models is a 404, as on a server without it
         reasoning_models: tuple[str, ...] = ("o1*", "o3*", "o4*", "gpt-5*"),  # name patterns
         reasoning_tokens: int = 0,  # what a reasoning model thinks before answering, per reply
+        tokenizer: str | None = None,  # count prompts with this instead (see prompt_token_ids)
     ) -> None:
         self.host, self.port = host, port
         self.latency_s, self.first_token_delay_s = latency_s, first_token_delay_s
@@ -305,6 +319,7 @@ class FakeOpenAI:
         self.context_window, self.api_key, self.models = context_window, api_key, models
         self.list_models = list_models
         self.reasoning_models, self.reasoning_tokens = reasoning_models, reasoning_tokens
+        self.tokenizer = tokenizer
         self.requests: list[RecordedRequest] = []
         self.cache = PromptCache(cache_capacity)
         self._faults: deque[tuple[int, Body, dict[str, str]]] = deque()
@@ -411,7 +426,7 @@ class FakeOpenAI:
         if reasons and (refused := reasoning_refusal(body)) is not None:
             return refused
         if chat:
-            prompt = prompt_token_ids(body["messages"], model)
+            prompt = prompt_token_ids(body["messages"], model, self.tokenizer)
         else:
             raw = body["prompt"][0] if isinstance(body["prompt"], list) else body["prompt"]
             prompt = encoding_for(model).encode_ordinary(_text(raw))
@@ -589,8 +604,8 @@ def _usage(prompt: int, completion: int, cached: int | None, reasoning: int = 0)
     return usage
 
 
-async def _serve_forever(port: int, latency_s: float, reasoning_tokens: int) -> None:
-    async with FakeOpenAI(port=port, latency_s=latency_s, reasoning_tokens=reasoning_tokens) as llm:
+async def _serve_forever(port: int, latency_s: float, **options: Any) -> None:
+    async with FakeOpenAI(port=port, latency_s=latency_s, **options) as llm:
         print(f"Fake OpenAI listening: OPENAI_BASE_URL={llm.base_url}  (Ctrl+C to stop)")
         await asyncio.Event().wait()
 
@@ -602,9 +617,21 @@ def main() -> None:
     parser.add_argument(
         "--reasoning-tokens", type=int, default=0, help="what reasoning models think per reply"
     )
+    # A second provider next to the first, e.g. --port 8090 --models llama-3.1-8b
+    # --tokenizer chars/3.2 --context-window 2048
+    parser.add_argument("--models", help="comma-separated names GET /v1/models lists")
+    parser.add_argument("--tokenizer", help=f"count prompts: {CHARS_PER_TOKEN_RULE}, cl100k_base")
+    parser.add_argument("--context-window", type=int, help="refuse longer requests (HTTP 400)")
     args = parser.parse_args()
+    options: dict[str, Any] = {
+        "tokenizer": args.tokenizer,
+        "context_window": args.context_window,
+        "reasoning_tokens": args.reasoning_tokens,
+    }
+    if args.models:
+        options["models"] = tuple(name.strip() for name in args.models.split(","))
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve_forever(args.port, args.latency, args.reasoning_tokens))
+        asyncio.run(_serve_forever(args.port, args.latency, **options))
 
 
 if __name__ == "__main__":

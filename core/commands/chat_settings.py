@@ -7,7 +7,6 @@ from dataclasses import replace
 from core.boundary import CommandReply
 from core.commands.context import CommandContext, CommandTools, clip, handles, on_off, show
 from core.model.params import SETTABLE_PARAMS, InvalidParam, parse_param
-from core.model.provider_errors import ProviderError
 from core.model.request_params import ignored_params
 
 MAX_NAMES_SHOWN = 30  # a custom server may list hundreds of models
@@ -57,21 +56,25 @@ async def model(tools: CommandTools, context: CommandContext, args: str) -> Comm
 
 @handles("models")
 async def list_models(tools: CommandTools, context: CommandContext, args: str) -> CommandReply:
-    """The provider's models (a custom server's own list), as far as this user may pick them."""
+    """Each provider's models (a custom server's own list), as far as this user may pick them;
+    grouped under the provider's name when there are several."""
     current = await tools.model_name(context)
-    models, choice = tools.models, tools.model_choice
-    try:
-        available = await choice.available()
-    except ProviderError as error:
-        return context.texts.error(f"error.{error.kind}")
-    if not context.is_owner:
-        pickable = set(await choice.pickable())
-        available = [name for name in available if name in pickable]
-    lines = [context.texts.get("models.title")]
-    for name in available:
-        lines.append(context.texts.model_line(models.get(name), current=name == current))
-    if current not in available:
-        lines.append(context.texts.model_line(models.get(current), current=True))
+    models, choice, texts = tools.models, tools.model_choice, context.texts
+    groups = await choice.available()
+    if len(groups) == 1 and groups[0].failure is not None:
+        return texts.error(f"error.{groups[0].failure}")
+    pickable = None if context.is_owner else set(await choice.pickable())
+    lines = [texts.get("models.title")]
+    shown: set[str] = set()
+    for group in groups:
+        names = [n for n in group.names if pickable is None or n in pickable]
+        if len(groups) > 1:
+            key = "models.provider_failed" if group.failure else "models.provider"
+            lines.append(texts.get(key, provider=group.provider))
+        lines += [texts.model_line(models.get(n), current=n == current) for n in names]
+        shown.update(names)
+    if current not in shown:
+        lines.append(texts.model_line(models.get(current), current=True))
     return CommandReply("\n".join(lines))
 
 

@@ -5,12 +5,13 @@ command."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from core.boundary import CommandReply, IncomingMessage
 from core.commands.catalog import COMMAND_NAMES
 from core.model.catalog import ModelCatalog, ModelSpec
 from core.model.choice import ModelChoice
+from core.model.token_ratios import TokenRatios
 from core.personas import Persona, PersonaBook
 from core.policy.limits import AbuseLimits
 from core.storage.records import ConversationState
@@ -44,6 +45,7 @@ class CommandTools:
     limits: AbuseLimits
     default_context_tokens: int
     model_choice: ModelChoice  # which models /model accepts and /models lists
+    token_ratios: TokenRatios = field(default_factory=TokenRatios)  # for /tokens' estimates
 
     async def active_persona(self, context: CommandContext) -> Persona:
         key = context.conversation.key

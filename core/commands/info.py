@@ -59,6 +59,24 @@ async def tokens(tools: CommandTools, context: CommandContext, args: str) -> Com
         return context.texts.error("tokens.too_long", limit=MAX_TOKENS_TEXT)
     spec = await tools.model_spec(context)
     count = count_text(args, spec.encoding)
+    if spec.estimated_tokens:
+        # Not this model's tokenizer: the local count scaled by what its answers taught.
+        ratio = tools.token_ratios.ratio(spec)
+        learned = tools.token_ratios.learned(spec.name) is not None
+        estimate = round(count * ratio)
+        per_token = len(args) / estimate if estimate else 0.0
+        return CommandReply(
+            context.texts.get(
+                "tokens.estimate" if learned else "tokens.estimate_unlearned",
+                tokens=estimate,
+                chars=len(args),
+                per_token=f"{per_token:.2f}",
+                model=spec.name,
+                encoding=spec.encoding,
+                local=count,
+                ratio=f"{ratio:.2f}",
+            )
+        )
     per_token = len(args) / count if count else 0.0
     return CommandReply(
         context.texts.get(

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from config.files import read_toml
+from config.providers import DEFAULT_PROVIDER
 from config.settings import MODEL_NAME
 from core.model.capabilities import (
     DEFAULT_CAPABILITIES,
@@ -15,6 +16,7 @@ from core.model.capabilities import (
     capabilities,
     check_keys,
 )
+from core.model.routes import ProviderRoutes
 
 FALLBACK_ENCODING = "o200k_base"
 # A dated snapshot of a catalog model: "-2024-08-06" (today's style) or "-0613" (MMDD, the
@@ -46,6 +48,11 @@ class ModelSpec:
     def token_param(self) -> str:
         """The request field that caps the reply ("max_tokens" or "max_completion_tokens")."""
         return self.caps.token_param
+
+    provider: str = DEFAULT_PROVIDER  # who serves it (PROVIDERS; ProviderRoutes decides)
+    # Counts in `encoding` are only estimates of the model's own (a tokenizer the bot does
+    # not have): windows are planned with a learned ratio (core/model/token_ratios.py).
+    estimated_tokens: bool = False
 
     @property
     def priced(self) -> bool:
@@ -94,16 +101,22 @@ class ModelCatalog:
         default_model: str = "",
         unpriced_usd_per_1m: float = 0.0,
         patterns: FamilyPatterns | None = None,
+        routes: ProviderRoutes | None = None,
     ) -> None:
         self._models = dict(models)
         self._patterns = patterns or FamilyPatterns()
+        self.routes = routes or ProviderRoutes()
         self._fallback_context_window = fallback_context_window
         self.default_model = default_model
         self._unpriced_price = unpriced_usd_per_1m or None
 
     @classmethod
     def load(
-        cls, fallback_context_window: int, default_model: str = "", unpriced_usd_per_1m: float = 0.0
+        cls,
+        fallback_context_window: int,
+        default_model: str = "",
+        unpriced_usd_per_1m: float = 0.0,
+        routes: ProviderRoutes | None = None,
     ) -> ModelCatalog:
         data = read_toml("models.toml")
         profiles = data.get("profiles", {})
@@ -120,9 +133,19 @@ class ModelCatalog:
                 output_per_1m=entry.get("output"),
                 endpoint=entry.get("endpoint", "chat"),
                 caps=capabilities(entry, profiles),
+                provider=entry.get("provider", DEFAULT_PROVIDER),
+                # An entry without an encoding (another provider's model) only estimates.
+                estimated_tokens="encoding" not in entry,
             )
         patterns = FamilyPatterns.parse(data.get("patterns", {}), profiles)
-        return cls(models, fallback_context_window, default_model, unpriced_usd_per_1m, patterns)
+        return cls(
+            models,
+            fallback_context_window,
+            default_model,
+            unpriced_usd_per_1m,
+            patterns=patterns,
+            routes=routes,
+        )
 
     def names(self) -> list[str]:
         return sorted(self._models)
@@ -140,7 +163,8 @@ class ModelCatalog:
     def get(self, name: str) -> ModelSpec:
         known = self._lookup(name)
         if known is not None:
-            return known
+            provider = self.routes.route(name, known.provider)
+            return known if provider == known.provider else replace(known, provider=provider)
         window = self._fallback_context_window
         caps = self._patterns.match(name)
         # A model that thinks first needs more of the window for its output.
@@ -153,7 +177,13 @@ class ModelCatalog:
             output_per_1m=self._unpriced_price,
             known=False,
             caps=caps,
+            provider=self.routes.route(name),
+            estimated_tokens=True,
         )
+
+    def providers_named(self) -> set[str]:
+        """The providers the catalog's entries name (each must be declared to be used)."""
+        return {spec.provider for spec in self._models.values()}
 
     def _lookup(self, name: str) -> ModelSpec | None:
         """The entry for `name`, or for the family a dated snapshot belongs to.

@@ -15,6 +15,7 @@ class ProviderError(Exception):
         self.kind = kind
         self.detail = detail
         self.retry_after = retry_after
+        self.provider = ""  # which provider failed, for the log; set where requests are routed
 
 
 def about_a_model(error: openai.APIError) -> bool:

@@ -30,8 +30,14 @@ class OpenAIModelList:
     endpoints answers 404 to every path, which must not read as "no such model".
     """
 
-    def __init__(self, client: openai.AsyncOpenAI, ttl_s: float = MODEL_LIST_TTL_S) -> None:
+    def __init__(
+        self,
+        client: openai.AsyncOpenAI,
+        ttl_s: float = MODEL_LIST_TTL_S,
+        setting: str = "OPENAI_BASE_URL",  # what the owner fixes when the URL is wrong
+    ) -> None:
         self._client = client
+        self._setting = setting
         self._ttl_s = ttl_s
         self._names: list[str] = []
         self._fetched_at = -float("inf")
@@ -62,9 +68,10 @@ class OpenAIModelList:
             # Every turn fails until the owner fixes the setting: say it once, at ERROR.
             self._told_owner = True
             log.error(
-                "the AI service answers 404 at %s: check OPENAI_BASE_URL (it usually ends "
-                "in /v1); every answer fails until then",
+                "the AI service answers 404 at %s: check %s (it usually ends in /v1); every "
+                "answer fails until then",
                 _where(error.request),
+                self._setting,
             )
         return ProviderError("endpoint_not_found", detail_of(error))
 

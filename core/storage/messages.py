@@ -14,6 +14,7 @@ from core.storage.engine import Database
 from core.storage.records import NewMessage, StoredMessage, UsageRecord
 from core.storage.retry import Store, retried
 from core.storage.schema import MessageRow
+from core.storage.token_ratios import ratio_values, upsert_ratio
 from core.storage.usage import INSERT_USAGE, usage_values
 from core.storage.window_cache import DEFAULT_CONVERSATIONS, WindowRows, WindowShape
 
@@ -32,6 +33,7 @@ class MessageStore(Store):
         self._insert_delivery = (
             dialect.insert(MessageRow).on_conflict_do_nothing().returning(MessageRow.id)
         )
+        self._upsert_ratio = upsert_ratio(database.dialect)
 
     async def add_message(self, conversation_id: int, message: NewMessage) -> int | None:
         """Store a message; None when this platform message was already stored (a redelivery)."""
@@ -100,10 +102,11 @@ class MessageStore(Store):
         answer: NewMessage | None,
         usage: UsageRecord | None,
         window_start_id: int | None = None,
+        token_ratio: tuple[str, float] | None = None,  # (model, its new learned ratio)
     ) -> None:
         """Store the answer, its usage and the window's new start (after a cut) together, so no
-        turn is ever half-written."""
-        if answer is None and usage is None and window_start_id is None:
+        turn is ever half-written; and what the usage taught about the model's tokenizer."""
+        if answer is None and usage is None and window_start_id is None and token_ratio is None:
             return
 
         def work(connection: Connection) -> int | None:
@@ -118,6 +121,8 @@ class MessageStore(Store):
                 connection.execute(
                     MOVE_WINDOW, {"conversation": conversation_id, "start": window_start_id}
                 )
+            if token_ratio is not None:
+                connection.execute(self._upsert_ratio, ratio_values(*token_ratio))
             return answer_id
 
         answer_id = await self.database.run(work)

@@ -152,3 +152,17 @@ class CustomPersonaRow(Base):
     # When the space last had a turn (updated at most daily): retention deletes the personas of a
     # space unheard of for RETENTION_DAYS, i.e. of a deleted or abandoned chat or server.
     space_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TokenRatioRow(Base):
+    """What a model's own tokenizer makes of a prompt, per token the bot counted locally: learned
+    from `usage.prompt_tokens` for models whose tokenizer the bot does not have."""
+
+    __tablename__ = "model_token_ratios"
+
+    model: Mapped[str] = mapped_column(String(128), primary_key=True)
+    ratio: Mapped[float] = mapped_column(Float)
+    samples: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )

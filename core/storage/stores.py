@@ -11,6 +11,7 @@ from core.storage.engine import Database
 from core.storage.erasure import ErasureStore
 from core.storage.messages import MessageStore
 from core.storage.retry import Store
+from core.storage.token_ratios import TokenRatioStore
 from core.storage.usage import UsageStore
 from core.storage.window_cache import DEFAULT_CONVERSATIONS
 
@@ -22,6 +23,7 @@ class Storage:
     usage: UsageStore
     personas: CustomPersonaStore
     erasure: ErasureStore
+    token_ratios: TokenRatioStore
 
     @classmethod
     def open(
@@ -42,7 +44,15 @@ class Storage:
             usage=UsageStore(database, salt, retry_s),
             personas=CustomPersonaStore(database, retry_s),
             erasure=ErasureStore(database, messages.windows, salt, retry_s),
+            token_ratios=TokenRatioStore(database, retry_s),
         )
 
     def stores(self) -> tuple[Store, ...]:
-        return (self.conversations, self.messages, self.usage, self.personas, self.erasure)
+        return (
+            self.conversations,
+            self.messages,
+            self.usage,
+            self.personas,
+            self.erasure,
+            self.token_ratios,
+        )

@@ -11,6 +11,7 @@ from core.model.catalog import ModelCatalog, ModelSpec
 from core.model.client import ModelRequest
 from core.model.params import DEFAULT_REPLY_TOKENS, ChatParams
 from core.model.request_params import wants_json
+from core.model.token_ratios import TokenRatios
 from core.personas import PersonaBook
 from core.storage.records import ConversationState
 from core.tokens import TOKENS_REPLY_PRIMER, count_message
@@ -51,9 +52,11 @@ class PromptPlanner:
         low_watermark_share: float,
         default_reply_tokens: int = DEFAULT_REPLY_TOKENS,
         reasoning_tokens: int = 0,  # the owner's allowance for every reasoning model; 0: each's own
+        token_ratios: TokenRatios | None = None,
     ) -> None:
         self._personas = personas
         self._models = models
+        self._token_ratios = token_ratios or TokenRatios()
         self._default_context_tokens = default_context_tokens
         self._low_watermark_share = low_watermark_share
         self._default_reply_tokens = default_reply_tokens
@@ -75,8 +78,13 @@ class PromptPlanner:
         if wants_json(params, spec.caps):
             system_prompt += JSON_NOTE
         system_tokens = _system_tokens(system_prompt, spec.encoding, spec.caps.system_role)
+        # Without the model's own tokenizer the prompt's local count is scaled by what its
+        # answers taught (plus a margin) to be sure it fits the model's context.
+        prompt_room = (
+            spec.context_window - completion_tokens
+        ) / self._token_ratios.planning_factor(spec)
         budget = min(
-            spec.context_window - completion_tokens - system_tokens - TOKENS_REPLY_PRIMER,
+            int(prompt_room) - system_tokens - TOKENS_REPLY_PRIMER,
             params.context_tokens or self._default_context_tokens,
         )
         return PromptPlan(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.boundary import IncomingMessage
 from core.model.client import ModelResult
+from core.model.token_ratios import TokenRatios
 from core.storage.messages import MessageStore
 from core.storage.records import NewMessage, UsageRecord
 from core.tokens import count_message, count_text
@@ -39,8 +40,23 @@ def usage_of(answer: AnswerStream, message: IncomingMessage) -> UsageRecord | No
     )
 
 
+def learned_ratio(answer: AnswerStream, ratios: TokenRatios) -> tuple[str, float] | None:
+    """What the model's reported prompt tokens teach about its tokenizer: (model, new ratio)
+    to store with the usage, or None."""
+    result = answer.result
+    if result is None or result.prompt_tokens is None:
+        return None
+    spec = answer.prompt.plan.spec
+    ratio = ratios.observe(spec, answer.prompt.sent_tokens, result.prompt_tokens)
+    return None if ratio is None else (spec.name, ratio)
+
+
 async def record_turn(
-    messages: MessageStore, conversation_id: int, answer: AnswerStream, usage: UsageRecord | None
+    messages: MessageStore,
+    conversation_id: int,
+    answer: AnswerStream,
+    usage: UsageRecord | None,
+    token_ratio: tuple[str, float] | None = None,
 ) -> None:
     """One transaction: a turn is never half-written (an answer without its usage, say)."""
     spec = answer.prompt.plan.spec
@@ -58,4 +74,5 @@ async def record_turn(
         stored_answer,
         usage,
         window_start_id=window.start_id if window.cut else None,
+        token_ratio=token_ratio,
     )

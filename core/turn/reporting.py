@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from config.providers import DEFAULT_PROVIDER
 from core.boundary import AnswerDone, ConversationKey, Failure, Notice, ReplyEvent
 from core.storage.records import UsageRecord
 from core.texts import Texts
@@ -45,14 +46,21 @@ class TurnReporter:
         failure = answer.failure
         text = answer.text
         if failure is not None:
-            log.warning("provider failed for %s: %s", key, failure.detail or failure.kind)
-            if failure.kind in ("auth", "quota") and failure.kind not in self._told_owner:
+            provider = failure.provider or DEFAULT_PROVIDER
+            log.warning(
+                "provider %s failed for %s: %s", provider, key, failure.detail or failure.kind
+            )
+            told = f"{provider}:{failure.kind}"
+            if failure.kind in ("auth", "quota") and told not in self._told_owner:
                 # Every turn fails until the owner acts: say it once, loudly, at ERROR.
-                self._told_owner.add(failure.kind)
+                self._told_owner.add(told)
                 log.error(
-                    "the AI service refused this bot (%s): check OPENAI_API_KEY and billing; "
-                    "every answer fails until then",
+                    "the AI service refused this bot (%s): check %s and billing; every answer "
+                    "on its models fails until then",
                     failure.kind,
+                    "OPENAI_API_KEY"
+                    if provider == DEFAULT_PROVIDER
+                    else f"provider {provider}'s key (api_key_env in PROVIDERS)",
                 )
             if text.strip():
                 return failure.kind, [

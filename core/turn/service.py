@@ -26,6 +26,7 @@ from core.commands.runner import CommandRunner
 from core.model.catalog import ModelCatalog
 from core.model.client import ChatModel
 from core.model.params import DEFAULT_REPLY_TOKENS
+from core.model.token_ratios import TokenRatios
 from core.personas import PersonaBook
 from core.storage.errors import StorageError
 from core.storage.stores import Storage
@@ -36,7 +37,7 @@ from core.turn.conversation_locks import ConversationQueue, Place
 from core.turn.deciding import Decision, decide
 from core.turn.history import read_window
 from core.turn.prompt_plan import Prompt, PromptPlanner
-from core.turn.recording import record_turn, usage_of
+from core.turn.recording import learned_ratio, record_turn, usage_of
 from core.turn.reporting import TurnReporter, TurnStats, log_turn, turn_stats
 from core.turn.user_input import fit_input, storable_message
 from core.turn.window import rows_to_read
@@ -71,6 +72,7 @@ class ChatService:
         config: ServiceConfig,
         commands: CommandRunner,
         on_turn: Callable[[TurnStats], None] | None = None,
+        token_ratios: TokenRatios | None = None,  # learned so far (none: start learning now)
     ) -> None:
         self._storage = storage
         self._model = model
@@ -79,6 +81,7 @@ class ChatService:
         self._admission = admission
         self._config = config
         self._commands = commands
+        self._token_ratios = token_ratios or TokenRatios()
         self._planner = PromptPlanner(
             personas,
             models,
@@ -86,6 +89,7 @@ class ChatService:
             config.window_low_watermark,
             config.default_reply_tokens,
             config.reasoning_tokens,
+            self._token_ratios,
         )
         self._reporter = TurnReporter()
         self._locks = ConversationQueue(config.conversation_backlog)
@@ -262,7 +266,8 @@ class ChatService:
         async for event in answer.events(texts):
             yield event
         usage = usage_of(answer, message)
-        await record_turn(messages, conversation.id, answer, usage)
+        ratio = learned_ratio(answer, self._token_ratios)
+        await record_turn(messages, conversation.id, answer, usage, ratio)
         outcome, endings = self._reporter.outcome(answer, message.key, texts)
         for event in endings:
             yield event

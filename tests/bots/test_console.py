@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import pty
 import signal
@@ -18,7 +19,9 @@ from fakes.openai_server import FakeOpenAI, FakeReply, default_responder
 ROOT = Path(__file__).resolve().parents[2]
 
 
-async def run_console(llm: FakeOpenAI, workdir: Path, lines: list[str]) -> tuple[str, str]:
+async def run_console(
+    llm: FakeOpenAI, workdir: Path, lines: list[str], **extra_env: str
+) -> tuple[str, str]:
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -27,6 +30,7 @@ async def run_console(llm: FakeOpenAI, workdir: Path, lines: list[str]) -> tuple
         "DATABASE_URL": f"sqlite:///{workdir / 'bot.db'}",
         "TIKTOKEN_CACHE_DIR": str(workdir / "tiktoken"),
         "LANG": "en_US.UTF-8",
+        **extra_env,
     }
     for name in ("TELEGRAM_BOT_TOKEN", "DISCORD_BOT_TOKEN"):
         env.pop(name, None)
@@ -218,3 +222,30 @@ async def test_a_reasoning_model_answers_and_its_thinking_is_never_stored(
     assert "The plan is ready." in contents
     assert not any("secret" in content or "<think>" in content for content in contents)
     assert all("secret" not in str(m["content"]) for m in llm.last_messages)
+
+
+async def test_a_chat_moves_to_another_providers_model(llm: FakeOpenAI, tmp_path: Path) -> None:
+    """PROVIDERS declares a second server (its key in its own variable): `/models` lists both,
+    `/model` moves the chat there and back, each answer comes from its own server."""
+    async with FakeOpenAI(api_key="sk-console-local-5150", models=("llama-3.1-8b",)) as local:
+        local.responder = lambda body: f"llama heard {len(body['messages'])} messages"
+        providers = {"local": {"base_url": local.base_url, "api_key_env": "LOCAL_KEY"}}
+        providers["local"]["models"] = ["llama*"]  # type: ignore[index]
+        out, err = await run_console(
+            llm,
+            tmp_path,
+            ["/models", "hello", "/model llama-3.1-8b", "hi llama", "/model gpt-4o-mini", "bye"],
+            PROVIDERS=json.dumps(providers),
+            LOCAL_KEY="sk-console-local-5150",
+        )
+    lines = out.splitlines()
+    assert lines[1] == "[openai]" and "[local]" in lines
+    assert lines[lines.index("[local]") + 1] == "• llama-3.1-8b: 8,192 · 2,048 · —"
+    rest = lines[lines.index("[local]") + 2 :]
+    assert rest[0] == "You said: hello. I can see 1 earlier messages."
+    assert rest[1].startswith("Model is now llama-3.1-8b.")
+    assert rest[3] == "llama heard 4 messages"
+    assert rest[4] == "Model is now gpt-4o-mini."
+    assert rest[5] == "You said: bye. I can see 5 earlier messages."
+    assert [r.api_key for r in local.chat_requests] == ["sk-console-local-5150"]
+    assert "sk-console-local-5150" not in out + err

@@ -39,7 +39,9 @@ async def stored_models(app: App) -> list[str | None]:
 
 
 async def test_a_catalog_name_plus_anything_is_not_that_model(make_app: MakeApp) -> None:
-    async with make_app(openai_base_url=None, admin_users=OWNERS) as app:
+    # The fake plays OpenAI: it lists none of these names (with no OPENAI_BASE_URL the bot
+    # would ask api.openai.com's list the same way).
+    async with make_app(admin_users=OWNERS) as app:
         for name in ("gpt-5-pro", "o3-pro", "gpt-4o-mini-high"):
             refused = await reply(app, f"/model {name}")
             assert refused.is_error and refused.text.startswith(f"Unknown model '{name}'.")
@@ -173,3 +175,19 @@ async def test_a_turn_on_an_unpriced_model_is_refused_while_a_usd_budget_is_on(
     async with make_app(**unpriced, unpriced_model_usd_per_1m=2.0) as app:
         events = await collect(app.service, private("hello"))
         assert isinstance(events[-1], AnswerDone)  # priced by the owner's fallback
+
+
+async def test_a_new_name_is_accepted_only_when_its_provider_lists_it(
+    make_app: MakeApp, llm: FakeOpenAI
+) -> None:
+    """Issue 12 item 6: a name the catalog does not have (a new gpt-5.2) may be picked once the
+    provider it goes to lists it; not before, and not unpriced under a dollar budget."""
+    async with make_app() as app:
+        refused = await reply(app, "/model gpt-5.2")
+        assert refused.is_error and refused.text.startswith("Unknown model 'gpt-5.2'.")
+        llm.models = (*llm.models, "gpt-5.2")
+    async with make_app() as app:  # a new start: the cached list is read again
+        picked = await reply(app, "/model gpt-5.2")
+        assert picked.text.startswith("Model is now gpt-5.2.\nThis model is not in the catalog")
+    async with make_app(budget_user_daily_usd=1) as app:
+        assert (await reply(app, "/model gpt-5.2")).text.startswith("'gpt-5.2' has no price")

@@ -147,7 +147,8 @@ async def test_a_base_url_without_v1_says_to_check_it(
             (event,) = await collect(app.service, private(attempt))
             assert event == Failure(
                 "The AI service's address looks wrong (it answers 'not found' to everything). "
-                "The owner needs to check OPENAI_BASE_URL."
+                "The owner needs to check OPENAI_BASE_URL (or this provider's base_url in "
+                "PROVIDERS)."
             )
         listing = (await collect(app.service, private("/models")))[0]
         assert isinstance(listing, CommandReply) and listing.is_error

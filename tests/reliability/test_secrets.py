@@ -96,7 +96,7 @@ async def test_no_secret_in_output_logs_replies_or_database(
         finally:
             await bot.stop()
     stderr = bot.stderr
-    assert "storage" in stderr and "provider failed" in stderr  # the errors were logged...
+    assert "storage" in stderr and "provider openai failed" in stderr  # the errors were logged...
     assert "Traceback" in stderr  # ...with their tracebacks
     # The owner is told once that the key was refused, however many turns fail for it.
     assert stderr.count("ERROR core.turn the AI service refused this bot (auth)") == 1
@@ -158,7 +158,7 @@ async def test_the_telegram_adapter_writes_no_secret_either(
     stdout = await bot.rest_of_output()
     stderr = bot.stderr
     stored = await database_text(f"sqlite+aiosqlite:///{db}")
-    assert "provider failed" in stderr and "storage failed" in stderr
+    assert "provider openai failed" in stderr and "storage failed" in stderr
     for label, secret in SECRETS.items():
         for where, written in (
             ("stdout", stdout),
