@@ -40,6 +40,8 @@ class UsageTotal:
     cached_tokens: int
     completion_tokens: int
     cost_usd: float
+    kind: str = "chat"
+    quantity: float = 0.0  # per kind: seconds of audio for "transcription"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,8 @@ class UsageRecord:
     cached_tokens: int
     completion_tokens: int
     cost_usd: float
+    kind: str = "chat"  # "chat" (a model's answer) | "transcription" (a voice note heard)
+    quantity: float = 0.0  # per kind: seconds of audio for "transcription"
 
 
 @dataclass(frozen=True, slots=True)
