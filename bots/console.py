@@ -10,7 +10,8 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any, TextIO
 
 from bots.inflight import RepliesInFlight
@@ -18,29 +19,44 @@ from config.settings import Settings
 from core.boundary import (
     AnswerDelta,
     AnswerDone,
+    Attachment,
     Author,
     ChatPort,
     CommandReply,
     ConversationKey,
     Failure,
+    FetchFailed,
     IncomingMessage,
     Notice,
     Reasoning,
     ReplyEvent,
     Thinking,
+    TooLarge,
+    kind_of,
+    media_type_of,
 )
 
 CONSOLE_KEY = ConversationKey(platform="console", chat_id="local")
+ATTACH = "/attach"
 
 
 def to_incoming(line: str) -> IncomingMessage:
+    """A typed line; `/attach PATH [text]` sends a local file with that text, as a user of a
+    chat app sends a file with a caption (a path with spaces goes in quotes)."""
     user = getpass.getuser()
+    text = line
+    attachments: tuple[Attachment, ...] = ()
+    first, _, rest = line.strip().partition(" ")
+    if first.lower() == ATTACH:
+        path, text = _path_and_text(rest.strip())
+        attachments = (local_attachment(Path(path).expanduser()),) if path else ()
     return IncomingMessage(
         key=CONSOLE_KEY,
         author=Author(user_id=user, display_name=user, language=_language(), can_manage=True),
-        text=line,
+        text=text,
         addressed=True,
         is_private=True,
+        attachments=attachments,
     )
 
 
@@ -53,6 +69,49 @@ def reasoning_block(text: str) -> str:
     lines = text.strip().splitlines() or [""]
     shown = lines[:REASONING_LINES] + (["…"] if len(lines) > REASONING_LINES else [])
     return "\n".join("│ " + line for line in shown) + "\n"
+
+
+def _path_and_text(arguments: str) -> tuple[str, str]:
+    quote = arguments[:1]
+    if quote in ("'", '"') and quote in arguments[1:]:
+        end = arguments.index(quote, 1)
+        return arguments[1:end], arguments[end + 1 :].strip()
+    path, _, text = arguments.partition(" ")
+    return path, text.strip()
+
+
+def local_attachment(path: Path) -> Attachment:
+    """A file on this machine, described as a platform describes an upload; a file that cannot
+    be read fails at the fetch, and the core says so."""
+    media_type = media_type_of(path.name)
+    try:
+        size: int | None = path.stat().st_size
+    except OSError:
+        size = None
+    return Attachment(
+        kind=kind_of(media_type),
+        media_type=media_type,
+        size=size,
+        file_name=path.name,
+        fetch=_read_local(path),
+    )
+
+
+def _read_local(path: Path) -> Callable[[int], Awaitable[bytes]]:
+    def read(max_bytes: int) -> bytes:
+        with path.open("rb") as file:
+            return file.read(max_bytes + 1)
+
+    async def fetch(max_bytes: int) -> bytes:
+        try:
+            data = await asyncio.to_thread(read, max_bytes)
+        except OSError as error:
+            raise FetchFailed(type(error).__name__) from None
+        if len(data) > max_bytes:
+            raise TooLarge()
+        return data
+
+    return fetch
 
 
 async def print_replies(events: AsyncIterator[ReplyEvent], out: TextIO) -> None:

@@ -130,6 +130,14 @@ class Settings(BaseSettings):
     budget_chat_daily_tokens: int = Field(0, ge=0)
     budget_chat_monthly_tokens: int = Field(0, ge=0)
 
+    # Files and voice notes users send (issue 13): each can be turned off, each has a size cap.
+    files_enabled: bool = True
+    voice_enabled: bool = True
+    transcription_model: str = "gpt-4o-mini-transcribe"
+    max_file_mb: float = Field(10.0, gt=0, le=100)
+    max_voice_mb: float = Field(25.0, gt=0, le=25)  # the transcription endpoint takes 25 MB
+    max_voice_minutes: float = Field(10.0, ge=0)  # 0 = no limit
+
     log_level: str = "INFO"
     tiktoken_cache_dir: Path | None = None
 
@@ -161,7 +169,7 @@ class Settings(BaseSettings):
                 raise ValueError(f"'{name[:40]}' is not a model name")
         return value
 
-    @field_validator("default_model")
+    @field_validator("default_model", "transcription_model")
     @classmethod
     def _model_name(cls, value: str) -> str:
         if not MODEL_NAME.fullmatch(value):

@@ -16,6 +16,7 @@ from config.providers import DEFAULT_PROVIDER, provider_api_key
 from config.settings import ConfigError, Settings, StartupError
 from core.commands.context import CommandTools
 from core.commands.runner import CommandRunner
+from core.media.transcription import OpenAITranscriber, TranscriptionPrices
 from core.model.catalog import ModelCatalog
 from core.model.choice import ModelChoice
 from core.model.client import ChatModel, OpenAIChatModel
@@ -38,6 +39,7 @@ from core.tokens import (
     install_offline_encodings,
 )
 from core.turn.admission import Admission
+from core.turn.attachments import MB, AttachmentReader, MediaConfig
 from core.turn.service import ChatService, ServiceConfig
 
 log = logging.getLogger("core")
@@ -117,6 +119,7 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
                 )
             ),
             token_ratios=token_ratios,
+            attachments=_attachment_reader(settings, providers[DEFAULT_PROVIDER].client),
         )
         if settings.retention_days:
             await prune_once(storage.erasure, settings.retention_days)
@@ -245,6 +248,19 @@ def _limit_config(settings: Settings) -> LimitConfig:
         chat_daily_tokens=settings.budget_chat_daily_tokens,
         chat_monthly_tokens=settings.budget_chat_monthly_tokens,
     )
+
+
+def _attachment_reader(settings: Settings, client: openai.AsyncOpenAI) -> AttachmentReader:
+    config = MediaConfig(
+        files_enabled=settings.files_enabled,
+        voice_enabled=settings.voice_enabled,
+        max_file_bytes=int(settings.max_file_mb * MB),
+        max_voice_bytes=int(settings.max_voice_mb * MB),
+        max_voice_s=settings.max_voice_minutes * 60,
+        transcription_model=settings.transcription_model,
+    )
+    transcriber = OpenAITranscriber(client, settings.transcription_model)
+    return AttachmentReader(config, transcriber, TranscriptionPrices.load())
 
 
 def _identifier_salt(settings: Settings) -> bytes:

@@ -7,9 +7,10 @@ the core answers with a stream of `ReplyEvent`s. Nothing platform-specific (no t
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Protocol, TypeAlias
+import mimetypes
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, TypeAlias
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,53 @@ class Author:
     can_manage: bool = False
 
 
+AttachmentKind: TypeAlias = Literal["image", "voice", "audio", "video", "file"]
+
+
+class FetchFailed(Exception):
+    """The platform could not hand over an attachment's bytes (gone, network, refused)."""
+
+
+class TooLarge(FetchFailed):
+    """The attachment has more bytes than the fetch allowed; nothing more was read."""
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file that came with a message, described for the core; its bytes come on demand.
+
+    `fetch(max_bytes)` returns the bytes, or raises `TooLarge` past `max_bytes` (checked against
+    what the platform reports before downloading, and on what arrives) or `FetchFailed`. It
+    closes over what the adapter needs (a file id, a CDN attachment, a local path): never a URL
+    with a bot token, and the core never holds a platform object.
+    """
+
+    kind: AttachmentKind
+    media_type: str  # e.g. "audio/ogg", "application/pdf"; "" when the platform says nothing
+    size: int | None  # bytes, as the platform reports; None when unknown
+    file_name: str
+    fetch: Callable[[int], Awaitable[bytes]] = field(compare=False, repr=False)
+    duration_s: float | None = None  # voice and audio, when the platform reports it
+
+
+_FAMILIES: dict[str, AttachmentKind] = {"image": "image", "audio": "audio", "video": "video"}
+
+
+def media_type_of(file_name: str, reported: str | None = None) -> str:
+    """The platform's media type without parameters ("audio/ogg; codecs=opus" → "audio/ogg"),
+    else a guess from the file name, else "". One rule for every adapter."""
+    if reported:
+        return reported.split(";", 1)[0].strip().lower()
+    guessed, _ = mimetypes.guess_type(file_name, strict=False)
+    return guessed or ""
+
+
+def kind_of(media_type: str) -> AttachmentKind:
+    """image, audio or video by the media type's family; anything else is a file. (A platform
+    that knows better, such as Telegram's voice notes, says so itself.)"""
+    return _FAMILIES.get(media_type.split("/", 1)[0], "file")
+
+
 @dataclass(frozen=True, slots=True)
 class IncomingMessage:
     """One platform message (or slash command, or button press) translated for the core."""
@@ -55,6 +103,9 @@ class IncomingMessage:
     # A slash command or button press: the platform shows the answer to this user alone, so
     # even in a group a refusal can be said instead of kept silent.
     is_interaction: bool = False
+    # Photos, voice notes, files... sent with the message (a Telegram album's, all of them);
+    # `text` is then their caption, possibly empty.
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

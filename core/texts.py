@@ -16,7 +16,7 @@ EN: dict[str, str] = {
     "not_allowed": "Only this chat's admins can change that (an admin can allow everyone with /access everyone).",
     "not_allowed_user": "Sorry, this bot is private. Ask its owner to add you to the allowed users.",
     "unknown_command": "Unknown command /{name}. Send /help for the list.",
-    "empty_message": "I can only read text. Send me a message (or a photo or file with a caption).",
+    "empty_message": "I read text, voice messages, audio, text files and PDFs: send me one of those.",
     "personas.title": "Personas (▶ = active):",
     "personas.custom": " (saved here)",
     "personas.hint": "Switch with /persona NAME. Save your own with /newpersona NAME PROMPT.",
@@ -154,6 +154,22 @@ EN: dict[str, str] = {
     "usage.reasoning": "of which {tokens} reasoning, ${cost}",
     "thinking": "💭 thinking…",
     "error.thought_too_long": "The model spent its whole budget ({limit} tokens) thinking and had nothing left for the answer. Raise /set max_tokens, or lower /set reasoning_effort if the model takes it.",
+    # issue 13: files and voice notes in
+    "media.images_unsupported": "I can't read images yet: tell me in words what you'd like to know about the picture.",
+    "media.video_unsupported": "I can't watch videos. I read voice notes, audio, text files (txt, md, csv, json, source code) and PDFs.",
+    "media.file_unsupported": "I can't read {name}: I read text files (txt, md, csv, json, source code), PDFs, voice notes and audio.",
+    "media.files_off": "Reading files is turned off for this bot.",
+    "media.voice_off": "Voice messages are turned off for this bot: please type your message.",
+    "media.too_large": "{name} is too large for me: at most {limit} MB.",
+    "media.too_long": "That recording is too long for me: at most {minutes} minutes.",
+    "media.fetch_failed": "I couldn't download {name}. Please send it again.",
+    "media.no_text_layer": "{name} has no text layer (a scan?): I can only read PDFs that contain text.",
+    "media.damaged": "I couldn't read {name}: it looks damaged or password-protected.",
+    "media.binary": "I couldn't read {name}: it isn't a text file.",
+    "voice.transcript": "🎤 “{text}”",
+    "voice.empty": "I couldn't make out any words in that recording.",
+    "voice.failed": "I couldn't transcribe that recording: the speech service failed. Please try again.",
+    "usage.transcription": "{model}: {requests} recordings transcribed, {minutes} min, ${cost}",
 }
 
 KO: dict[str, str] = {
@@ -162,7 +178,7 @@ KO: dict[str, str] = {
     "not_allowed": "이 대화의 관리자만 바꿀 수 있어요 (관리자가 /access everyone 으로 모두에게 허용할 수 있어요).",
     "not_allowed_user": "죄송해요, 이 봇은 비공개예요. 봇 주인에게 허용 사용자로 추가해 달라고 하세요.",
     "unknown_command": "알 수 없는 명령어 /{name} 입니다. /help 로 목록을 보세요.",
-    "empty_message": "텍스트만 읽을 수 있어요. 메시지(또는 캡션이 있는 사진이나 파일)를 보내 주세요.",
+    "empty_message": "텍스트, 음성 메시지, 오디오, 텍스트 파일과 PDF를 읽을 수 있어요: 그중 하나를 보내 주세요.",
     "personas.title": "페르소나 (▶ = 사용 중):",
     "personas.custom": " (여기서 저장됨)",
     "personas.hint": "/persona 이름 으로 바꾸고, /newpersona 이름 프롬프트 로 직접 저장할 수 있어요.",
@@ -300,6 +316,22 @@ KO: dict[str, str] = {
     "usage.reasoning": "그중 추론 {tokens} 토큰, ${cost}",
     "thinking": "💭 생각 중…",
     "error.thought_too_long": "모델이 예산({limit} 토큰)을 모두 생각하는 데 써서 답변할 여유가 없었어요. /set max_tokens 를 늘리거나, 모델이 받는다면 /set reasoning_effort 를 낮춰 보세요.",
+    # issue 13: files and voice notes in
+    "media.images_unsupported": "아직 이미지는 읽을 수 없어요: 사진에 대해 알고 싶은 것을 글로 알려 주세요.",
+    "media.video_unsupported": "동영상은 볼 수 없어요. 음성 메시지, 오디오, 텍스트 파일(txt, md, csv, json, 소스 코드)과 PDF를 읽을 수 있어요.",
+    "media.file_unsupported": "{name}은(는) 읽을 수 없어요: 텍스트 파일(txt, md, csv, json, 소스 코드), PDF, 음성 메시지와 오디오를 읽을 수 있어요.",
+    "media.files_off": "이 봇은 파일 읽기가 꺼져 있어요.",
+    "media.voice_off": "이 봇은 음성 메시지가 꺼져 있어요: 메시지를 글로 보내 주세요.",
+    "media.too_large": "{name}은(는) 너무 커요: 최대 {limit} MB까지예요.",
+    "media.too_long": "녹음이 너무 길어요: 최대 {minutes}분까지예요.",
+    "media.fetch_failed": "{name}을(를) 내려받지 못했어요. 다시 보내 주세요.",
+    "media.no_text_layer": "{name}에는 텍스트가 없어요 (스캔본인가요?): 텍스트가 들어 있는 PDF만 읽을 수 있어요.",
+    "media.damaged": "{name}을(를) 읽지 못했어요: 손상되었거나 암호로 보호된 것 같아요.",
+    "media.binary": "{name}을(를) 읽지 못했어요: 텍스트 파일이 아니에요.",
+    "voice.transcript": "🎤 “{text}”",
+    "voice.empty": "녹음에서 알아들을 수 있는 말이 없었어요.",
+    "voice.failed": "녹음을 글로 옮기지 못했어요: 음성 서비스에 오류가 있었어요. 다시 시도해 주세요.",
+    "usage.transcription": "{model}: 녹음 {requests}개 받아쓰기, {minutes}분, ${cost}",
 }
 
 CATALOG = {"en": EN, "ko": KO}
@@ -340,6 +372,14 @@ class Texts:
         )
 
     def usage_line(self, total: UsageTotal, reasoning_usd: float = 0.0) -> str:
+        if total.kind == "transcription":
+            return self.get(
+                "usage.transcription",
+                model=total.model,
+                requests=total.requests,
+                minutes=f"{total.quantity / 60:.1f}",
+                cost=f"{total.cost_usd:.4f}",
+            )
         line = self.get(
             "usage.line",
             model=total.model,

@@ -128,6 +128,7 @@ def message_payload(
     bot: bool = False,
     replying_to: dict[str, Any] | None = None,
     message_id: int | None = None,
+    attachments: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """MESSAGE_CREATE as Discord sends it (member data included in servers)."""
     author = user_payload(author_id, author_name, bot=bot)
@@ -142,7 +143,7 @@ def message_payload(
         "mention_everyone": False,
         "mentions": [user_payload(uid, name, bot=uid == BOT_ID) for uid, name in mentions],
         "mention_roles": [],
-        "attachments": [],
+        "attachments": attachments or [],
         "embeds": [],
         "pinned": False,
         "type": 19 if replying_to else 0,

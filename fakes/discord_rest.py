@@ -5,7 +5,8 @@ the same class), so pointing that at this server runs the library's real HTTP co
 limit handling, retries and error mapping. The server records each call and answers with
 plausible payloads; `fail_next` scripts 429/5xx/404 answers. GET /gateway/bot points
 `Client.start` at a websocket here that says HELLO, answers heartbeats, sends READY (plus
-`after_ready` events) on IDENTIFY, and lets a test `dispatch` events as Discord would.
+`after_ready` events) on IDENTIFY, and lets a test `dispatch` events as Discord would. Files
+users attach are served from a fake CDN on the same server (`attachment` describes one).
 """
 
 from __future__ import annotations
@@ -68,9 +69,39 @@ class FakeDiscord:
     _sequence: int = 0
     _failures: list[_Failure] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(900_000))
+    cdn: dict[str, bytes] = field(default_factory=dict)  # attachment bytes by CDN path
+    cdn_gets: list[str] = field(default_factory=list)  # CDN paths the bot downloaded
 
     def next_id(self) -> int:
         return next(self._ids)
+
+    def attachment(
+        self,
+        content: bytes,
+        filename: str,
+        content_type: str | None,
+        *,
+        voice_seconds: float | None = None,
+    ) -> dict[str, Any]:
+        """An attachment of a MESSAGE_CREATE, its bytes on the fake CDN; `voice_seconds` makes
+        it a voice message (Discord sends those as OGG/Opus with a duration and a waveform)."""
+        attachment_id = self.next_id()
+        path = f"/cdn/attachments/{attachment_id}/{filename}"
+        self.cdn[path] = content
+        url = self.base_url.removesuffix("/api/v10") + path
+        data: dict[str, Any] = {
+            "id": str(attachment_id),
+            "filename": filename,
+            "size": len(content),
+            "url": url,
+            "proxy_url": url,
+        }
+        if content_type is not None:
+            data["content_type"] = content_type
+        if voice_seconds is not None:
+            data["duration_secs"] = voice_seconds
+            data["waveform"] = "AAAAAAAA"
+        return data
 
     def fail_next(
         self, method: str, path_regex: str, status: int, *, retry_after: float = 0.05
@@ -331,8 +362,16 @@ async def fake_discord() -> AsyncIterator[FakeDiscord]:
         fake.gateway_closed.set()
         return socket
 
+    async def cdn(request: web.Request) -> web.Response:
+        fake.cdn_gets.append(request.path)
+        content = fake.cdn.get(request.path)
+        if content is None:
+            return web.Response(status=404, text="Not Found")
+        return web.Response(body=content, content_type="application/octet-stream")
+
     app = web.Application()
     app.router.add_get("/gateway", gateway)
+    app.router.add_get("/cdn/{tail:.*}", cdn)
     app.router.add_route("*", "/{tail:.*}", handle)
     runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.5, access_log=None)
     await runner.setup()

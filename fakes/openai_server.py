@@ -1,8 +1,8 @@
 """A fake OpenAI-compatible HTTP server (the outside world) for tests, benchmarks and manual runs.
 
-`async with FakeOpenAI() as llm:` serves /v1/chat/completions, /v1/completions and /v1/models on
-127.0.0.1 in the OpenAI wire format, so the real `openai` client talks to it unchanged. Standalone:
-`python -m fakes.openai_server --port 8089 [--latency 0.3]`.
+`async with FakeOpenAI() as llm:` serves /v1/chat/completions, /v1/completions, /v1/models and
+/v1/audio/transcriptions on 127.0.0.1 in the OpenAI wire format, so the real `openai` client
+talks to it unchanged. Standalone: `python -m fakes.openai_server --port 8089 [--latency 0.3]`.
 
 Reasoning models (names matching `reasoning_models`: o1/o3/o4/gpt-5 by default) behave like
 OpenAI's: they refuse `max_tokens`, `stop`, `top_p`, penalties, `logit_bias` and a temperature
@@ -72,6 +72,35 @@ class FakeReply:
     reasoning_tokens: int | None = None  # hidden thinking spent first; None: the server's setting
     reasoning_text: str = ""  # thinking streamed before the answer, in `reasoning_field` deltas
     reasoning_field: str = "reasoning_content"  # DeepSeek's; OpenRouter's is "reasoning"
+
+
+# What the transcriptions endpoint accepts, by the file name's extension, and its size limit.
+AUDIO_FORMATS = ("flac", "m4a", "mp3", "mp4", "mpeg", "mpga", "oga", "ogg", "wav", "webm")
+MAX_AUDIO_BYTES = 25 * 1024 * 1024
+SPOKEN_MARKER = b"SAY:"
+
+
+def spoken_text(audio: bytes) -> str:
+    """The fake's "speech recognition": audio made by tests carries `SAY:<words>` (up to a NUL
+    byte or the end); anything else is heard as a digest of its bytes, so a test can still tell
+    which audio arrived."""
+    start = audio.find(SPOKEN_MARKER)
+    if start >= 0:
+        words = audio[start + len(SPOKEN_MARKER) :].split(b"\x00", 1)[0]
+        return words.decode("utf-8", errors="replace").strip()
+    return f"audio {hashlib.sha256(audio).hexdigest()[:12]}"
+
+
+@dataclass(frozen=True)
+class Transcription:
+    """One request to /v1/audio/transcriptions, as it arrived."""
+
+    model: str
+    file_name: str
+    content_type: str
+    audio: bytes
+    language: str | None
+    response_format: str | None
 
 
 @dataclass(frozen=True)
@@ -321,6 +350,10 @@ class FakeOpenAI:
         self.reasoning_models, self.reasoning_tokens = reasoning_models, reasoning_tokens
         self.tokenizer = tokenizer
         self.requests: list[RecordedRequest] = []
+        self.transcriptions: list[Transcription] = []
+        # Seconds of audio the endpoint reports per request (as whisper-1 bills); None = none.
+        self.audio_seconds: float | None = None
+        self._transcription_faults: deque[int] = deque()
         self.cache = PromptCache(cache_capacity)
         self._faults: deque[tuple[int, Body, dict[str, str]]] = deque()
         self._hangs: deque[float] = deque()
@@ -331,6 +364,7 @@ class FakeOpenAI:
         app.router.add_post("/v1/chat/completions", self._complete)
         app.router.add_post("/v1/completions", self._complete)
         app.router.add_get("/v1/models", self._models)
+        app.router.add_post("/v1/audio/transcriptions", self._transcribe)
         # handler_cancellation: a client giving up on a hung request must not keep the handler
         # (and so shutdown) waiting.
         self._runner = web.AppRunner(
@@ -368,6 +402,10 @@ class FakeOpenAI:
         fault = (status, {"error": error | {"code": code or d_code}}, dict(headers or {}))
         self._faults.extend([fault] * count)
 
+    def fail_next_transcription(self, status: int) -> None:
+        """The next transcription request gets an OpenAI-shaped error with this status."""
+        self._transcription_faults.append(status)
+
     def hang_next(self, seconds: float, count: int = 1) -> None:
         """The next `count` completion requests wait this long before being handled."""
         self._hangs.extend([seconds] * count)
@@ -401,6 +439,54 @@ class FakeOpenAI:
             dict(id=m, object="model", created=1700000000, owned_by="system") for m in self.models
         ]
         return _json({"object": "list", "data": data})
+
+    async def _transcribe(self, request: web.Request) -> web.Response:
+        """multipart/form-data: `file` (format by its extension), `model`, optional `language`
+        and `response_format`; answers {"text", "usage"} as OpenAI does."""
+        self._record(request, None)
+        if self._transcription_faults:
+            status = self._transcription_faults.popleft()
+            message, kind, code = _default_error(status)
+            return _json({"error": {"message": message, "type": kind, "code": code}}, status)
+        form = await request.post()
+        upload = form.get("file")
+        model = str(form.get("model") or "")
+        if not isinstance(upload, web.FileField) or not model:
+            return _error(400, "Missing required parameter: 'file' or 'model'.", "file")
+        audio = upload.file.read()
+        extension = (upload.filename or "").rsplit(".", 1)[-1].lower()
+        if extension not in AUDIO_FORMATS:
+            supported = ", ".join(f"'{name}'" for name in AUDIO_FORMATS)
+            return _error(400, f"Invalid file format. Supported formats: [{supported}]", "file")
+        if len(audio) > MAX_AUDIO_BYTES:
+            return _error(413, "Maximum content size limit (26214400) exceeded.", "file")
+        language = form.get("language")
+        response_format = form.get("response_format")
+        self.transcriptions.append(
+            Transcription(
+                model=model,
+                file_name=upload.filename or "",
+                content_type=upload.content_type,
+                audio=audio,
+                language=str(language) if language is not None else None,
+                response_format=str(response_format) if response_format is not None else None,
+            )
+        )
+        text = spoken_text(audio)
+        usage: Body
+        if self.audio_seconds is not None:
+            usage = {"type": "duration", "seconds": self.audio_seconds}
+        else:
+            output = len(encoding_for("gpt-4o").encode_ordinary(text))
+            audio_tokens = max(len(audio) // 100, 1)
+            usage = {
+                "type": "tokens",
+                "input_tokens": audio_tokens,
+                "input_token_details": {"audio_tokens": audio_tokens, "text_tokens": 0},
+                "output_tokens": output,
+                "total_tokens": audio_tokens + output,
+            }
+        return _json({"text": text, "usage": usage})
 
     async def _complete(self, request: web.Request) -> web.StreamResponse:
         chat = request.path == "/v1/chat/completions"

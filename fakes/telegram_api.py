@@ -4,7 +4,9 @@ The real python-telegram-bot `Bot` talks to it over HTTP (point `base_url` at `f
 It keeps the state Telegram keeps (messages per chat, their edits, the update queue with offsets),
 validates what Telegram validates (text length in UTF-16 units, entity bounds, "message is not
 modified", unknown message ids), records every call with its decoded parameters, and can be told
-to fail the next calls the way Telegram fails (400, 429 with retry_after, 5xx).
+to fail the next calls the way Telegram fails (400, 429 with retry_after, 5xx). Files users send
+(photos, documents, voice notes, albums) are served as Telegram serves them: `getFile` gives a
+path, and the bytes come from `/file/bot<token>/<path>` (20 MB at most, as on Telegram).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from aiohttp import web
 BOT_ID = 7000001
 BOT_USERNAME = "testbot"
 MAX_TEXT_UTF16 = 4096
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # getFile refuses bigger files ("file is too big")
 
 # Parameters the Bot API defines as something other than String; PTB JSON-encodes these in its
 # form posts while sending strings as they are, so only these may be JSON-decoded.
@@ -103,6 +106,25 @@ class SentMessage:
     edits: int = 0
 
 
+@dataclass(frozen=True)
+class StoredFile:
+    """A file a user sent, as Telegram keeps it."""
+
+    file_id: str
+    file_unique_id: str
+    file_path: str
+    content: bytes
+
+    def description(self, **fields: Any) -> dict[str, Any]:
+        """The File-like part of a PhotoSize, Document, Voice... in a Message."""
+        return {
+            "file_id": self.file_id,
+            "file_unique_id": self.file_unique_id,
+            "file_size": len(self.content),
+            **fields,
+        }
+
+
 @dataclass
 class _Chat:
     id: int
@@ -132,6 +154,9 @@ class FakeTelegram:
         self.refused: list[str] = []  # paths answered 401 (another token) or 404 (no Bot API)
         self.delivered: list[int] = []  # update ids getUpdates returned, in order (with repeats)
         self.messages: dict[tuple[int, int], SentMessage] = {}
+        self.files: dict[str, StoredFile] = {}
+        self.downloads: list[str] = []  # file paths the bot downloaded, in order
+        self._file_ids = itertools.count(1)
         self._chats: dict[int, _Chat] = {}
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
@@ -150,6 +175,7 @@ class FakeTelegram:
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._handle)
         app.router.add_get("/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         app.router.add_route("*", "/{path:.*}", self._not_found)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -246,6 +272,56 @@ class FakeTelegram:
             "language_code": language,
         }
 
+    def store_file(self, content: bytes, name: str = "file") -> StoredFile:
+        """Keep a file as Telegram keeps what users send; `getFile` and downloads find it."""
+        number = next(self._file_ids)
+        stored = StoredFile(
+            file_id=f"FILE{number}-{'x' * 20}",
+            file_unique_id=f"U{number}",
+            file_path=f"documents/file_{number}_{name}",
+            content=content,
+        )
+        self.files[stored.file_id] = stored
+        return stored
+
+    def media(
+        self,
+        *,
+        photo: bytes | None = None,
+        document: tuple[str, str, bytes] | None = None,
+        voice: bytes | None = None,
+        audio: tuple[str, str, bytes] | None = None,
+        video_note: bytes | None = None,
+        duration: int = 3,
+    ) -> dict[str, Any]:
+        """The Message fields of one piece of media a user sends (merge into `incoming`)."""
+        fields: dict[str, Any] = {}
+        if photo is not None:
+            # Telegram offers several sizes, smallest first; the fake's are the same bytes.
+            small = self.store_file(photo[: max(len(photo) // 4, 1)], "small.jpg")
+            large = self.store_file(photo, "photo.jpg")
+            fields["photo"] = [
+                small.description(width=90, height=90),
+                large.description(width=800, height=600),
+            ]
+        if document is not None:
+            name, mime_type, content = document
+            stored = self.store_file(content, name)
+            fields["document"] = stored.description(file_name=name, mime_type=mime_type)
+        if voice is not None:
+            stored = self.store_file(voice, "voice.oga")
+            fields["voice"] = stored.description(duration=duration, mime_type="audio/ogg")
+        if audio is not None:
+            name, mime_type, content = audio
+            stored = self.store_file(content, name)
+            fields["audio"] = stored.description(
+                duration=duration, file_name=name, mime_type=mime_type
+            )
+        if video_note is not None:
+            stored = self.store_file(video_note, "video_note.mp4")
+            fields["video_note"] = stored.description(length=240, duration=duration)
+        return fields
+
     def incoming(
         self,
         chat_id: int,
@@ -256,8 +332,11 @@ class FakeTelegram:
         reply_to: int | None = None,
         thread_id: int | None = None,
         extra: dict[str, Any] | None = None,
+        media: dict[str, Any] | None = None,
+        media_group_id: str | None = None,
     ) -> dict[str, Any]:
-        """Build a Message dict as a user sends it into `chat_id` (allocating a message id)."""
+        """Build a Message dict as a user sends it into `chat_id` (allocating a message id).
+        With `media` (from `media(...)`) the text is its caption, as Telegram sends it."""
         chat = self._chat(chat_id)
         message_id = chat.next_message_id
         chat.next_message_id += 1
@@ -268,10 +347,19 @@ class FakeTelegram:
             "chat": chat.as_dict(),
             "from": sender,
         }
-        if text is not None:
-            message["text"] = text
-        if entities:
-            message["entities"] = entities
+        if media:
+            message.update(media)
+            if text is not None:
+                message["caption"] = text
+            if entities:
+                message["caption_entities"] = entities
+        else:
+            if text is not None:
+                message["text"] = text
+            if entities:
+                message["entities"] = entities
+        if media_group_id is not None:
+            message["media_group_id"] = media_group_id
         if thread_id is not None:
             message["message_thread_id"] = thread_id
             if chat.is_forum:
@@ -307,6 +395,22 @@ class FakeTelegram:
         message = self.incoming(chat_id, text, **kwargs)
         self.push_update({"message": message})
         return message
+
+    def send_album(
+        self, chat_id: int, items: list[dict[str, Any]], caption: str | None = None, **kwargs: Any
+    ) -> list[dict[str, Any]]:
+        """A media group: one update per item, the caption on the first, as Telegram sends it."""
+        group = f"album{next(self._update_ids)}"
+        sent = []
+        for index, media in enumerate(items):
+            text = caption if index == 0 else None
+            entities = kwargs.pop("entities", None) if index == 0 else None
+            sent.append(
+                self.send_text(
+                    chat_id, text, media=media, media_group_id=group, entities=entities, **kwargs
+                )
+            )
+        return sent
 
     def press_button(
         self, chat_id: int, message_id: int, data: str, *, user: dict[str, Any] | None = None
@@ -396,6 +500,19 @@ class FakeTelegram:
         task.add_done_callback(self._notifiers.discard)
 
     # ----- the HTTP side ---------------------------------------------------------------------
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """A file's bytes by the path getFile gave (the token is in the path, as on Telegram)."""
+        if request.match_info["token"] != self.token:
+            self.refused.append(request.path)
+            return _error(401, "Unauthorized")
+        path = request.match_info["path"]
+        self.downloads.append(path)
+        self._notify()
+        found = next((f for f in self.files.values() if f.file_path == path), None)
+        if found is None:
+            return _error(404, "Not Found")
+        return web.Response(body=found.content, content_type="application/octet-stream")
 
     async def _not_found(self, request: web.Request) -> web.Response:
         """What a web server answers below a path that is not the Bot API (not JSON)."""
@@ -488,6 +605,14 @@ class FakeTelegram:
         batch = self._updates[:limit]
         self.delivered += [u["update_id"] for u in batch]
         return batch
+
+    async def _api_getFile(self, params: dict[str, Any]) -> dict[str, Any]:
+        stored = self.files.get(str(params.get("file_id") or ""))
+        if stored is None:
+            raise _ApiError(400, "Bad Request: invalid file_id")
+        if len(stored.content) > MAX_DOWNLOAD_BYTES:
+            raise _ApiError(400, "Bad Request: file is too big")
+        return stored.description(file_path=stored.file_path)
 
     async def _api_deleteWebhook(self, params: dict[str, Any]) -> bool:
         return True

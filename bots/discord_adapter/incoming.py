@@ -7,6 +7,7 @@ import re
 
 import discord
 
+from bots.discord_adapter.attachments import attachments_of
 from core.boundary import Author, ConversationKey, IncomingMessage
 
 PLATFORM = "discord"
@@ -90,14 +91,16 @@ def message_to_incoming(
     manager_role: str = "",
     channel: discord.abc.Messageable | None = None,
 ) -> IncomingMessage | None:
-    """None for messages the core must never see: the bot's own, other bots', empty ones.
+    """None for messages the core must never see: the bot's own, other bots', empty ones
+    (neither text nor files).
 
     `channel` overrides `message.channel` when the adapter had to fetch an uncached thread.
     """
     if message.author.id == me.id or message.author.bot or message.webhook_id is not None:
         return None
     text = readable_text(message, me)
-    if not text:
+    attachments = attachments_of(message)
+    if not text and not attachments:
         return None
     channel = channel or message.channel
     key = conversation_key(channel)
@@ -109,6 +112,7 @@ def message_to_incoming(
         is_private=message.guild is None,
         message_id=str(message.id),
         space_id=space_id(message.guild, key),
+        attachments=attachments,
     )
 
 

@@ -10,6 +10,7 @@ from telegram.ext import ContextTypes
 
 from bots.inflight import RepliesInFlight
 from bots.telegram_adapter.admins import AdminCache
+from bots.telegram_adapter.albums import AlbumCollector, one_turn
 from bots.telegram_adapter.bot_api import Outbox
 from bots.telegram_adapter.buttons import ChoiceButtons, signing_key
 from bots.telegram_adapter.delivery import DraftSupport, StreamPolicy, TurnDelivery
@@ -40,12 +41,21 @@ class TelegramHandlers:
         self._admins = AdminCache(bot)
         self._drafts = DraftSupport()
         self._buttons = ChoiceButtons(signing_key(bot.token))
+        self._albums = AlbumCollector()
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.message
         if message is None:
             return
-        incoming = await message_to_incoming(message, self._me, self._admins)
+        if message.media_group_id is not None:
+            album = await self._albums.collect(message)
+            if album is None:
+                return  # part of an album whose first message carries the turn
+            parts = [await message_to_incoming(m, self._me, self._admins) for m in album]
+            found = [part for part in parts if part is not None]
+            incoming = one_turn(found) if found else None
+        else:
+            incoming = await message_to_incoming(message, self._me, self._admins)
         if incoming is None:
             return
         await self._turn(

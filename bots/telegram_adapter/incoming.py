@@ -12,6 +12,7 @@ from typing import Protocol
 
 from telegram import CallbackQuery, Chat, Message, MessageEntity, User
 
+from bots.telegram_adapter.attachments import attachments_of
 from core.boundary import Author, ConversationKey, IncomingMessage
 
 PLATFORM = "telegram"
@@ -66,10 +67,11 @@ async def message_to_incoming(
         return None
 
     text = message.text if message.text is not None else message.caption
+    attachments = attachments_of(message)
     if not text:
-        if not (private and message.effective_attachment is not None):
-            return None  # service messages (joins, pins, topic edits) and group media
-        text = ""  # media without caption: the core explains what it can read
+        if not attachments and not (private and message.effective_attachment is not None):
+            return None  # service messages (joins, pins, topic edits), a group's stickers
+        text = ""  # media without caption: the core reads it, or explains what it can read
 
     entities = message.entities if message.text is not None else message.caption_entities
     text, command_addressed, other_bot = _strip_command_suffix(text, entities, me)
@@ -99,6 +101,7 @@ async def message_to_incoming(
         is_private=private,
         message_id=str(message.message_id),
         space_id=str(chat.id),
+        attachments=attachments,
     )
 
 

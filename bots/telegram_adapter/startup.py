@@ -66,7 +66,9 @@ def build_application(
         .get_updates_request(AiohttpRequest(connection_pool_size=1))
     )
     if options.base_url:
-        builder = builder.base_url(options.base_url)
+        # Files come from the same server: ".../bot" serves calls, ".../file/bot" downloads.
+        root = options.base_url.removesuffix("/bot")
+        builder = builder.base_url(options.base_url).base_file_url(f"{root}/file/bot")
     return builder.build()
 
 

@@ -41,6 +41,8 @@ class UsageTotal:
     completion_tokens: int
     cost_usd: float
     reasoning_tokens: int = 0  # part of completion_tokens
+    kind: str = "chat"
+    quantity: float = 0.0  # per kind: seconds of audio for "transcription"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +89,8 @@ class UsageRecord:
     completion_tokens: int
     cost_usd: float
     reasoning_tokens: int = 0  # part of completion_tokens, billed as output
+    kind: str = "chat"  # "chat" (a model's answer) | "transcription" (a voice note heard)
+    quantity: float = 0.0  # per kind: seconds of audio for "transcription"
 
 
 @dataclass(frozen=True, slots=True)

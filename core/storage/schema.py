@@ -129,6 +129,10 @@ class UsageRow(Base):
     # The part of completion_tokens the model spent thinking (billed as output).
     reasoning_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    # What was paid for: "chat" (tokens of an answer) or "transcription" (seconds of audio in
+    # `quantity`); /usage shows a line per kind.
+    kind: Mapped[str] = mapped_column(String(16), default="chat", server_default="chat")
+    quantity: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -12,7 +12,7 @@ import hmac
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, insert, or_, select
+from sqlalchemy import Connection, case, func, insert, or_, select
 
 from core.storage.engine import Database
 from core.storage.records import Spending, UsageRecord, UsageTotal
@@ -33,6 +33,8 @@ def usage_values(conversation_id: int, usage: UsageRecord) -> dict[str, Any]:
         "completion_tokens": usage.completion_tokens,
         "reasoning_tokens": usage.reasoning_tokens,
         "cost_usd": usage.cost_usd,
+        "kind": usage.kind,
+        "quantity": usage.quantity,
     }
 
 
@@ -68,10 +70,12 @@ class UsageStore(Store):
                 func.sum(UsageRow.completion_tokens),
                 func.sum(UsageRow.cost_usd),
                 func.sum(UsageRow.reasoning_tokens),
+                UsageRow.kind,
+                func.sum(UsageRow.quantity),
             )
             .where(UsageRow.conversation_id == conversation_id)
-            .group_by(UsageRow.model)
-            .order_by(UsageRow.model)
+            .group_by(UsageRow.kind, UsageRow.model)
+            .order_by(UsageRow.kind, UsageRow.model)
         )
         if since is not None:
             query = query.where(UsageRow.created_at >= since)
@@ -85,9 +89,23 @@ class UsageStore(Store):
                 completion_tokens=int(r[4] or 0),
                 cost_usd=float(r[5] or 0.0),
                 reasoning_tokens=int(r[6] or 0),
+                kind=r[7],
+                quantity=float(r[8] or 0.0),
             )
             for r in rows
         ]
+
+    @retried
+    async def add_usage(self, conversation_id: int, records: list[UsageRecord]) -> None:
+        """Spending outside a turn's answer (a transcription), in one transaction."""
+        if not records:
+            return
+        values = [usage_values(conversation_id, record) for record in records]
+
+        def work(connection: Connection) -> None:
+            connection.execute(INSERT_USAGE, values)
+
+        await self.database.run(work)
 
     @retried
     async def user_spending(

@@ -33,19 +33,23 @@ from core.storage.stores import Storage
 from core.texts import Texts
 from core.turn.admission import Admission
 from core.turn.answering import AnswerStream
+from core.turn.attachments import AttachmentReader, MediaConfig
 from core.turn.conversation_locks import ConversationQueue, Place
 from core.turn.deciding import Decision, decide
 from core.turn.history import read_window
 from core.turn.prompt_plan import Prompt, PromptPlanner
 from core.turn.recording import learned_ratio, record_turn, usage_of
 from core.turn.reporting import TurnReporter, TurnStats, log_turn, turn_stats
-from core.turn.user_input import fit_input, storable_message
+from core.turn.user_input import fit_input, storable_message, storable_text
 from core.turn.window import rows_to_read
 
 log = logging.getLogger("core.turn")
 
 # Messages that may wait behind a conversation's running turn; more are refused (see `handle`).
 DEFAULT_BACKLOG = 8
+# A file's text is cut at this many characters per token of the budget before it is counted:
+# more could never be sent, and counting a whole 10 MB file would take seconds.
+FILE_CHARS_PER_TOKEN = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +77,7 @@ class ChatService:
         commands: CommandRunner,
         on_turn: Callable[[TurnStats], None] | None = None,
         token_ratios: TokenRatios | None = None,  # learned so far (none: start learning now)
+        attachments: AttachmentReader | None = None,
     ) -> None:
         self._storage = storage
         self._model = model
@@ -82,6 +87,7 @@ class ChatService:
         self._config = config
         self._commands = commands
         self._token_ratios = token_ratios or TokenRatios()
+        self._attachments = attachments or AttachmentReader(MediaConfig(), None)
         self._planner = PromptPlanner(
             personas,
             models,
@@ -158,7 +164,7 @@ class ChatService:
     ) -> AsyncIterator[ReplyEvent]:
         """Limits first, then wait for the conversation's turn and run it."""
         admitted = False
-        if command is None and message.addressed and message.text.strip():
+        if command is None and message.addressed and (message.text.strip() or message.attachments):
             # Known to be answered: check limits before waiting, so that a limited user's flood
             # is refused at once instead of taking the conversation's backlog.
             refused = await self._admission.refuse_turn(message, texts)
@@ -205,7 +211,7 @@ class ChatService:
     ) -> AsyncIterator[ReplyEvent]:
         started = time.perf_counter()
         text = message.text.strip()
-        if not text:
+        if not text and not message.attachments:
             if message.is_private:
                 yield Notice(texts.get("empty_message"))
             return
@@ -214,6 +220,8 @@ class ChatService:
         if decision is Decision.IGNORE:
             return
         answers = decision is Decision.ANSWER
+        if not answers and not text:
+            return  # a listening group's media without a caption: no words to keep
         if answers and not admitted:
             refused = await self._admission.refuse_turn(message, texts)
             if refused is not None:
@@ -230,6 +238,21 @@ class ChatService:
             yield Failure(texts.get("error.no_room"))
             return
 
+        file_cut = False
+        if answers and message.attachments:
+            # Only for a message that is answered: a listening group's files are not fetched,
+            # transcribed and paid for to be kept as context.
+            read = await self._attachments.read(
+                message, texts, max(plan.budget, 1) * FILE_CHARS_PER_TOKEN
+            )
+            if read.spent:
+                await self._storage.usage.add_usage(conversation.id, read.spent)
+            if read.failure is not None:
+                yield read.failure
+                return
+            text, file_cut = storable_text(read.text), read.cut
+            for heard in read.heard:
+                yield heard
         fitted = await fit_input(message, text, plan.spec.encoding, max(plan.budget, 1))
         messages = self._storage.messages
         stored_id, newest_first = await messages.add_message_and_read(
@@ -247,7 +270,7 @@ class ChatService:
                 return
         elif not answers:
             return  # a group message kept only as context
-        elif fitted.was_cut:
+        elif fitted.was_cut or file_cut:
             yield Notice(texts.get("notice.input_cut", tokens=fitted.tokens))
         yield Answering()
 

@@ -14,7 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from core.storage.schema import MessageRow
+from core.texts import EN
 from fakes.openai_server import FakeOpenAI, FakeReply, default_responder
+from tests.media_fixtures import voice_note
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -249,3 +251,28 @@ async def test_a_chat_moves_to_another_providers_model(llm: FakeOpenAI, tmp_path
     assert rest[5] == "You said: bye. I can see 5 earlier messages."
     assert [r.api_key for r in local.chat_requests] == ["sk-console-local-5150"]
     assert "sk-console-local-5150" not in out + err
+
+
+async def test_attach_sends_a_local_file_or_recording(llm: FakeOpenAI, tmp_path: Path) -> None:
+    (tmp_path / "todo list.txt").write_text("buy milk\n")
+    (tmp_path / "memo.ogg").write_bytes(voice_note("call the plumber"))
+    out, _ = await run_console(
+        llm,
+        tmp_path,
+        [
+            '/attach "todo list.txt" what is on it?',
+            "/attach memo.ogg",
+            "/attach missing.pdf read it",
+        ],
+    )
+    assert out.splitlines() == [
+        "You said: what is on it?",
+        "",
+        "[file: todo list.txt]",
+        "buy milk. I can see 1 earlier messages.",
+        "🎤 “call the plumber”",
+        "You said: call the plumber. I can see 3 earlier messages.",
+        EN["media.fetch_failed"].format(name="missing.pdf"),
+    ]
+    [heard] = llm.transcriptions
+    assert (heard.file_name, heard.audio) == ("memo.ogg", voice_note("call the plumber"))

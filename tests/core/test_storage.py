@@ -86,7 +86,8 @@ def _migrate_to(revision: str) -> Callable[[Connection], None]:
 
 async def test_migrations_build_the_models_schema_and_keep_older_data(database_url: str) -> None:
     """0003 on a database with data: answers learn the message they answered (the newest user
-    message before them), usage and personas stay; the result is exactly schema.py's tables."""
+    message before them), usage and personas stay; 0004 marks the usage rows as chat answers;
+    the result is exactly schema.py's tables."""
     database = open_database(database_url)
     try:
         await database.run(_migrate_to("0002_limits_retention"))
@@ -134,13 +135,15 @@ async def test_migrations_build_the_models_schema_and_keep_older_data(database_u
                     " ON q.id = a.reply_to_id ORDER BY a.id"
                 )
             ).all()
-            usage = connection.execute(text("SELECT user_id, cost_usd FROM usage")).all()
+            usage = connection.execute(
+                text("SELECT user_id, cost_usd, kind, quantity FROM usage")
+            ).all()
             drift = compare_metadata(MigrationContext.configure(connection), Base.metadata)
             return [tuple(row) for row in answers], [tuple(row) for row in usage], drift
 
         answers, usage, drift = await database.run(read)
         assert answers == [("a1", "q1"), ("a3", "q3")]
-        assert usage == [("11", 0.5)]
+        assert usage == [("11", 0.5, "chat", 0.0)]  # 0004: every older row was a chat answer
         assert drift == []
     finally:
         await database.dispose()

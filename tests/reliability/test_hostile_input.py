@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from core.bootstrap import App
 from core.boundary import AnswerDelta, AnswerDone, Author, CommandReply, Failure, Notice
 from core.storage.schema import CustomPersonaRow, MessageRow, UsageRow
+from core.texts import EN
 from core.turn.user_input import CUT_MARKER, storable_text
 from fakes.openai_server import FakeOpenAI
 from tests.core.helpers import ADMIN, GROUP, PRIVATE, collect, group, private, say
@@ -120,7 +121,7 @@ async def check_private_turn(app: App, llm: FakeOpenAI, name: str, text: str) ->
     kept = storable_text(text).strip()
     if not kept:
         assert events == [Notice(events[0].text)], name
-        assert "I can only read text" in events[0].text, name
+        assert events[0].text == EN["empty_message"], name
         assert await count(app, MessageRow) == messages_before, name
         return
     done = [e for e in events if isinstance(e, AnswerDone)]

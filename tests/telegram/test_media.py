@@ -1,0 +1,102 @@
+"""Files and voice notes on Telegram end to end: real PTB polling the fake Bot API (getFile and
+downloads from /file/bot<token>/...), the real core, the fake OpenAI server's transcriptions."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from core.texts import EN
+from fakes.openai_server import FakeOpenAI
+from fakes.telegram_api import FakeTelegram
+from tests.media_fixtures import pdf, tiny_png, voice_note
+from tests.telegram.harness import running_bot
+from tests.telegram.test_bot import GROUP, USER, mention, replies, rows
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "bot.db"
+
+
+async def test_a_voice_note_is_transcribed_shown_and_answered(
+    tg: FakeTelegram, llm: FakeOpenAI, db: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    audio = voice_note("remind me to call mom")
+    async with running_bot(tg, llm, db):
+        tg.send_text(USER, None, media=tg.media(voice=audio, duration=3))
+        said = await replies(tg, USER, 2)
+
+    assert said == [
+        "🎤 “remind me to call mom”",
+        "You said: remind me to call mom. I can see 1 earlier messages.",
+    ]
+    [heard] = llm.transcriptions
+    assert (heard.file_name, heard.audio, heard.language) == ("voice.ogg", audio, "en")
+    assert rows(db)[0][2:] == ("user", "remind me to call mom")
+    [path] = tg.downloads
+    # Neither the bot token (in every file URL) nor the file's path shows in the log.
+    assert tg.token not in caplog.text and path not in caplog.text
+
+
+async def test_an_album_is_one_turn(tg: FakeTelegram, llm: FakeOpenAI, db: Path) -> None:
+    async with running_bot(tg, llm, db):
+        tg.send_album(
+            USER,
+            [
+                tg.media(document=("a.txt", "text/plain", b"alpha")),
+                tg.media(document=("report.pdf", "application/pdf", pdf(["beta", "gamma"]))),
+            ],
+            caption="compare these",
+        )
+        [answer] = await replies(tg, USER, 1)
+
+    [request] = llm.chat_requests
+    expected = "compare these\n\n[file: a.txt]\nalpha\n\n[file: report.pdf]\nbeta\n\ngamma"
+    assert request.body["messages"][-1] == {"role": "user", "content": expected}
+    assert answer == f"You said: {expected}. I can see 1 earlier messages."
+    assert [r[2] for r in rows(db)] == ["user", "assistant"]
+
+
+async def test_in_a_group_a_file_is_read_when_its_caption_mentions_the_bot(
+    tg: FakeTelegram, llm: FakeOpenAI, db: Path
+) -> None:
+    alice = tg.user(501, "Alice")
+    async with running_bot(tg, llm, db):
+        document = ("notes.md", "text/markdown", b"# Notes\nship on Friday")
+        tg.send_text(GROUP, "what day?", user=alice, media=tg.media(document=document))
+        caption = "@testbot what day?"
+        tg.send_text(
+            GROUP, caption, user=alice, media=tg.media(document=document), entities=mention(caption)
+        )
+        await replies(tg, GROUP, 1)
+
+    assert len(tg.downloads) == 1  # the unaddressed one was not even fetched
+    [request] = llm.chat_requests
+    assert request.body["messages"][-1]["content"] == (
+        "Alice: @testbot what day?\n\n[file: notes.md]\n# Notes\nship on Friday"
+    )
+
+
+async def test_a_photo_is_refused_in_one_line_without_a_download(
+    tg: FakeTelegram, llm: FakeOpenAI, db: Path
+) -> None:
+    async with running_bot(tg, llm, db):
+        tg.send_text(USER, "what colour is this?", media=tg.media(photo=tiny_png()))
+        assert await replies(tg, USER, 1) == [EN["media.images_unsupported"]]
+    assert tg.calls_to("getFile") == [] and llm.requests == [] and rows(db) == []
+
+
+async def test_a_file_telegram_cannot_serve_is_one_line_and_nothing_is_stored(
+    tg: FakeTelegram, llm: FakeOpenAI, db: Path
+) -> None:
+    tg.fail_next(
+        "getFile", 400, "Bad Request: wrong file_id or the file is temporarily unavailable"
+    )
+    async with running_bot(tg, llm, db):
+        tg.send_text(USER, "read", media=tg.media(document=("a.csv", "text/csv", b"a,b\n1,2")))
+        assert await replies(tg, USER, 1) == [EN["media.fetch_failed"].format(name="a.csv")]
+    assert llm.requests == [] and rows(db) == []
