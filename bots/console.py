@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import getpass
+import itertools
 import locale
 import os
 import signal
@@ -26,12 +27,14 @@ from core.boundary import (
     ConversationKey,
     Failure,
     FetchFailed,
+    ImageReply,
     IncomingMessage,
     Notice,
     Reasoning,
     ReplyEvent,
     Thinking,
     TooLarge,
+    VoiceReply,
     kind_of,
     media_type_of,
 )
@@ -114,9 +117,12 @@ def _read_local(path: Path) -> Callable[[int], Awaitable[bytes]]:
     return fetch
 
 
-async def print_replies(events: AsyncIterator[ReplyEvent], out: TextIO) -> None:
+async def print_replies(
+    events: AsyncIterator[ReplyEvent], out: TextIO, media_dir: Path = Path("media-out")
+) -> None:
     """Print a reply as it streams; every event ends on its own line. In a terminal, "thinking…"
-    shows until the answer's first words overwrite it (a pipe gets only the answers)."""
+    shows until the answer's first words overwrite it (a pipe gets only the answers). Images
+    and voice messages are written into `media_dir`, each file's path on a line of its own."""
     streaming = False
     placeholder = False
     async for event in events:
@@ -144,11 +150,37 @@ async def print_replies(events: AsyncIterator[ReplyEvent], out: TextIO) -> None:
                     out.write("\n")
                     streaming = False
                 out.write(text + "\n")
+            case ImageReply() | VoiceReply():
+                if streaming:
+                    out.write("\n")
+                    streaming = False
+                if event.caption:
+                    out.write(event.caption + "\n")
+                out.write(f"{save_media(event, media_dir)}\n")
     if placeholder:
         out.write(ERASE_LINE)
     if streaming:
         out.write("\n")
     out.flush()
+
+
+MEDIA_SUFFIXES = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp"}
+
+
+def save_media(reply: ImageReply | VoiceReply, folder: Path) -> Path:
+    """Write a picture or a voice message into `folder` under a new name; its path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    kind = "image" if isinstance(reply, ImageReply) else "voice"
+    suffix = MEDIA_SUFFIXES.get(reply.media_type, ".ogg" if kind == "voice" else ".bin")
+    for number in itertools.count(1):
+        path = folder / f"{kind}-{number:04d}{suffix}"
+        try:
+            with path.open("xb") as file:  # never overwrites an earlier one
+                file.write(reply.data)
+        except FileExistsError:
+            continue
+        return path
+    raise AssertionError("unreachable")
 
 
 QUIT = ("/quit", "/exit")
@@ -169,7 +201,7 @@ async def run_console(chat: ChatPort, settings: Settings, stop: asyncio.Event) -
             continue
         if line.strip().lower() in QUIT:
             return
-        reply = asyncio.create_task(_reply(chat, line, replies))
+        reply = asyncio.create_task(_reply(chat, line, replies, settings.media_out_dir))
         replying[:] = [reply]
         stopping = asyncio.ensure_future(stop.wait())
         await asyncio.wait({reply, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -191,9 +223,9 @@ def _interrupt(replying: list[asyncio.Task[None]], stop: asyncio.Event) -> None:
         stop.set()
 
 
-async def _reply(chat: ChatPort, line: str, replies: RepliesInFlight) -> None:
+async def _reply(chat: ChatPort, line: str, replies: RepliesInFlight, media_dir: Path) -> None:
     with replies.tracked():
-        await print_replies(chat.handle(to_incoming(line)), sys.stdout)
+        await print_replies(chat.handle(to_incoming(line)), sys.stdout, media_dir)
 
 
 async def _lines(stop: asyncio.Event, prompt: str) -> AsyncIterator[str]:

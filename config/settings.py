@@ -137,6 +137,15 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(10.0, gt=0, le=100)
     max_voice_mb: float = Field(25.0, gt=0, le=25)  # the transcription endpoint takes 25 MB
     max_voice_minutes: float = Field(10.0, ge=0)  # 0 = no limit
+    # Images and speech the bot makes (issue 13 items 4, 5): chats pick within the catalog.
+    image_generation_enabled: bool = True
+    image_model: str = "gpt-image-1"
+    image_size: str = ""  # "" = the model's default in config/models.toml
+    image_quality: str = ""
+    speech_enabled: bool = True
+    tts_model: str = "gpt-4o-mini-tts"
+    tts_voice: str = "alloy"
+    media_out_dir: Path = Path("media-out")  # the console writes images and voice here
 
     log_level: str = "INFO"
     tiktoken_cache_dir: Path | None = None
@@ -169,7 +178,7 @@ class Settings(BaseSettings):
                 raise ValueError(f"'{name[:40]}' is not a model name")
         return value
 
-    @field_validator("default_model", "transcription_model")
+    @field_validator("default_model", "transcription_model", "image_model", "tts_model")
     @classmethod
     def _model_name(cls, value: str) -> str:
         if not MODEL_NAME.fullmatch(value):

@@ -16,6 +16,9 @@ from config.providers import DEFAULT_PROVIDER, provider_api_key
 from config.settings import ConfigError, Settings, StartupError
 from core.commands.context import CommandTools
 from core.commands.runner import CommandRunner
+from core.media.images import OpenAIImageGenerator
+from core.media.out_params import MediaOutConfig, MediaOutOptions
+from core.media.speech import OpenAISynthesizer
 from core.media.transcription import OpenAITranscriber, TranscriptionPrices
 from core.model.catalog import ModelCatalog
 from core.model.choice import ModelChoice
@@ -40,6 +43,7 @@ from core.tokens import (
 )
 from core.turn.admission import Admission
 from core.turn.attachments import MB, AttachmentReader, MediaConfig
+from core.turn.media_out import MediaOut
 from core.turn.service import ChatService, ServiceConfig
 
 log = logging.getLogger("core")
@@ -93,6 +97,7 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
         limits = AbuseLimits(storage.usage, limit_config)
         choice = ModelChoice(models, settings.allowed_models, limit_config.usd_on(), providers)
         token_ratios = TokenRatios(await storage.token_ratios.all_ratios())
+        media_options = _media_out_options(settings)
         service = ChatService(
             storage=storage,
             model=model,
@@ -116,10 +121,14 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
                     default_context_tokens=settings.default_context_tokens,
                     model_choice=choice,
                     token_ratios=token_ratios,
+                    media_out=media_options,
                 )
             ),
             token_ratios=token_ratios,
             attachments=_attachment_reader(settings, providers[DEFAULT_PROVIDER].client),
+            media_out=_media_out(
+                media_options, providers[DEFAULT_PROVIDER].client, storage, limits
+            ),
         )
         if settings.retention_days:
             await prune_once(storage.erasure, settings.retention_days)
@@ -261,6 +270,29 @@ def _attachment_reader(settings: Settings, client: openai.AsyncOpenAI) -> Attach
     )
     transcriber = OpenAITranscriber(client, settings.transcription_model)
     return AttachmentReader(config, transcriber, TranscriptionPrices.load())
+
+
+def _media_out_options(settings: Settings) -> MediaOutOptions:
+    return MediaOutOptions(
+        MediaOutConfig(
+            image_generation_enabled=settings.image_generation_enabled,
+            speech_enabled=settings.speech_enabled,
+            image_model=settings.image_model,
+            image_size=settings.image_size,
+            image_quality=settings.image_quality,
+            speech_model=settings.tts_model,
+            voice=settings.tts_voice,
+        )
+    )
+
+
+def _media_out(
+    options: MediaOutOptions, client: openai.AsyncOpenAI, storage: Storage, limits: AbuseLimits
+) -> MediaOut:
+    """/image and /speak on the default provider's client, as transcription is."""
+    return MediaOut(
+        options, OpenAIImageGenerator(client), OpenAISynthesizer(client), storage, limits
+    )
 
 
 def _identifier_salt(settings: Settings) -> bytes:

@@ -166,6 +166,24 @@ class CommandReply:
 
 
 @dataclass(frozen=True, slots=True)
+class ImageReply:
+    """A picture the bot made (/image): sent as a photo with `caption` under it."""
+
+    data: bytes = field(repr=False)  # never in a log line
+    media_type: str  # "image/png"
+    caption: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceReply:
+    """Speech the bot made (/speak, /voice on): OGG/Opus, sent as a voice message."""
+
+    data: bytes = field(repr=False)
+    media_type: str  # "audio/ogg"
+    caption: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Failure:
     """A turn that could not be answered; `text` is short, readable and safe to show."""
 
@@ -194,6 +212,8 @@ ReplyEvent: TypeAlias = (
     | AnswerDone
     | Notice
     | CommandReply
+    | ImageReply
+    | VoiceReply
     | Failure
 )
 

@@ -7,6 +7,8 @@ from typing import Any
 from core.boundary import CommandReply
 from core.model.catalog import ModelSpec
 from core.storage.records import UsageTotal
+from core.texts_media_out import EN as MEDIA_OUT_EN
+from core.texts_media_out import KO as MEDIA_OUT_KO
 
 LANGUAGES = ("en", "ko")
 
@@ -334,7 +336,7 @@ KO: dict[str, str] = {
     "usage.transcription": "{model}: 녹음 {requests}개 받아쓰기, {minutes}분, ${cost}",
 }
 
-CATALOG = {"en": EN, "ko": KO}
+CATALOG = {"en": EN | MEDIA_OUT_EN, "ko": KO | MEDIA_OUT_KO}
 
 
 def language_of(tag: str | None) -> str:
@@ -351,7 +353,7 @@ class Texts:
         self._texts = CATALOG[self.language]
 
     def get(self, key: str, **values: Any) -> str:
-        template = self._texts.get(key) or EN[key]
+        template = self._texts.get(key) or CATALOG["en"][key]
         return template.format(**values)
 
     def error(self, key: str, **values: Any) -> CommandReply:
@@ -372,12 +374,13 @@ class Texts:
         )
 
     def usage_line(self, total: UsageTotal, reasoning_usd: float = 0.0) -> str:
-        if total.kind == "transcription":
+        if total.kind != "chat":  # quantity: seconds heard, characters spoken, images
             return self.get(
-                "usage.transcription",
+                f"usage.{total.kind}",
                 model=total.model,
                 requests=total.requests,
                 minutes=f"{total.quantity / 60:.1f}",
+                chars=f"{int(total.quantity):,}",
                 cost=f"{total.cost_usd:.4f}",
             )
         line = self.get(

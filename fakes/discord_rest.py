@@ -40,6 +40,16 @@ class Call:
     path: str  # without the /api/v10 prefix, e.g. "/channels/5/messages"
     json: Any
     at: float  # time.monotonic() when it arrived
+    files: tuple[SentFile, ...] = ()  # a multipart request's file parts
+
+
+@dataclass(frozen=True)
+class SentFile:
+    """A file the bot attached to a message."""
+
+    filename: str
+    content_type: str
+    content: bytes
 
 
 @dataclass
@@ -321,12 +331,24 @@ async def fake_discord() -> AsyncIterator[FakeDiscord]:
 
     async def handle(request: web.Request) -> web.Response:
         path = request.path.removeprefix("/api/v10")
-        raw = await request.read()
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            body = None  # multipart (files): not needed by these tests
-        fake.record(Call(request.method, path, body, time.monotonic()))
+        files: list[SentFile] = []
+        body: Any = None
+        if request.content_type.startswith("multipart/"):
+            # A message with files: its JSON in `payload_json`, each file in `files[n]`.
+            form = await request.post()
+            for name, value in form.items():
+                if name == "payload_json":
+                    body = json.loads(str(value))
+                elif isinstance(value, web.FileField):
+                    data = value.file.read()
+                    files.append(SentFile(value.filename, value.content_type, data))
+        else:
+            raw = await request.read()
+            try:
+                body = json.loads(raw) if raw else None
+            except ValueError:
+                body = None
+        fake.record(Call(request.method, path, body, time.monotonic(), tuple(files)))
         for failure in fake._failures:
             if failure.method == request.method and failure.pattern.fullmatch(path):
                 fake._failures.remove(failure)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import array
 import asyncio
+import base64
 import contextlib
 import hashlib
 import inspect
@@ -39,6 +40,8 @@ from functools import cache, lru_cache
 from typing import Any
 
 from aiohttp import web
+
+from fakes.media import ogg_opus, png
 
 with warnings.catch_warnings():
     # bpe_openai loads its bundled encodings at import time through a deprecated
@@ -354,6 +357,10 @@ class FakeOpenAI:
         # Seconds of audio the endpoint reports per request (as whisper-1 bills); None = none.
         self.audio_seconds: float | None = None
         self._transcription_faults: deque[int] = deque()
+        self.image_requests: list[Body] = []  # bodies of /v1/images/generations
+        self.speech_requests: list[Body] = []  # bodies of /v1/audio/speech
+        self._image_faults: deque[tuple[int, Body]] = deque()
+        self._speech_faults: deque[int] = deque()
         self.cache = PromptCache(cache_capacity)
         self._faults: deque[tuple[int, Body, dict[str, str]]] = deque()
         self._hangs: deque[float] = deque()
@@ -365,6 +372,8 @@ class FakeOpenAI:
         app.router.add_post("/v1/completions", self._complete)
         app.router.add_get("/v1/models", self._models)
         app.router.add_post("/v1/audio/transcriptions", self._transcribe)
+        app.router.add_post("/v1/images/generations", self._generate_image)
+        app.router.add_post("/v1/audio/speech", self._speak)
         # handler_cancellation: a client giving up on a hung request must not keep the handler
         # (and so shutdown) waiting.
         self._runner = web.AppRunner(
@@ -405,6 +414,17 @@ class FakeOpenAI:
     def fail_next_transcription(self, status: int) -> None:
         """The next transcription request gets an OpenAI-shaped error with this status."""
         self._transcription_faults.append(status)
+
+    def refuse_next_image(self) -> None:
+        """The next image request is refused by the "safety system", in the shape of the model's
+        errors: gpt-image-1's moderation_blocked, dall-e's content_policy_violation."""
+        self._image_faults.append((400, {}))
+
+    def fail_next_image(self, status: int) -> None:
+        self._image_faults.append((status, {}))
+
+    def fail_next_speech(self, status: int) -> None:
+        self._speech_faults.append(status)
 
     def hang_next(self, seconds: float, count: int = 1) -> None:
         """The next `count` completion requests wait this long before being handled."""
@@ -487,6 +507,62 @@ class FakeOpenAI:
                 "total_tokens": audio_tokens + output,
             }
         return _json({"text": text, "usage": usage})
+
+    async def _generate_image(self, request: web.Request) -> web.Response:
+        """One image as OpenAI answers: gpt-image-* always base64 (and refuse
+        `response_format`), dall-e a URL unless asked for `b64_json`; dall-e-3 revises the
+        prompt; the safety refusal in each family's shape."""
+        body = await request.json()
+        self._record(request, body)
+        model = str(body.get("model") or "dall-e-2")
+        gpt_image = model.startswith("gpt-image")
+        if self._image_faults:
+            status, _ = self._image_faults.popleft()
+            if status == 400:
+                code = "moderation_blocked" if gpt_image else "content_policy_violation"
+                kind = "image_generation_user_error" if gpt_image else "invalid_request_error"
+                message = "Your request was rejected as a result of our safety system."
+                return _json(
+                    {"error": {"message": message, "type": kind, "param": None, "code": code}}, 400
+                )
+            message, kind, code = _default_error(status)
+            return _json({"error": {"message": message, "type": kind, "code": code}}, status)
+        prompt = str(body.get("prompt") or "")
+        if not prompt:
+            return _error(400, "Missing required parameter: 'prompt'.", "prompt")
+        if gpt_image and "response_format" in body:
+            return _error(400, "Unknown parameter: 'response_format'.", "response_format")
+        self.image_requests.append(body)
+        item: Body = {}
+        if gpt_image or body.get("response_format") == "b64_json":
+            item["b64_json"] = base64.b64encode(png()).decode()
+        else:
+            item["url"] = "https://images.example/generated.png"
+        if model == "dall-e-3":
+            item["revised_prompt"] = f"A detailed picture of {prompt}"
+        answer: Body = {"created": int(time.time()), "data": [item]}
+        if gpt_image:
+            answer["usage"] = {"input_tokens": len(prompt) // 4 + 1, "output_tokens": 272}
+        return _json(answer)
+
+    async def _speak(self, request: web.Request) -> web.StreamResponse:
+        """Speech as OGG/Opus (real pages, silence) whose OpusTags carry the input text."""
+        body = await request.json()
+        self._record(request, body)
+        if self._speech_faults:
+            status = self._speech_faults.popleft()
+            message, kind, code = _default_error(status)
+            return _json({"error": {"message": message, "type": kind, "code": code}}, status)
+        text = str(body.get("input") or "")
+        if not text or len(text) > 4096:
+            return _error(400, "input must be 1 to 4096 characters.", "input")
+        if not body.get("voice") or not body.get("model"):
+            return _error(400, "Missing required parameter: 'voice' or 'model'.", "voice")
+        self.speech_requests.append(body)
+        if body.get("response_format") != "opus":
+            return _error(400, "This fake speaks only response_format 'opus'.", "response_format")
+        audio = ogg_opus(max(1, len(text) // 15), comment=text[:200])
+        return web.Response(body=audio, content_type="audio/ogg")
 
     async def _complete(self, request: web.Request) -> web.StreamResponse:
         chat = request.path == "/v1/chat/completions"

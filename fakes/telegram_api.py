@@ -56,6 +56,15 @@ _JSON_PARAMS = frozenset(
 )
 
 
+MAX_CAPTION_UTF16 = 1024
+
+
+def _checked_caption(params: dict[str, Any]) -> dict[str, Any]:
+    if utf16_len(params.get("caption") or "") > MAX_CAPTION_UTF16:
+        raise _ApiError(400, "Bad Request: message caption is too long")
+    return params
+
+
 def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
@@ -708,6 +717,14 @@ class FakeTelegram:
         chat.next_message_id += 1
         self.messages[(chat.id, message.message_id)] = message
         return self._message_dict(message)
+
+    async def _api_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A photo uploaded as multipart (recorded in the call's `files["photo"]`)."""
+        return await self._api_sendDocument(_checked_caption(params))
+
+    async def _api_sendVoice(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A voice message (OGG/Opus) uploaded as multipart (`files["voice"]`)."""
+        return await self._api_sendDocument(_checked_caption(params))
 
     async def _api_deleteMessage(self, params: dict[str, Any]) -> bool:
         key = (int(params["chat_id"]), int(params["message_id"]))

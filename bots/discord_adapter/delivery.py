@@ -4,6 +4,7 @@ replies as plain messages, and the answer to a slash command or button press."""
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
@@ -31,10 +32,12 @@ from core.boundary import (
     Choice,
     CommandReply,
     Failure,
+    ImageReply,
     Notice,
     Reasoning,
     ReplyEvent,
     Thinking,
+    VoiceReply,
 )
 
 log = logging.getLogger(__name__)
@@ -116,6 +119,8 @@ async def stream_into_channel(
                     await send_plain(channel, event.text, view=view)
                 elif isinstance(event, Notice | Failure):
                     await send_plain(channel, event.text)
+                elif isinstance(event, ImageReply | VoiceReply):
+                    await send_file(channel.send, event, f"to channel {channel_id(channel)}")
         except asyncio.CancelledError:
             if stream is not None:
                 await stream.abort()
@@ -152,6 +157,26 @@ async def send_plain(
             return
 
 
+MEDIA_FILE_NAMES = {"image/png": "image.png", "image/jpeg": "image.jpg", "audio/ogg": "voice.ogg"}
+
+
+async def send_file(
+    send: Callable[..., Awaitable[Any]], reply: ImageReply | VoiceReply, where: str
+) -> None:
+    """A picture or a voice clip as a file attachment (Discord plays an OGG inline), its
+    caption as the message's text; a new File per attempt, as a retry re-reads it."""
+    name = MEDIA_FILE_NAMES.get(reply.media_type, "file.bin")
+
+    def attempt() -> Awaitable[Any]:
+        file = discord.File(io.BytesIO(reply.data), filename=name)
+        return send(reply.caption or None, file=file, allowed_mentions=NO_MENTIONS)
+
+    try:
+        await with_retries(attempt, where)
+    except discord.Forbidden:
+        log.warning("no permission to send a file %s", where)
+
+
 async def respond_to_interaction(
     interaction: discord.Interaction,
     events: list[ReplyEvent],
@@ -186,6 +211,9 @@ async def respond_to_interaction(
         await with_retries(
             partial(interaction.followup.send, part, ephemeral=private, **extra), where
         )
+    for event in events:
+        if isinstance(event, ImageReply | VoiceReply):
+            await send_file(interaction.followup.send, event, where)
 
 
 def render_for_interaction(

@@ -156,6 +156,30 @@ class Outbox:
             message_thread_id=self.thread_id,
         )
 
+    async def media(
+        self, kind: str, data: bytes, caption: str, *, reply_to: int | None = None
+    ) -> Message:
+        """A photo ("photo", sendPhoto) or voice message ("voice", sendVoice: OGG/Opus as it
+        is) uploaded as multipart, with a plain caption; retried as text is."""
+        send = self.bot.send_photo if kind == "photo" else self.bot.send_voice
+        filename = "image.png" if kind == "photo" else "voice.ogg"
+
+        async def call(rendered: Rendered) -> Message:
+            return await send(
+                self.chat_id,
+                data,
+                caption=rendered.text or None,
+                filename=filename,
+                message_thread_id=self.thread_id,
+                reply_parameters=(
+                    ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
+                    if reply_to
+                    else None
+                ),
+            )
+
+        return await until_accepted(call, plain(caption), caption)
+
     async def delete(self, message_id: int) -> None:
         try:
             await self.bot.delete_message(chat_id=self.chat_id, message_id=message_id)

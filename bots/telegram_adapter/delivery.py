@@ -37,10 +37,12 @@ from core.boundary import (
     Choice,
     CommandReply,
     Failure,
+    ImageReply,
     Notice,
     Reasoning,
     ReplyEvent,
     Thinking,
+    VoiceReply,
 )
 
 log = logging.getLogger(__name__)
@@ -135,6 +137,11 @@ class TurnDelivery:
                     case AnswerDone(text=text):
                         typing.stop()
                         await self._finish(text)
+                    case ImageReply(data=data, caption=caption):
+                        typing.stop()
+                        await self._send_media("photo", data, caption)
+                    case VoiceReply(data=data, caption=caption):
+                        await self._send_media("voice", data, caption)
                     case CommandReply(text=text, choices=choices):
                         typing.stop()
                         await self._send_text(text, self._keyboard(choices))
@@ -261,6 +268,12 @@ class TurnDelivery:
         self, rendered: Rendered, raw: str, markup: InlineKeyboardMarkup | None = None
     ) -> None:
         await self._out.send(rendered, raw, reply_to=self._reply_to, markup=markup, pace=self._pace)
+        self._reply_to = None
+        self._visible = True
+
+    async def _send_media(self, kind: str, data: bytes, caption: str) -> None:
+        await self._wait_out_flood()
+        await self._out.media(kind, data, caption, reply_to=self._reply_to)
         self._reply_to = None
         self._visible = True
 

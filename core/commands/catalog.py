@@ -48,6 +48,8 @@ class CommandSpec:
     # Offered as a platform's own command (a Discord slash command); typing it works anyway.
     app_command: bool = False
     group_only: bool = False  # means nothing in a private chat
+    # Runs as a turn (asks a provider, answers with media): the service routes it, no handler.
+    turn: bool = False
 
 
 def _persona(required: bool) -> tuple[CommandArg, ...]:
@@ -94,8 +96,12 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("trigger", "WORD|off", True),
     CommandSpec("access", "admins|everyone", True),
     CommandSpec("forget"),
+    CommandSpec("image", "PROMPT", args=(CommandArg("prompt"),), turn=True),
+    CommandSpec("speak", "TEXT", args=(CommandArg("text"),), turn=True),
+    CommandSpec("voice", "on|off", True, (CommandArg("state", ArgKind.ON_OFF, False),)),
 )
 COMMAND_NAMES = {spec.name: spec for spec in COMMANDS}
+TURN_COMMANDS = frozenset(spec.name for spec in COMMANDS if spec.turn)
 
 
 def command_description(name: str, language: str | None) -> str:

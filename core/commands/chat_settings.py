@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from core.boundary import CommandReply
 from core.commands.context import CommandContext, CommandTools, clip, handles, on_off, show
-from core.model.params import SETTABLE_PARAMS, InvalidParam, parse_param
+from core.model.params import MEDIA_OUT_PARAMS, SETTABLE_PARAMS, InvalidParam, parse_param
 from core.model.request_params import ignored_params
 
 MAX_NAMES_SHOWN = 30  # a custom server may list hundreds of models
@@ -85,14 +85,17 @@ async def set_param(tools: CommandTools, context: CommandContext, args: str) -> 
         return context.texts.error("set.usage", allowed=", ".join(SETTABLE_PARAMS))
     spec = await tools.model_spec(context)
     try:
-        params = parse_param(
-            context.conversation.params,
-            name,
-            raw,
-            max_output_tokens=spec.max_output_tokens,
-            context_window=spec.context_window,
-            caps=spec.caps,
-        )
+        if name.lower() in MEDIA_OUT_PARAMS:
+            params = tools.media_out.parse(context.conversation.params, name, raw)
+        else:
+            params = parse_param(
+                context.conversation.params,
+                name,
+                raw,
+                max_output_tokens=spec.max_output_tokens,
+                context_window=spec.context_window,
+                caps=spec.caps,
+            )
     except InvalidParam as invalid:
         return context.texts.error(invalid.key, **invalid.values)
     await tools.storage.conversations.update_conversation(context.conversation.id, params=params)
@@ -133,5 +136,6 @@ async def settings(tools: CommandTools, context: CommandContext, args: str) -> C
         f"answerall: {on_off(conversation.answer_all)}",
         f"trigger: {conversation.trigger or '—'}",
         f"access: {'everyone' if conversation.everyone_can_manage else 'admins'}",
+        f"voice replies: {on_off(bool(effective.voice_replies))}",
     ]
     return CommandReply("\n".join(lines))

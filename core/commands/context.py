@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from core.boundary import CommandReply, IncomingMessage
 from core.commands.catalog import COMMAND_NAMES
+from core.media.out_params import MediaOutOptions
 from core.model.catalog import ModelCatalog, ModelSpec
 from core.model.choice import ModelChoice
 from core.model.token_ratios import TokenRatios
@@ -46,6 +47,7 @@ class CommandTools:
     default_context_tokens: int
     model_choice: ModelChoice  # which models /model accepts and /models lists
     token_ratios: TokenRatios = field(default_factory=TokenRatios)  # for /tokens' estimates
+    media_out: MediaOutOptions = field(default_factory=MediaOutOptions)  # /set image_*, /voice
 
     async def active_persona(self, context: CommandContext) -> Persona:
         key = context.conversation.key

@@ -5,16 +5,16 @@ from __future__ import annotations
 from core.boundary import CommandReply
 
 # Importing the handler modules registers their handlers (`@handles`).
-from core.commands import chat_settings, group_behaviour, info, memory, personas
-from core.commands.catalog import COMMAND_NAMES
+from core.commands import chat_settings, group_behaviour, info, media_out, memory, personas
+from core.commands.catalog import COMMAND_NAMES, TURN_COMMANDS
 from core.commands.context import HANDLERS, CommandContext, CommandTools
 
-HANDLER_MODULES = (chat_settings, group_behaviour, info, memory, personas)
+HANDLER_MODULES = (chat_settings, group_behaviour, info, media_out, memory, personas)
 
 
 class CommandRunner:
     def __init__(self, tools: CommandTools) -> None:
-        unhandled = set(COMMAND_NAMES) - set(HANDLERS)
+        unhandled = set(COMMAND_NAMES) - TURN_COMMANDS - set(HANDLERS)
         if unhandled:
             raise RuntimeError(f"declared commands without a handler: {sorted(unhandled)}")
         self._tools = tools

@@ -44,6 +44,15 @@ class ChatParams:
     verbosity: str | None = None
     show_reasoning: bool | None = None  # show the model's thinking, collapsed
     context_tokens: int | None = None
+    # Media out (issue 13 items 4, 5, 7), parsed by core/media/out_params.py.
+    image_model: str | None = None
+    image_size: str | None = None
+    image_quality: str | None = None
+    speech_model: str | None = None
+    voice: str | None = None
+    image_generation: bool | None = None  # off: /image refused here
+    speech: bool | None = None  # off: /speak and voice replies refused here
+    voice_replies: bool | None = None  # /voice on: each answer also spoken
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ChatParams:
@@ -80,6 +89,16 @@ class ChatParams:
         return replace(self, **updates)
 
 
+# Images and speech out: /set takes these too; core/media/out_params.py checks their values.
+MEDIA_OUT_PARAMS = (
+    "image_model",
+    "image_size",
+    "image_quality",
+    "speech_model",
+    "voice",
+    "image_generation",
+    "speech",
+)
 SETTABLE_PARAMS = (
     "temperature",
     "top_p",
@@ -94,6 +113,7 @@ SETTABLE_PARAMS = (
     "verbosity",
     "show_reasoning",
     "context_tokens",
+    *MEDIA_OUT_PARAMS,
 )
 FLOAT_RANGES = {
     "temperature": (0.0, 2.0),
@@ -121,7 +141,8 @@ def parse_param(
     """
     name = name.strip().lower()
     raw = raw.strip()
-    if name not in SETTABLE_PARAMS:
+    if name not in SETTABLE_PARAMS or name in MEDIA_OUT_PARAMS:
+        # Media-out values need the image and speech catalogs: core/media/out_params.py.
         raise InvalidParam("set.unknown_param", name=name, allowed=", ".join(SETTABLE_PARAMS))
     if raw.lower() in ("default", "reset"):
         cleared: dict[str, Any] = {name: () if name in ("stop", "logit_bias") else None}

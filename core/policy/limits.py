@@ -191,6 +191,23 @@ class AbuseLimits:
                 return Refusal(f"limit.budget_{status.budget.scope}", {"status": status})
         return None
 
+    async def would_cross(
+        self, message: IncomingMessage, is_owner: bool, cost_usd: float
+    ) -> Refusal | None:
+        """None when a request projected to cost `cost_usd` (an image, a spoken text) keeps
+        every budget in dollars within its limit; checked before the request runs, because
+        unlike a chat answer its whole price is known up front."""
+        if is_owner or not self.active:
+            return None
+        for status in await self.statuses(message):
+            budget = status.budget
+            if budget.unit == "usd" and status.spent + cost_usd > budget.limit:
+                return Refusal(
+                    "limit.would_cross",
+                    {"status": status, "cost": f"${cost_usd:.3f}"},
+                )
+        return None
+
     async def statuses(self, message: IncomingMessage) -> list[BudgetStatus]:
         """Every budget that is on, with what was spent in its current day or month (UTC)."""
         now = self._now()
@@ -216,6 +233,8 @@ def refusal_text(refusal: Refusal, texts: Texts) -> str:
     budget = status.budget
     return texts.get(
         refusal.key,
+        cost=refusal.values.get("cost", ""),
+        scope=texts.get(f"limit.scope_{budget.scope}"),
         period=texts.get(f"limit.{budget.period}"),
         spent=_amount(texts, budget.unit, status.spent),
         limit=_amount(texts, budget.unit, budget.limit),

@@ -20,9 +20,10 @@ from core.boundary import (
     ReplyEvent,
     Waiting,
 )
-from core.commands.catalog import names_another_bot, parse_command
+from core.commands.catalog import TURN_COMMANDS, names_another_bot, parse_command
 from core.commands.context import CommandContext
 from core.commands.runner import CommandRunner
+from core.media.out_params import MediaOutOptions
 from core.model.catalog import ModelCatalog
 from core.model.client import ChatModel
 from core.model.params import DEFAULT_REPLY_TOKENS
@@ -37,6 +38,7 @@ from core.turn.attachments import AttachmentReader, MediaConfig
 from core.turn.conversation_locks import ConversationQueue, Place
 from core.turn.deciding import Decision, decide
 from core.turn.history import read_window
+from core.turn.media_out import MediaOut
 from core.turn.prompt_plan import Prompt, PromptPlanner
 from core.turn.recording import learned_ratio, record_turn, usage_of
 from core.turn.reporting import TurnReporter, TurnStats, log_turn, turn_stats
@@ -78,6 +80,7 @@ class ChatService:
         on_turn: Callable[[TurnStats], None] | None = None,
         token_ratios: TokenRatios | None = None,  # learned so far (none: start learning now)
         attachments: AttachmentReader | None = None,
+        media_out: MediaOut | None = None,  # None: /image and /speak are off
     ) -> None:
         self._storage = storage
         self._model = model
@@ -88,6 +91,7 @@ class ChatService:
         self._commands = commands
         self._token_ratios = token_ratios or TokenRatios()
         self._attachments = attachments or AttachmentReader(MediaConfig(), None)
+        self._media_out = media_out or MediaOut(MediaOutOptions(), None, None, storage, None)
         self._planner = PromptPlanner(
             personas,
             models,
@@ -197,6 +201,10 @@ class ChatService:
             if message.is_private:
                 yield texts.error("unknown_command", name=name[:32])
             return
+        if name in TURN_COMMANDS:
+            async for event in self._media_turn(message, texts, name, args):
+                yield event
+            return
         context = CommandContext(
             message=message,
             conversation=await self._storage.conversations.conversation(message.key),
@@ -205,6 +213,31 @@ class ChatService:
             is_owner=self._admission.is_owner(message),
         )
         yield await self._commands.run(context, name, args)
+
+    async def _media_turn(
+        self, message: IncomingMessage, texts: Texts, name: str, args: str
+    ) -> AsyncIterator[ReplyEvent]:
+        """/image and /speak: refused when off or empty, then limited like a chat turn."""
+        conversation = await self._storage.conversations.conversation(message.key)
+        refusal = self._media_out.refusal(name, args, conversation.params, texts)
+        if refusal is not None:
+            yield refusal
+            return
+        refused = await self._admission.refuse_turn(message, texts)
+        if refused is not None:
+            if refused.said is not None:
+                yield refused.said
+            return
+        is_owner = self._admission.is_owner(message)
+        if name == "image":
+            plan = await self._planner.plan(message, conversation)
+            made = self._media_out.image(
+                message, texts, conversation, args, plan.spec.encoding, is_owner
+            )
+        else:
+            made = self._media_out.speak(message, texts, conversation, args, is_owner)
+        async for event in made:
+            yield event
 
     async def _chat(
         self, message: IncomingMessage, texts: Texts, *, admitted: bool
@@ -294,6 +327,10 @@ class ChatService:
         outcome, endings = self._reporter.outcome(answer, message.key, texts)
         for event in endings:
             yield event
+        if answer.failure is None:
+            spoken = self._media_out.voice_for_answer(message, texts, conversation, answer.text)
+            async for event in spoken:
+                yield event
         stats = turn_stats(message.key, answer, outcome, usage, time.perf_counter() - started)
         log_turn(stats)
         if self.on_turn is not None:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from core.storage.schema import MessageRow
 from core.texts import EN
+from fakes.media import ogg_comment, png
 from fakes.openai_server import FakeOpenAI, FakeReply, default_responder
 from tests.media_fixtures import voice_note
 
@@ -276,3 +277,14 @@ async def test_attach_sends_a_local_file_or_recording(llm: FakeOpenAI, tmp_path:
     ]
     [heard] = llm.transcriptions
     assert (heard.file_name, heard.audio) == ("memo.ogg", voice_note("call the plumber"))
+
+
+async def test_image_and_voice_are_written_to_the_media_folder(
+    llm: FakeOpenAI, tmp_path: Path
+) -> None:
+    out, _ = await run_console(
+        llm, tmp_path, ["/image a red bicycle", "/speak hi there"], MEDIA_OUT_DIR="made"
+    )
+    assert out.splitlines() == ["🎨 a red bicycle", "made/image-0001.png", "made/voice-0001.ogg"]
+    assert (tmp_path / "made/image-0001.png").read_bytes() == png()
+    assert ogg_comment((tmp_path / "made/voice-0001.ogg").read_bytes()) == "hi there"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from bots.discord_adapter import DiscordBot
 from fakes.discord_gateway import CHANNEL_ID, message_payload
 from fakes.discord_rest import BOT_ID, FakeDiscord
+from fakes.media import ogg_comment, png
 from fakes.openai_server import FakeOpenAI
 from tests.discord.conftest import receive
 from tests.media_fixtures import voice_note
@@ -53,3 +54,19 @@ async def test_every_attachment_of_a_mention_is_read(
     )
     [answer] = discord_api.channel_texts(CHANNEL_ID)
     assert answer.startswith("You said: Alice: check these")
+
+
+async def test_image_and_speech_are_file_attachments(
+    bot: DiscordBot, discord_api: FakeDiscord, llm: FakeOpenAI
+) -> None:
+    for text in ("/image a red bicycle", "/speak hello"):
+        payload = message_payload(text, author_id=ALICE, channel_id=DM_CHANNEL, guild=False)
+        await receive(bot, "MESSAGE_CREATE", payload)
+
+    sent = [c for c in discord_api.calls_to("POST", f"/channels/{DM_CHANNEL}/messages") if c.files]
+    assert [(c.files[0].filename, c.json.get("content")) for c in sent] == [
+        ("image.png", "🎨 a red bicycle"),
+        ("voice.ogg", None),
+    ]
+    assert sent[0].files[0].content == png()
+    assert ogg_comment(sent[1].files[0].content) == "hello"

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from core.texts import EN
+from fakes.media import ogg_comment, png
 from fakes.openai_server import FakeOpenAI
 from fakes.telegram_api import FakeTelegram
 from tests.media_fixtures import pdf, tiny_png, voice_note
@@ -100,3 +101,22 @@ async def test_a_file_telegram_cannot_serve_is_one_line_and_nothing_is_stored(
         tg.send_text(USER, "read", media=tg.media(document=("a.csv", "text/csv", b"a,b\n1,2")))
         assert await replies(tg, USER, 1) == [EN["media.fetch_failed"].format(name="a.csv")]
     assert llm.requests == [] and rows(db) == []
+
+
+async def test_image_is_a_photo_and_voice_on_adds_a_voice_message(
+    tg: FakeTelegram, llm: FakeOpenAI, db: Path
+) -> None:
+    async with running_bot(tg, llm, db):
+        tg.send_text(USER, "/image a red bicycle")
+        await tg.wait_until(lambda: len(tg.calls_to("sendPhoto")) == 1)
+        tg.send_text(USER, "/voice on")
+        await tg.wait_until(lambda: bool(tg.calls_to("sendMessage")))
+        tg.send_text(USER, "What is my name?")
+        await tg.wait_until(lambda: len(tg.calls_to("sendVoice")) == 1)
+
+    [photo] = tg.calls_to("sendPhoto")
+    assert photo.files["photo"].content == png()
+    assert photo.params["caption"] == "🎨 a red bicycle"
+    [voice] = tg.calls_to("sendVoice")
+    audio = voice.files["voice"].content
+    assert audio.startswith(b"OggS") and ogg_comment(audio) == "I don't know your name."
