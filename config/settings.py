@@ -137,6 +137,8 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(10.0, gt=0, le=100)
     max_voice_mb: float = Field(25.0, gt=0, le=25)  # the transcription endpoint takes 25 MB
     max_voice_minutes: float = Field(10.0, ge=0)  # 0 = no limit
+    images_enabled: bool = True  # photos go to models that read images
+    max_image_mb: float = Field(20.0, gt=0, le=50)
 
     log_level: str = "INFO"
     tiktoken_cache_dir: Path | None = None
