@@ -134,13 +134,16 @@ async def test_a_model_switch_recounts_the_stored_image(make_app: MakeApp, llm: 
         await say(app.service, private("again?"))
         [image] = await stored_images(app)
         assert image.counted_for == "patches:1.62:1536"
-        [*_, usage] = await rows(app, UsageRow)
-        assert usage.prompt_tokens == count_prompt_tokens(llm.last_messages, "gpt-4.1-mini")
+        # The photo's message, counted again for the new model, as the server counts it.
+        first = (await rows(app, MessageRow))[0]
+        sent = llm.last_messages[1]
+        assert first.tokens == count_prompt_tokens([sent], "gpt-4.1-mini") - PRIMER
         await collect(app.service, private("/model gpt-3.5-turbo"))
         await say(app.service, private("and now?"))
         assert sent_images(llm) == []  # a model that reads no images is sent none
-        [*_, usage] = await rows(app, UsageRow)
-        assert usage.prompt_tokens == count_prompt_tokens(llm.last_messages, "gpt-3.5-turbo")
+        first = (await rows(app, MessageRow))[0]
+        sent = llm.last_messages[1]
+        assert first.tokens == count_prompt_tokens([sent], "gpt-3.5-turbo") - PRIMER
 
 
 async def test_a_model_that_cannot_see_offers_models_that_can(
