@@ -19,6 +19,7 @@ from bench.memory import run_memory
 from bench.overhead import run_overhead
 from bench.report import Report
 from bench.through_telegram import run_telegram_bench
+from bench.vision import run_vision
 
 FULL = {"turns": 100, "naive_turns": 20, "chats": 1000, "memory_chats": 10_000, "cost_turns": 200}
 # --quick: 30 timed turns per history size (6 naive), 200 concurrent chats instead of 1,000,
@@ -156,7 +157,15 @@ def main() -> None:
         help="only the Telegram runs at 3, 30 and 100 chats, and the core alone at 100 chats "
         "(CPU per turn compared)",
     )
+    parser.add_argument(
+        "--vision",
+        action="store_true",
+        help="only the vision run: a text turn's bot time with one stored photo in the window",
+    )
     args = parser.parse_args()
+    if args.vision:
+        print(asyncio.run(run_vision(30 if args.quick else 100)).table())
+        return
     postgres_url = "" if args.no_postgres else os.environ.get("TEST_DATABASE_URL", "")
     started, load_start = time.perf_counter(), os.getloadavg()[0]
     report = asyncio.run(run(args.quick, postgres_url, args.concurrency, args.telegram))

@@ -146,6 +146,8 @@ class Settings(BaseSettings):
     tts_model: str = "gpt-4o-mini-tts"
     tts_voice: str = "alloy"
     media_out_dir: Path = Path("media-out")  # the console writes images and voice here
+    images_enabled: bool = True  # photos go to models that read images
+    max_image_mb: float = Field(20.0, gt=0, le=50)
 
     log_level: str = "INFO"
     tiktoken_cache_dir: Path | None = None

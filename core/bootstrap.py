@@ -16,7 +16,7 @@ from config.providers import DEFAULT_PROVIDER, provider_api_key
 from config.settings import ConfigError, Settings, StartupError
 from core.commands.context import CommandTools
 from core.commands.runner import CommandRunner
-from core.media.images import OpenAIImageGenerator
+from core.media.image_generation import OpenAIImageGenerator
 from core.media.out_params import MediaOutConfig, MediaOutOptions
 from core.media.speech import OpenAISynthesizer
 from core.media.transcription import OpenAITranscriber, TranscriptionPrices
@@ -125,7 +125,9 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
                 )
             ),
             token_ratios=token_ratios,
-            attachments=_attachment_reader(settings, providers[DEFAULT_PROVIDER].client),
+            attachments=_attachment_reader(
+                settings, providers[DEFAULT_PROVIDER].client, models, choice
+            ),
             media_out=_media_out(
                 media_options, providers[DEFAULT_PROVIDER].client, storage, limits
             ),
@@ -259,7 +261,9 @@ def _limit_config(settings: Settings) -> LimitConfig:
     )
 
 
-def _attachment_reader(settings: Settings, client: openai.AsyncOpenAI) -> AttachmentReader:
+def _attachment_reader(
+    settings: Settings, client: openai.AsyncOpenAI, models: ModelCatalog, choice: ModelChoice
+) -> AttachmentReader:
     config = MediaConfig(
         files_enabled=settings.files_enabled,
         voice_enabled=settings.voice_enabled,
@@ -267,9 +271,16 @@ def _attachment_reader(settings: Settings, client: openai.AsyncOpenAI) -> Attach
         max_voice_bytes=int(settings.max_voice_mb * MB),
         max_voice_s=settings.max_voice_minutes * 60,
         transcription_model=settings.transcription_model,
+        images_enabled=settings.images_enabled,
+        max_image_bytes=int(settings.max_image_mb * MB),
     )
     transcriber = OpenAITranscriber(client, settings.transcription_model)
-    return AttachmentReader(config, transcriber, TranscriptionPrices.load())
+
+    async def seeing_models() -> list[str]:
+        """The models a chat may pick that read images (offered when its own cannot)."""
+        return [name for name in await choice.pickable() if models.get(name).caps.images]
+
+    return AttachmentReader(config, transcriber, TranscriptionPrices.load(), seeing_models)
 
 
 def _media_out_options(settings: Settings) -> MediaOutOptions:

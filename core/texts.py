@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from core import texts_media_out, texts_vision
 from core.boundary import CommandReply
 from core.model.catalog import ModelSpec
 from core.storage.records import UsageTotal
-from core.texts_media_out import EN as MEDIA_OUT_EN
-from core.texts_media_out import KO as MEDIA_OUT_KO
 
 LANGUAGES = ("en", "ko")
 
@@ -157,7 +156,6 @@ EN: dict[str, str] = {
     "thinking": "💭 thinking…",
     "error.thought_too_long": "The model spent its whole budget ({limit} tokens) thinking and had nothing left for the answer. Raise /set max_tokens, or lower /set reasoning_effort if the model takes it.",
     # issue 13: files and voice notes in
-    "media.images_unsupported": "I can't read images yet: tell me in words what you'd like to know about the picture.",
     "media.video_unsupported": "I can't watch videos. I read voice notes, audio, text files (txt, md, csv, json, source code) and PDFs.",
     "media.file_unsupported": "I can't read {name}: I read text files (txt, md, csv, json, source code), PDFs, voice notes and audio.",
     "media.files_off": "Reading files is turned off for this bot.",
@@ -319,7 +317,6 @@ KO: dict[str, str] = {
     "thinking": "💭 생각 중…",
     "error.thought_too_long": "모델이 예산({limit} 토큰)을 모두 생각하는 데 써서 답변할 여유가 없었어요. /set max_tokens 를 늘리거나, 모델이 받는다면 /set reasoning_effort 를 낮춰 보세요.",
     # issue 13: files and voice notes in
-    "media.images_unsupported": "아직 이미지는 읽을 수 없어요: 사진에 대해 알고 싶은 것을 글로 알려 주세요.",
     "media.video_unsupported": "동영상은 볼 수 없어요. 음성 메시지, 오디오, 텍스트 파일(txt, md, csv, json, 소스 코드)과 PDF를 읽을 수 있어요.",
     "media.file_unsupported": "{name}은(는) 읽을 수 없어요: 텍스트 파일(txt, md, csv, json, 소스 코드), PDF, 음성 메시지와 오디오를 읽을 수 있어요.",
     "media.files_off": "이 봇은 파일 읽기가 꺼져 있어요.",
@@ -336,7 +333,10 @@ KO: dict[str, str] = {
     "usage.transcription": "{model}: 녹음 {requests}개 받아쓰기, {minutes}분, ${cost}",
 }
 
-CATALOG = {"en": EN | MEDIA_OUT_EN, "ko": KO | MEDIA_OUT_KO}
+# Texts of later features live in modules of their own (this one is at its size limit).
+EN.update(texts_vision.EN_VISION)
+KO.update(texts_vision.KO_VISION)
+CATALOG = {"en": EN | texts_media_out.EN, "ko": KO | texts_media_out.KO}
 
 
 def language_of(tag: str | None) -> str:

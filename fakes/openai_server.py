@@ -42,6 +42,7 @@ from typing import Any
 from aiohttp import web
 
 from fakes.media import ogg_opus, png
+from fakes.openai_vision import BadImage, content_images, image_tokens
 
 with warnings.catch_warnings():
     # bpe_openai loads its bundled encodings at import time through a deprecated
@@ -58,6 +59,7 @@ CACHE_STEP = 128  # ...and grows in 128-token increments.
 # negative so they never collide with real token ids.
 _MSG_START, _MSG_SEP, _MSG_END, _NAME_EXTRA = -1, -2, -3, -4
 _REPLY_PRIMER = [-5, -6, -7]
+_IMAGE = -8  # an image's tokens in the prompt sequence
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,8 @@ def prompt_token_ids(
             out.extend(_tokens(name, _text(value)))
             if key == "name":
                 out.append(_NAME_EXTRA)
+        for url, detail in content_images(message.get("content")):
+            out.extend([_IMAGE] * image_tokens(model, url, detail))
         out += [_MSG_SEP, _MSG_END]
     return out + _REPLY_PRIMER
 
@@ -588,7 +592,10 @@ class FakeOpenAI:
         if reasons and (refused := reasoning_refusal(body)) is not None:
             return refused
         if chat:
-            prompt = prompt_token_ids(body["messages"], model, self.tokenizer)
+            try:
+                prompt = prompt_token_ids(body["messages"], model, self.tokenizer)
+            except BadImage as error:
+                return _error(400, f"Invalid image: {error}.", "messages", code="invalid_image")
         else:
             raw = body["prompt"][0] if isinstance(body["prompt"], list) else body["prompt"]
             prompt = encoding_for(model).encode_ordinary(_text(raw))

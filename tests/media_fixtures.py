@@ -4,6 +4,7 @@ attachments that fetch them as a platform would."""
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
 from collections.abc import Awaitable, Callable
@@ -106,3 +107,12 @@ def attachment(
         fetch=fetch,
         duration_s=duration_s,
     )
+
+
+def photo(width: int, height: int, kind: str = "PNG", colour: str = "red") -> bytes:
+    """A one-colour image of a known size, made with Pillow (PNG or JPEG)."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(out, kind)
+    return out.getvalue()

@@ -1,135 +1,77 @@
-"""Text to image: the image models' catalog (sizes, qualities, prices per image) and the
-generation port, implemented on the `openai` client's images endpoint."""
+"""Photos for models that read images: decoded once when they arrive (Pillow), scaled down to
+what the chat's detail level lets the model use, re-encoded, and counted by the model's rule.
+What is stored and sent afterwards are these bytes: no later turn decodes or counts them again.
+"""
 
 from __future__ import annotations
 
 import base64
-import binascii
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol, cast
+import io
+import logging
+from dataclasses import dataclass
 
-import openai
+from PIL import Image, ImageOps
 
-from config.files import read_toml
-from core.model.provider_errors import ProviderError, provider_error
+from core.model.image_tokens import ImageRule, resolved_detail
 
-DEFAULT_IMAGE_MODEL = "gpt-image-1"
-# What the images endpoint answers with code or type when its safety system refuses a prompt.
-SAFETY_CODES = frozenset({"content_policy_violation", "moderation_blocked"})
+log = logging.getLogger(__name__)
+
+JPEG_QUALITY = 85
+# Pillow refuses images above this many pixels (a decompression bomb): 16k x 16k is plenty.
+Image.MAX_IMAGE_PIXELS = 16_384 * 16_384
+
+
+class NotAnImage(Exception):
+    """The bytes are no image Pillow can read."""
 
 
 @dataclass(frozen=True, slots=True)
-class ImageModel:
-    name: str
-    sizes: tuple[str, ...]
-    qualities: tuple[str, ...]
-    default_size: str
-    default_quality: str
-    asks_for_base64: bool  # dall-e answers with URLs unless asked; gpt-image-1 refuses the ask
-    per_image: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # quality, size
+class PreparedImage:
+    """An image as stored and sent: its bytes at the size the model uses, and what it costs."""
 
-    def cost_usd(self, size: str, quality: str) -> float:
-        """0.0 when the catalog has no price for this size and quality."""
-        return float(self.per_image.get(quality, {}).get(size, 0.0))
+    data: bytes
+    media_type: str  # "image/jpeg" or "image/png"
+    width: int
+    height: int
+    detail: str  # "low" or "high", never "auto": the request says what was counted
+    tokens: int
 
-
-class ImageCatalog:
-    """The `[images.NAME]` entries of models.toml."""
-
-    def __init__(self, models: Mapping[str, ImageModel]) -> None:
-        self._models = dict(models)
-
-    @classmethod
-    def load(cls) -> ImageCatalog:
-        entries: dict[str, Any] = read_toml("models.toml").get("images", {})
-        return cls({name: _image_model(name, entry) for name, entry in entries.items()})
-
-    def names(self) -> list[str]:
-        return list(self._models)
-
-    def get(self, name: str) -> ImageModel | None:
-        return self._models.get(name)
-
-    def model(self, name: str) -> ImageModel:
-        """The catalog's entry, or one that takes what it is given, priced at nothing (another
-        server's image model)."""
-        known = self._models.get(name)
-        if known is not None:
-            return known
-        return ImageModel(name, (), (), "1024x1024", "auto", asks_for_base64=True)
+    def data_url(self) -> str:
+        return data_url(self.media_type, self.data)
 
 
-def _image_model(name: str, entry: Mapping[str, Any]) -> ImageModel:
-    return ImageModel(
-        name=name,
-        sizes=tuple(entry["sizes"]),
-        qualities=tuple(entry["qualities"]),
-        default_size=str(entry["default_size"]),
-        default_quality=str(entry["default_quality"]),
-        asks_for_base64=bool(entry.get("asks_for_base64", True)),
-        per_image={
-            quality: {size: float(price) for size, price in prices.items()}
-            for quality, prices in entry.get("per_image", {}).items()
-        },
+def data_url(media_type: str, data: bytes) -> str:
+    return f"data:{media_type};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def prepare_image(data: bytes, rule: ImageRule, detail: str) -> PreparedImage:
+    """Decode, orient, scale down and re-encode (JPEG; PNG for images with transparency, so a
+    diagram keeps its background). CPU-bound on a big photo: run it in a thread."""
+    try:
+        with Image.open(io.BytesIO(data)) as opened:
+            image = ImageOps.exif_transpose(opened)
+            image.load()
+    except (OSError, ValueError, Image.DecompressionBombError) as error:
+        log.info("an image could not be read: %s", type(error).__name__)
+        raise NotAnImage from None
+    chosen = resolved_detail(detail, image.width, image.height)
+    width, height = rule.scaled(image.width, image.height, chosen)
+    if (width, height) != image.size:
+        image = image.resize((width, height), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    if image.mode in ("RGBA", "LA", "P") and _has_transparency(image):
+        image.save(out, "PNG", optimize=True)
+        media_type = "image/png"
+    else:
+        image.convert("RGB").save(out, "JPEG", quality=JPEG_QUALITY)
+        media_type = "image/jpeg"
+    return PreparedImage(
+        out.getvalue(), media_type, width, height, chosen, rule.tokens(width, height, chosen)
     )
 
 
-@dataclass(frozen=True, slots=True)
-class GeneratedImage:
-    data: bytes = field(repr=False)
-    media_type: str
-    revised_prompt: str | None  # dall-e-3 rewrites the prompt; what it drew from
-
-
-class ImageRefused(Exception):
-    """The provider's safety system refused the prompt."""
-
-
-class ImageGenerator(Protocol):
-    async def generate(
-        self, prompt: str, model: ImageModel, size: str, quality: str
-    ) -> GeneratedImage:
-        """One image; raises ImageRefused or ProviderError."""
-        ...
-
-
-class OpenAIImageGenerator:
-    """`client.images.generate`, the image coming back inline as base64 (a URL would have to
-    be fetched again, from a host the bot does not otherwise talk to)."""
-
-    def __init__(self, client: openai.AsyncOpenAI) -> None:
-        self._client = client
-
-    async def generate(
-        self, prompt: str, model: ImageModel, size: str, quality: str
-    ) -> GeneratedImage:
-        try:
-            result = await self._client.images.generate(
-                model=model.name,
-                prompt=prompt,
-                n=1,
-                size=size,  # the catalog's, checked by /set
-                quality=cast(Any, quality),  # the catalog's; the client lists only known ones
-                response_format="b64_json" if model.asks_for_base64 else openai.omit,
-            )
-        except openai.BadRequestError as error:
-            if _is_safety_refusal(error):
-                raise ImageRefused(str(error.code or "")) from None
-            raise provider_error(error) from error
-        except openai.APIError as error:
-            raise provider_error(error) from error
-        image = result.data[0] if result.data else None
-        if image is None or not image.b64_json:
-            raise ProviderError("bad_request", "the images endpoint sent no base64 image")
-        try:
-            data = base64.b64decode(image.b64_json, validate=True)
-        except binascii.Error:
-            raise ProviderError("bad_request", "the images endpoint sent broken base64") from None
-        output = getattr(result, "output_format", None) or "png"
-        return GeneratedImage(data, f"image/{output}", image.revised_prompt)
-
-
-def _is_safety_refusal(error: openai.BadRequestError) -> bool:
-    body = error.body if isinstance(error.body, Mapping) else {}
-    return bool({str(error.code or ""), str(body.get("type") or "")} & SAFETY_CODES)
+def _has_transparency(image: Image.Image) -> bool:
+    if image.mode == "P":
+        return "transparency" in image.info
+    alpha = image.getchannel("A")
+    return alpha.getextrema()[0] < 255  # type: ignore[operator]

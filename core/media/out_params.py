@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from core.media.images import DEFAULT_IMAGE_MODEL, ImageCatalog, ImageModel
+from core.media.image_generation import DEFAULT_IMAGE_MODEL, ImageCatalog, ImageModel
 from core.media.speech import DEFAULT_SPEECH_MODEL, DEFAULT_VOICE, SpeechCatalog, SpeechModel
 from core.model.params import MEDIA_OUT_PARAMS, ON_OFF, ChatParams, InvalidParam
 

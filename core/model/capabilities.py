@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
+from core.model.image_tokens import ImageRule
+
 # The request parameters a chat can set that a model may or may not take (`/set` names).
 SAMPLING_PARAMS = ("temperature", "top_p", "presence_penalty", "frequency_penalty")
 OPTIONAL_PARAMS = (
@@ -36,6 +38,7 @@ _KEYS = {
     "verbosity",
     "system_role",
     "images",
+    "image_tokens",
     "audio_input",
     "tools",
     "token_param",
@@ -52,6 +55,9 @@ class Capabilities:
     verbosities: tuple[str, ...] = ()  # values of verbosity it takes
     system_role: str = "system"  # "developer" for reasoning models
     images: bool = False
+    # How its images are counted; a model that reads images without a rule of its own is
+    # counted as gpt-4o is (GPT4O_IMAGES).
+    image_tokens: ImageRule | None = None
     audio_input: bool = False
     tools: bool = False
     token_param: str = "max_tokens"  # the request field that caps the reply
@@ -62,6 +68,7 @@ class Capabilities:
 
 
 DEFAULT_CAPABILITIES = Capabilities()
+GPT4O_IMAGES = ImageRule("tiles", base=85, tile=170)
 
 
 def capabilities(
@@ -100,10 +107,18 @@ def capabilities(
         verbosities=verbosities,
         system_role=role,
         images=bool(merged.get("images", False)),
+        image_tokens=_image_rule(merged),
         audio_input=bool(merged.get("audio_input", False)),
         tools=bool(merged.get("tools", False)),
         token_param=token_param,
     )
+
+
+def _image_rule(merged: Mapping[str, Any]) -> ImageRule | None:
+    if not merged.get("images", False):
+        return None
+    data = merged.get("image_tokens")
+    return GPT4O_IMAGES if data is None else ImageRule.parse(data)
 
 
 def check_keys(name: str, entry: Mapping[str, Any], allowed: set[str]) -> None:

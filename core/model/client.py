@@ -31,7 +31,7 @@ DRAIN_TIMEOUT_S = 0.1  # how long the rest of a body is read after [DONE] (the c
 @dataclass(frozen=True, slots=True)
 class ModelRequest:
     model: ModelSpec
-    messages: Sequence[Mapping[str, str]]
+    messages: Sequence[Mapping[str, Any]]  # content: text, or text and image parts
     params: ChatParams
     max_tokens: int  # the completion's cap: the visible reply's plus room for reasoning
     user_hash: str | None = None
@@ -266,7 +266,7 @@ class SSEData:
         return events
 
 
-def legacy_prompt(messages: Sequence[Mapping[str, str]]) -> str:
+def legacy_prompt(messages: Sequence[Mapping[str, Any]]) -> str:
     """A chat transcript as one prompt for the completions endpoint."""
     labels = {"system": "Instructions", "user": "User", "assistant": "Assistant"}
     parts = [f"{labels.get(m['role'], m['role'])}: {m['content']}" for m in messages]

@@ -8,6 +8,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from core.model.capabilities import REASONING_EFFORTS, VERBOSITIES, Capabilities
+from core.model.image_tokens import DETAILS
 
 MAX_STOP_SEQUENCES = 4
 MAX_STOP_LENGTH = 64
@@ -43,6 +44,7 @@ class ChatParams:
     reasoning_effort: str | None = None
     verbosity: str | None = None
     show_reasoning: bool | None = None  # show the model's thinking, collapsed
+    image_detail: str | None = None  # photos sent at "low", "high" or "auto" detail (vision)
     context_tokens: int | None = None
     # Media out (issue 13 items 4, 5, 7), parsed by core/media/out_params.py.
     image_model: str | None = None
@@ -112,6 +114,7 @@ SETTABLE_PARAMS = (
     "reasoning_effort",
     "verbosity",
     "show_reasoning",
+    "image_detail",
     "context_tokens",
     *MEDIA_OUT_PARAMS,
 )
@@ -192,6 +195,7 @@ def _parse_choice_param(
         "response_format": RESPONSE_FORMATS,
         "reasoning_effort": REASONING_EFFORTS,
         "verbosity": VERBOSITIES,
+        "image_detail": DETAILS,
     }[name]
     if caps is not None and name == "reasoning_effort" and caps.reasoning_efforts:
         choices = caps.reasoning_efforts  # this model's own

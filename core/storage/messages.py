@@ -3,7 +3,9 @@ the user's message stored with the window read back, then the answer stored with
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
@@ -11,9 +13,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from core.storage.conversations import MOVE_WINDOW
 from core.storage.engine import Database
-from core.storage.records import NewMessage, StoredMessage, UsageRecord
+from core.storage.records import NewMessage, StoredImage, StoredMessage, UsageRecord
 from core.storage.retry import Store, retried
-from core.storage.schema import MessageRow
+from core.storage.schema import MessageImageRow, MessageRow
 from core.storage.token_ratios import ratio_values, upsert_ratio
 from core.storage.usage import INSERT_USAGE, usage_values
 from core.storage.window_cache import DEFAULT_CONVERSATIONS, WindowRows, WindowShape
@@ -54,6 +56,10 @@ class MessageStore(Store):
 
         def work(connection: Connection) -> tuple[int | None, tuple[StoredMessage, ...], bool]:
             stored_id = connection.execute(self._insert_delivery, values).scalar()
+            if stored_id is not None and message.images:
+                connection.execute(
+                    insert(MessageImageRow), _image_values(conversation_id, stored_id, message)
+                )
             if stored_id is None or limit <= 0:
                 return stored_id, (), False
             if cached is not None:
@@ -135,9 +141,12 @@ class MessageStore(Store):
         query = _MESSAGE_COLUMNS.where(
             MessageRow.conversation_id == conversation_id, MessageRow.id >= start_id
         ).order_by(MessageRow.id)
-        return await self.database.run(
-            lambda c: [StoredMessage(*row) for row in c.execute(query).all()]
-        )
+
+        def work(connection: Connection) -> list[StoredMessage]:
+            rows = [StoredMessage(*row) for row in connection.execute(query).all()]
+            return _with_images(connection, conversation_id, rows)
+
+        return await self.database.run(work)
 
     @retried
     async def recount(self, counts: Sequence[tuple[int, int]], encoding: str) -> None:
@@ -151,6 +160,30 @@ class MessageStore(Store):
             .values(tokens=bindparam("tokens"), encoding=encoding)
         )
         await self.database.run(lambda c: c.execute(statement, values))
+        self.windows.forget()
+
+    @retried
+    async def recount_images(
+        self, messages: Sequence[StoredMessage], old: Sequence[StoredMessage]
+    ) -> None:
+        """Store images counted again by another model's rule, with their messages' totals."""
+        pairs = zip(messages, old, strict=True)
+        changed = [(new, before) for new, before in pairs if new != before]
+        if not changed:
+            return
+        totals = [{"message": new.id, "tokens": new.tokens} for new, _ in changed]
+        images = [
+            {"message": new.id, "at": at, "tokens": image.tokens, "rule": image.counted_for}
+            for new, _ in changed
+            for at, image in enumerate(new.images)
+        ]
+
+        def work(connection: Connection) -> None:
+            connection.execute(_SET_TOKENS, totals)
+            if images:
+                connection.execute(_SET_IMAGE_TOKENS, images)
+
+        await self.database.run(work)
         self.windows.forget()
 
     @retried
@@ -207,6 +240,89 @@ _WINDOW_SHAPE = select(func.count(), func.max(MessageRow.id), func.sum(MessageRo
 )
 
 
+_SET_TOKENS = (
+    update(MessageRow)
+    .where(MessageRow.id == bindparam("message"))
+    .values(tokens=bindparam("tokens"))
+)
+_SET_IMAGE_TOKENS = (
+    update(MessageImageRow)
+    .where(
+        MessageImageRow.message_id == bindparam("message"),
+        MessageImageRow.position == bindparam("at"),
+    )
+    .values(tokens=bindparam("tokens"), counted_for=bindparam("rule"))
+)
+_WINDOW_IMAGES = (
+    select(
+        MessageImageRow.message_id,
+        MessageImageRow.media_type,
+        MessageImageRow.data,
+        MessageImageRow.detail,
+        MessageImageRow.width,
+        MessageImageRow.height,
+        MessageImageRow.tokens,
+        MessageImageRow.counted_for,
+    )
+    .where(
+        MessageImageRow.conversation_id == bindparam("conversation"),
+        MessageImageRow.message_id >= bindparam("oldest"),
+    )
+    .order_by(MessageImageRow.message_id, MessageImageRow.position)
+)
+
+
+def _image_values(
+    conversation_id: int, message_id: int, message: NewMessage
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "message_id": message_id,
+            "position": position,
+            "conversation_id": conversation_id,
+            "media_type": image.media_type,
+            "data": image.data,
+            "width": image.width,
+            "height": image.height,
+            "detail": image.detail,
+            "tokens": image.tokens,
+            "counted_for": image.counted_for,
+        }
+        for position, image in enumerate(message.images)
+    ]
+
+
+def _with_images(
+    connection: Connection, conversation_id: int, messages: list[StoredMessage]
+) -> list[StoredMessage]:
+    """`messages` with their images (one indexed query; none at all when the window has no
+    image, which the index alone tells)."""
+    if not messages:
+        return messages
+    oldest = min(message.id for message in messages)
+    found: dict[int, list[StoredImage]] = {}
+    for row in connection.execute(
+        _WINDOW_IMAGES, {"conversation": conversation_id, "oldest": oldest}
+    ):
+        encoded = base64.b64encode(row.data).decode("ascii")
+        found.setdefault(row.message_id, []).append(
+            StoredImage(
+                f"data:{row.media_type};base64,{encoded}",
+                row.detail,
+                row.width,
+                row.height,
+                row.tokens,
+                row.counted_for,
+            )
+        )
+    if not found:
+        return messages
+    return [
+        replace(message, images=tuple(found[message.id])) if message.id in found else message
+        for message in messages
+    ]
+
+
 def _message_values(conversation_id: int, message: NewMessage) -> dict[str, Any]:
     return {
         "conversation_id": conversation_id,
@@ -228,6 +344,7 @@ def _stored(message_id: int, message: NewMessage) -> StoredMessage:
         message.tokens,
         message.encoding,
         message.author_name,
+        tuple(image.stored() for image in message.images),
     )
 
 
@@ -237,4 +354,4 @@ def _newest_first(
     rows = connection.execute(
         _NEWEST_FIRST, {"conversation": conversation_id, "start": start_id, "limit": limit}
     ).all()  # one fetch, not one per row: a window is hundreds of rows
-    return [StoredMessage(*row) for row in rows]
+    return _with_images(connection, conversation_id, [StoredMessage(*row) for row in rows])

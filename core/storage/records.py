@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 
 from core.boundary import ConversationKey
@@ -23,13 +24,26 @@ class ConversationState:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredImage:
+    """A stored photo, ready to send: its data URL is built once, when it is stored or read."""
+
+    data_url: str
+    detail: str  # "low" | "high"
+    width: int
+    height: int
+    tokens: int  # part of its message's tokens
+    counted_for: str  # the ImageRule.key it was counted by; "" when the model reads no images
+
+
+@dataclass(frozen=True, slots=True)
 class StoredMessage:
     id: int
     role: str
     content: str
-    tokens: int
+    tokens: int  # its images' tokens included
     encoding: str
     author_name: str | None = None
+    images: tuple[StoredImage, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +78,29 @@ class NewMessage:
     author_id: str | None = None
     author_name: str | None = None
     platform_message_id: str | None = None
+    images: tuple[NewImage, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NewImage:
+    data: bytes
+    media_type: str
+    width: int
+    height: int
+    detail: str
+    tokens: int
+    counted_for: str
+
+    def stored(self) -> StoredImage:
+        encoded = base64.b64encode(self.data).decode("ascii")
+        return StoredImage(
+            f"data:{self.media_type};base64,{encoded}",
+            self.detail,
+            self.width,
+            self.height,
+            self.tokens,
+            self.counted_for,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -87,6 +88,31 @@ class MessageRow(Base):
     # the answers with the question, since they quote it.
     reply_to_id: Mapped[int | None] = mapped_column(Id, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MessageImageRow(Base):
+    """A photo sent with a user's message, as the model reads it: scaled down to what the
+    chat's detail level uses (a few hundred kB at most) and counted once by the model's rule.
+    It goes wherever its message goes (/forget, retention, /reset delete the message)."""
+
+    __tablename__ = "message_images"
+    __table_args__ = (Index("ix_message_images_window", "conversation_id", "message_id"),)
+
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    media_type: Mapped[str] = mapped_column(String(32))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    detail: Mapped[str] = mapped_column(String(8))
+    # Its prompt tokens (also in its message's `tokens`) by the rule named in `counted_for`
+    # (ImageRule.key; "" for a model that reads no images): a chat moving to a model with
+    # another rule has them counted again.
+    tokens: Mapped[int] = mapped_column(Integer)
+    counted_for: Mapped[str] = mapped_column(String(32))
 
 
 class UsageRow(Base):

@@ -11,16 +11,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from core.boundary import Attachment, Failure, IncomingMessage, Notice, TooLarge
+from core.boundary import (
+    Attachment,
+    Choice,
+    CommandReply,
+    Failure,
+    IncomingMessage,
+    Notice,
+    TooLarge,
+)
 from core.media.files import Unreadable, file_text, readable_as
+from core.media.images import NotAnImage, PreparedImage, prepare_image
 from core.media.transcription import (
     DEFAULT_TRANSCRIPTION_MODEL,
     ENDPOINT_MAX_BYTES,
     Transcriber,
     TranscriptionPrices,
 )
+from core.model.image_tokens import ImageRule
 from core.model.provider_errors import ProviderError
 from core.storage.records import UsageRecord
 from core.texts import Texts
@@ -44,6 +55,20 @@ class MediaConfig:
     max_voice_bytes: int = 25 * MB
     max_voice_s: float = 600.0  # 0 = no limit
     transcription_model: str = DEFAULT_TRANSCRIPTION_MODEL
+    images_enabled: bool = True
+    max_image_bytes: int = 20 * MB
+
+
+MAX_MODEL_CHOICES = 5  # buttons offered when the chat's model cannot see a photo
+
+
+@dataclass(frozen=True, slots=True)
+class Vision:
+    """What the chat's model makes of photos: `rule` None when it reads none."""
+
+    model: str
+    rule: ImageRule | None
+    detail: str  # the chat's image_detail: "low" | "high" | "auto"
 
 
 @dataclass(slots=True)
@@ -51,7 +76,8 @@ class ReadMessage:
     """The message as the model will read it, or the one line that refuses it."""
 
     text: str = ""
-    failure: Failure | None = None
+    failure: Failure | CommandReply | None = None
+    images: list[PreparedImage] = field(default_factory=list)
     heard: list[Notice] = field(default_factory=list)  # transcripts, shown before the answer
     spent: list[UsageRecord] = field(default_factory=list)  # transcriptions, kept in any case
     cut: bool = False  # a file was longer than this turn could send
@@ -63,15 +89,29 @@ class AttachmentReader:
         config: MediaConfig,
         transcriber: Transcriber | None,
         prices: TranscriptionPrices | None = None,
+        seeing_models: Callable[[], Awaitable[list[str]]] | None = None,
     ) -> None:
         self._config = config
         self._transcriber = transcriber
         self._prices = prices or TranscriptionPrices({})
+        self._seeing_models = seeing_models
 
-    async def read(self, message: IncomingMessage, texts: Texts, max_chars: int) -> ReadMessage:
+    async def read(
+        self,
+        message: IncomingMessage,
+        texts: Texts,
+        max_chars: int,
+        vision: Vision | None = None,
+    ) -> ReadMessage:
         """The caption followed by what each attachment says; `max_chars` bounds a file's text
-        before it is counted (counting a 10 MB file only to cut it would take seconds)."""
+        before it is counted (counting a 10 MB file only to cut it would take seconds). Photos
+        are prepared for `vision`, the chat's model, and kept apart from the text."""
         for attachment in message.attachments:
+            if attachment.kind == "image":
+                refused = await self._image_refusal(attachment, texts, vision)
+                if refused is not None:
+                    return ReadMessage(failure=refused)
+                continue
             refusal = self._refusal(attachment, texts)
             if refusal is not None:
                 return ReadMessage(failure=Failure(refusal))
@@ -86,6 +126,14 @@ class AttachmentReader:
                 if said is None:
                     return read
                 parts.append(said)
+            elif attachment.kind == "image":
+                assert vision is not None and vision.rule is not None  # refused otherwise
+                image = await self._image(attachment, data, vision.rule, vision.detail, read)
+                if image is None:
+                    read.failure = Failure(
+                        texts.get("vision.unreadable", name=attachment.file_name[:64])
+                    )
+                    return read
             else:
                 body = await self._file_text(attachment, data, texts, read, max_chars)
                 if body is None:
@@ -98,8 +146,6 @@ class AttachmentReader:
         """Why this attachment is not read, from what the platform reported; None to read it."""
         config = self._config
         name = attachment.file_name[:64]
-        if attachment.kind == "image":
-            return texts.get("media.images_unsupported")
         if attachment.kind == "video":
             return texts.get("media.video_unsupported")
         if attachment.kind in ("voice", "audio"):
@@ -120,7 +166,47 @@ class AttachmentReader:
             return texts.get("media.too_large", name=name, limit=_mb(config.max_file_bytes))
         return None
 
+    async def _image_refusal(
+        self, attachment: Attachment, texts: Texts, vision: Vision | None
+    ) -> Failure | CommandReply | None:
+        """Why this photo is not read; a model that cannot see it gets the chat's choices of
+        models that can (buttons where the platform has them)."""
+        if not self._config.images_enabled or vision is None:
+            return Failure(texts.get("vision.off"))
+        limit = self._config.max_image_bytes
+        if attachment.size is not None and attachment.size > limit:
+            name = attachment.file_name[:64]
+            return Failure(texts.get("media.too_large", name=name, limit=_mb(limit)))
+        if vision.rule is not None:
+            return None
+        seeing = (await self._seeing_models())[:MAX_MODEL_CHOICES] if self._seeing_models else []
+        if not seeing:
+            return Failure(texts.get("vision.model_none", model=vision.model))
+        return CommandReply(
+            texts.get("vision.model_cannot", model=vision.model, models=", ".join(seeing)),
+            choices=tuple(Choice(name, f"/model {name}") for name in seeing),
+            is_error=True,
+        )
+
+    async def _image(
+        self,
+        attachment: Attachment,
+        data: bytes,
+        rule: ImageRule,
+        detail: str,
+        read: ReadMessage,
+    ) -> PreparedImage | None:
+        try:
+            # Decoding and resizing a 12-megapixel photo holds the CPU for tens of ms.
+            image = await asyncio.to_thread(prepare_image, data, rule, detail)
+        except NotAnImage:
+            return None
+        read.images.append(image)
+        return image
+
     def _limit(self, attachment: Attachment) -> int:
+        if attachment.kind == "image":
+            return self._config.max_image_bytes
         if attachment.kind in ("voice", "audio"):
             return min(self._config.max_voice_bytes, ENDPOINT_MAX_BYTES)
         return self._config.max_file_bytes

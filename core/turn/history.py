@@ -3,19 +3,41 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from core.model.catalog import ModelSpec
+from core.model.image_tokens import ImageRule
 from core.storage.messages import MessageStore
-from core.storage.records import ConversationState, StoredMessage
+from core.storage.records import ConversationState, StoredImage, StoredMessage
 from core.tokens import count_message
 from core.turn.window import Window, choose_window, rows_to_read
 
 
-def prompt_message(message: StoredMessage) -> dict[str, str]:
-    """A stored message as the model receives it; group messages carry their author's name."""
+def message_text(message: StoredMessage) -> str:
+    """A stored message's text as sent; group messages carry their author's name."""
     if message.role == "user" and message.author_name:
-        return {"role": "user", "content": f"{message.author_name}: {message.content}"}
-    return {"role": message.role, "content": message.content}
+        return f"{message.author_name}: {message.content}"
+    return message.content
+
+
+def prompt_message(message: StoredMessage) -> dict[str, Any]:
+    """A stored message as the model receives it: its images (those counted for this model,
+    see `read_window`) as image parts after the text, as data URLs (never a platform URL)."""
+    text = message_text(message)
+    images = [image for image in message.images if image.counted_for]
+    if not images:
+        return {"role": message.role, "content": text}
+    parts: list[dict[str, Any]] = [{"type": "text", "text": text}]
+    parts += [
+        {"type": "image_url", "image_url": {"url": image.data_url, "detail": image.detail}}
+        for image in images
+    ]
+    return {"role": message.role, "content": parts}
+
+
+def image_rule_key(spec: ModelSpec) -> str:
+    rule = spec.caps.image_tokens if spec.caps.images else None
+    return "" if rule is None else rule.key
 
 
 async def read_window(
@@ -39,6 +61,11 @@ async def read_window(
         rows = await messages.newest_messages(conversation.id, start, rows_to_read(budget))
     if any(row.encoding != spec.encoding for row in rows):
         rows = await _recount(messages, conversation.id, start, spec, budget)
+    rule = image_rule_key(spec)
+    if any(image.counted_for != rule for row in rows for image in row.images):
+        recounted = [_with_rule(row, spec) for row in rows]
+        await messages.recount_images(recounted, rows)
+        rows = recounted
     return choose_window(rows, start, budget, int(budget * low_watermark_share))
 
 
@@ -51,10 +78,29 @@ async def _recount(
     recounted = [
         replace(
             m,
-            tokens=count_message(m.role, prompt_message(m)["content"], spec.encoding),
+            tokens=count_message(m.role, message_text(m), spec.encoding)
+            + sum(image.tokens for image in m.images),
             encoding=spec.encoding,
         )
         for m in stored
     ]
     await messages.recount([(m.id, m.tokens) for m in recounted], spec.encoding)
     return recounted[::-1]
+
+
+def _with_rule(message: StoredMessage, spec: ModelSpec) -> StoredMessage:
+    """The message with its images counted by `spec`'s rule: a model that reads no images is
+    sent none, and they cost nothing."""
+    if not message.images:
+        return message
+    rule = spec.caps.image_tokens if spec.caps.images else None
+    images = tuple(_counted(image, rule) for image in message.images)
+    change = sum(new.tokens - old.tokens for new, old in zip(images, message.images, strict=True))
+    return replace(message, images=images, tokens=message.tokens + change)
+
+
+def _counted(image: StoredImage, rule: ImageRule | None) -> StoredImage:
+    if rule is None:
+        return replace(image, tokens=0, counted_for="")
+    tokens = rule.tokens(image.width, image.height, image.detail)
+    return replace(image, tokens=tokens, counted_for=rule.key)

@@ -23,7 +23,7 @@ from core.boundary import (
     ReplyEvent,
     VoiceReply,
 )
-from core.media.images import ImageGenerator, ImageRefused
+from core.media.image_generation import ImageGenerator, ImageRefused
 from core.media.out_params import MediaOutOptions, image_choice, speech_choice
 from core.media.speech import MAX_INPUT_CHARS, SPEECH_MEDIA_TYPE, Synthesizer, speakable
 from core.model.params import ChatParams

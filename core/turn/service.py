@@ -23,27 +23,29 @@ from core.boundary import (
 from core.commands.catalog import TURN_COMMANDS, names_another_bot, parse_command
 from core.commands.context import CommandContext
 from core.commands.runner import CommandRunner
+from core.media.images import PreparedImage
 from core.media.out_params import MediaOutOptions
-from core.model.catalog import ModelCatalog
+from core.model.catalog import ModelCatalog, ModelSpec
 from core.model.client import ChatModel
 from core.model.params import DEFAULT_REPLY_TOKENS
 from core.model.token_ratios import TokenRatios
 from core.personas import PersonaBook
 from core.storage.errors import StorageError
+from core.storage.records import NewImage
 from core.storage.stores import Storage
 from core.texts import Texts
 from core.turn.admission import Admission
 from core.turn.answering import AnswerStream
-from core.turn.attachments import AttachmentReader, MediaConfig
+from core.turn.attachments import AttachmentReader, MediaConfig, Vision
 from core.turn.conversation_locks import ConversationQueue, Place
 from core.turn.deciding import Decision, decide
 from core.turn.history import read_window
 from core.turn.media_out import MediaOut
-from core.turn.prompt_plan import Prompt, PromptPlanner
+from core.turn.prompt_plan import Prompt, PromptPlan, PromptPlanner
 from core.turn.recording import learned_ratio, record_turn, usage_of
 from core.turn.reporting import TurnReporter, TurnStats, log_turn, turn_stats
 from core.turn.user_input import fit_input, storable_message, storable_text
-from core.turn.window import rows_to_read
+from core.turn.window import MIN_HISTORY_BUDGET, rows_to_read
 
 log = logging.getLogger("core.turn")
 
@@ -272,11 +274,12 @@ class ChatService:
             return
 
         file_cut = False
+        images: tuple[NewImage, ...] = ()
         if answers and message.attachments:
             # Only for a message that is answered: a listening group's files are not fetched,
             # transcribed and paid for to be kept as context.
             read = await self._attachments.read(
-                message, texts, max(plan.budget, 1) * FILE_CHARS_PER_TOKEN
+                message, texts, max(plan.budget, 1) * FILE_CHARS_PER_TOKEN, _vision(plan)
             )
             if read.spent:
                 await self._storage.usage.add_usage(conversation.id, read.spent)
@@ -286,11 +289,17 @@ class ChatService:
             text, file_cut = storable_text(read.text), read.cut
             for heard in read.heard:
                 yield heard
-        fitted = await fit_input(message, text, plan.spec.encoding, max(plan.budget, 1))
+            images = tuple(stored_image(image, plan.spec) for image in read.images)
+        # Images are counted like text and share the budget with it; the text gets the rest.
+        text_budget = plan.budget - sum(image.tokens for image in images)
+        if images and text_budget < MIN_HISTORY_BUDGET:
+            yield Failure(texts.get("vision.no_room"))
+            return
+        fitted = await fit_input(message, text, plan.spec.encoding, max(text_budget, 1))
         messages = self._storage.messages
         stored_id, newest_first = await messages.add_message_and_read(
             conversation.id,
-            fitted.stored_as(message, plan.spec.encoding),
+            fitted.stored_as(message, plan.spec.encoding, images),
             conversation.window_start_id,
             rows_to_read(plan.budget) if answers else 0,
         )
@@ -343,6 +352,26 @@ class ChatService:
 
 
 @lru_cache(maxsize=1024)
+def _vision(plan: PromptPlan) -> Vision:
+    caps = plan.spec.caps
+    rule = caps.image_tokens if caps.images else None
+    return Vision(plan.spec.name, rule, plan.params.image_detail or "auto")
+
+
+def stored_image(image: PreparedImage, spec: ModelSpec) -> NewImage:
+    """A photo prepared for the chat's model, as stored with its message."""
+    rule = spec.caps.image_tokens
+    return NewImage(
+        image.data,
+        image.media_type,
+        image.width,
+        image.height,
+        image.detail,
+        image.tokens,
+        "" if rule is None else rule.key,
+    )
+
+
 def _user_hash(salt: bytes, platform: str, user_id: str) -> str:
     identity = f"{platform}:{user_id}".encode()
     return hmac.new(salt, identity, hashlib.sha256).hexdigest()[:32]

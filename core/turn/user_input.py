@@ -7,7 +7,7 @@ import asyncio
 from dataclasses import dataclass, replace
 
 from core.boundary import Author, IncomingMessage
-from core.storage.records import NewMessage
+from core.storage.records import NewImage, NewMessage
 from core.tokens import count_message, truncate_text
 
 MAX_NAME_CHARS = 128  # the author_name column
@@ -47,15 +47,18 @@ class FittedInput:
     tokens: int
     was_cut: bool
 
-    def stored_as(self, message: IncomingMessage, encoding: str) -> NewMessage:
+    def stored_as(
+        self, message: IncomingMessage, encoding: str, images: tuple[NewImage, ...] = ()
+    ) -> NewMessage:
         return NewMessage(
             role="user",
             content=self.content,
-            tokens=self.tokens,
+            tokens=self.tokens + sum(image.tokens for image in images),
             encoding=encoding,
             author_id=message.author.user_id,
             author_name=None if message.is_private else message.author.display_name,
             platform_message_id=message.message_id or None,
+            images=images,
         )
 
 

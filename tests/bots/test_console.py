@@ -7,6 +7,7 @@ import json
 import os
 import pty
 import signal
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -16,8 +17,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from core.storage.schema import MessageRow
 from core.texts import EN
 from fakes.media import ogg_comment, png
-from fakes.openai_server import FakeOpenAI, FakeReply, default_responder
-from tests.media_fixtures import voice_note
+from fakes.openai_server import FakeOpenAI, FakeReply, count_prompt_tokens, default_responder
+from tests.media_fixtures import photo, voice_note
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -288,3 +289,30 @@ async def test_image_and_voice_are_written_to_the_media_folder(
     assert out.splitlines() == ["🎨 a red bicycle", "made/image-0001.png", "made/voice-0001.ogg"]
     assert (tmp_path / "made/image-0001.png").read_bytes() == png()
     assert ogg_comment((tmp_path / "made/voice-0001.ogg").read_bytes()) == "hi there"
+
+
+async def test_attach_a_photo(llm: FakeOpenAI, tmp_path: Path) -> None:
+    (tmp_path / "photo.png").write_bytes(photo(64, 48))
+    out, _ = await run_console(
+        llm, tmp_path, ["/attach photo.png what colour is this?", "and now?"]
+    )
+    assert out.splitlines() == [
+        "You said: what colour is this?. I can see 1 earlier messages.",
+        "You said: and now?. I can see 3 earlier messages.",
+    ]
+    first, second = llm.chat_requests
+    user = first.body["messages"][-1]
+    assert user["content"][1]["image_url"]["url"].startswith("data:image/jpeg;base64,")
+    assert second.body["messages"][1] == user
+    with sqlite3.connect(tmp_path / "bot.db") as connection:
+        stored = connection.execute("SELECT tokens FROM messages ORDER BY id").fetchone()[0]
+    assert stored == count_prompt_tokens([user], "gpt-4o-mini") - 3  # the fake's own count
+
+
+async def test_attach_a_photo_with_images_off(llm: FakeOpenAI, tmp_path: Path) -> None:
+    (tmp_path / "photo.png").write_bytes(photo(64, 48))
+    out, _ = await run_console(
+        llm, tmp_path, ["/attach photo.png what is it?"], IMAGES_ENABLED="false"
+    )
+    assert out.splitlines() == [EN["vision.off"]]
+    assert llm.chat_requests == []

@@ -16,7 +16,7 @@ from core.texts import EN
 from fakes.openai_server import FakeOpenAI
 from tests.core.helpers import collect, private, say
 from tests.core.test_conversation import rows
-from tests.media_fixtures import Served, attachment, pdf, tiny_png, voice_note
+from tests.media_fixtures import Served, attachment, pdf, voice_note
 
 MakeApp = Callable[..., AbstractAsyncContextManager[App]]
 KOREAN = Author("11", "Alice", "ko-KR", can_manage=False)
@@ -54,7 +54,6 @@ async def test_a_text_file_without_caption(app: App, llm: FakeOpenAI) -> None:
     ("kind", "data", "name", "media_type", "key"),
     [
         ("file", b"PK\x03\x04zip", "archive.zip", "application/zip", "media.file_unsupported"),
-        ("image", tiny_png(), "photo.png", "image/png", "media.images_unsupported"),
         ("video", b"\x00\x00\x00\x18ftypmp42", "clip.mp4", "video/mp4", "media.video_unsupported"),
     ],
 )

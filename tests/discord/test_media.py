@@ -3,13 +3,16 @@ by discord.py's own Attachment.read, through the real core and the fake transcri
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 from bots.discord_adapter import DiscordBot
 from fakes.discord_gateway import CHANNEL_ID, message_payload
 from fakes.discord_rest import BOT_ID, FakeDiscord
 from fakes.media import ogg_comment, png
-from fakes.openai_server import FakeOpenAI
+from fakes.openai_server import FakeOpenAI, count_prompt_tokens
 from tests.discord.conftest import receive
-from tests.media_fixtures import voice_note
+from tests.media_fixtures import photo, voice_note
 
 ALICE = 42
 DM_CHANNEL = 4242
@@ -70,3 +73,42 @@ async def test_image_and_speech_are_file_attachments(
     ]
     assert sent[0].files[0].content == png()
     assert ogg_comment(sent[1].files[0].content) == "hello"
+
+
+async def test_a_photo_goes_to_the_model_and_stays_in_the_prompt(
+    bot: DiscordBot, discord_api: FakeDiscord, llm: FakeOpenAI, tmp_path: Path
+) -> None:
+    image = discord_api.attachment(photo(300, 200), "photo.png", "image/png")
+    first = message_payload(
+        "what colour is this?",
+        author_id=ALICE,
+        channel_id=DM_CHANNEL,
+        guild=False,
+        attachments=[image],
+    )
+    await receive(bot, "MESSAGE_CREATE", first)
+    for text in ("sure?", "really?"):
+        later = message_payload(text, author_id=ALICE, channel_id=DM_CHANNEL, guild=False)
+        await receive(bot, "MESSAGE_CREATE", later)
+
+    asked, _, third = llm.chat_requests
+    user = asked.body["messages"][-1]
+    assert user["content"][0] == {"type": "text", "text": "what colour is this?"}
+    # 300x200 at "auto" is sent at low detail: gpt-4o-mini counts it as its base, 2833.
+    assert user["content"][1]["image_url"]["detail"] == "low"
+    assert user["content"][1]["image_url"]["url"].startswith("data:image/jpeg;base64,")
+    assert third.body["messages"][1] == user
+    assert (
+        count_prompt_tokens([user], "gpt-4o-mini") - 3
+        == 2833
+        + count_prompt_tokens([{"role": "user", "content": "what colour is this?"}], "gpt-4o-mini")
+        - 3
+    )
+    with sqlite3.connect(tmp_path / "bot.db") as connection:
+        stored = connection.execute("SELECT tokens FROM messages ORDER BY id").fetchone()[0]
+        reported = connection.execute("SELECT prompt_tokens FROM usage ORDER BY id").fetchone()[0]
+    assert stored == count_prompt_tokens([user], "gpt-4o-mini") - 3  # the fake's own count
+    assert reported == count_prompt_tokens(asked.body["messages"], "gpt-4o-mini")
+    assert discord_api.channel_texts(DM_CHANNEL)[0] == (
+        "You said: what colour is this?. I can see 1 earlier messages."
+    )

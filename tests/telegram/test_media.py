@@ -4,15 +4,16 @@ downloads from /file/bot<token>/...), the real core, the fake OpenAI server's tr
 from __future__ import annotations
 
 import logging
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from core.texts import EN
 from fakes.media import ogg_comment, png
-from fakes.openai_server import FakeOpenAI
+from fakes.openai_server import FakeOpenAI, count_prompt_tokens
 from fakes.telegram_api import FakeTelegram
-from tests.media_fixtures import pdf, tiny_png, voice_note
+from tests.media_fixtures import pdf, photo, tiny_png, voice_note
 from tests.telegram.harness import running_bot
 from tests.telegram.test_bot import GROUP, USER, mention, replies, rows
 
@@ -82,12 +83,40 @@ async def test_in_a_group_a_file_is_read_when_its_caption_mentions_the_bot(
     )
 
 
-async def test_a_photo_is_refused_in_one_line_without_a_download(
+async def test_a_photo_goes_to_the_model_as_a_data_url_and_is_counted_exactly(
+    tg: FakeTelegram, llm: FakeOpenAI, db: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    async with running_bot(tg, llm, db, default_model="gpt-4o"):
+        tg.send_text(USER, "what colour is this?", media=tg.media(photo=photo(800, 600, "JPEG")))
+        [answer] = await replies(tg, USER, 1)
+        tg.send_text(USER, "sure?")
+        tg.send_text(USER, "really sure?")
+        await replies(tg, USER, 3)
+
+    first, _, third = llm.chat_requests
+    user = first.body["messages"][-1]
+    [part] = [p for p in user["content"] if p["type"] == "image_url"]
+    url = part["image_url"]["url"]
+    assert url.startswith("data:image/jpeg;base64,") and tg.token not in str(first.body)
+    assert answer == "You said: what colour is this?. I can see 1 earlier messages."
+    # Two turns later the image is still in the prompt, sent as it was.
+    assert third.body["messages"][1] == user
+    with sqlite3.connect(db) as connection:
+        stored, prompt = connection.execute(
+            "SELECT m.tokens, u.prompt_tokens FROM messages m, usage u ORDER BY m.id, u.id"
+        ).fetchone()
+    assert stored == count_prompt_tokens([user], "gpt-4o") - 3  # the fake's own count
+    assert prompt == count_prompt_tokens(first.body["messages"], "gpt-4o")
+    assert tg.token not in caplog.text
+
+
+async def test_images_turned_off_is_one_line_without_a_download(
     tg: FakeTelegram, llm: FakeOpenAI, db: Path
 ) -> None:
-    async with running_bot(tg, llm, db):
+    async with running_bot(tg, llm, db, images_enabled=False):
         tg.send_text(USER, "what colour is this?", media=tg.media(photo=tiny_png()))
-        assert await replies(tg, USER, 1) == [EN["media.images_unsupported"]]
+        assert await replies(tg, USER, 1) == [EN["vision.off"]]
     assert tg.calls_to("getFile") == [] and llm.requests == [] and rows(db) == []
 
 
