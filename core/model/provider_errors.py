@@ -51,7 +51,14 @@ def provider_error(error: openai.APIError) -> ProviderError:
         return ProviderError("model_not_found", detail)
     if isinstance(error, openai.BadRequestError):
         message = str(error.message).lower()
-        if code == "context_length_exceeded" or "context length" in message:
+        # OpenAI's code and wording (vLLM's too), then llama.cpp's server: "request (3114
+        # tokens) exceeds the available context size (512 tokens)".
+        if (
+            code == "context_length_exceeded"
+            or "context length" in message
+            or getattr(error, "type", None) == "exceed_context_size_error"
+            or "context size" in message
+        ):
             return ProviderError("context_length", detail)
         return ProviderError("bad_request", detail)
     if isinstance(error, openai.InternalServerError):

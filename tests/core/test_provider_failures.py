@@ -35,6 +35,15 @@ async def stored(app: App) -> list[tuple[str, str]]:
         (429, {"code": "insufficient_quota", "type": "insufficient_quota"}, "quota"),
         (401, {}, "API key"),
         (400, {"code": "context_length_exceeded"}, "too long for the model"),
+        (  # llama.cpp's llama-server
+            400,
+            {
+                "type": "exceed_context_size_error",
+                "message": "request (3114 tokens) exceeds the available context size (512 "
+                "tokens), try increasing it",
+            },
+            "too long for the model",
+        ),
         (404, {"code": "model_not_found"}, "doesn't know this chat's model"),
         (500, {}, "had an error"),
         (502, {}, "had an error"),
