@@ -161,15 +161,21 @@ MEDIA_FILE_NAMES = {"image/png": "image.png", "image/jpeg": "image.jpg", "audio/
 
 
 async def send_file(
-    send: Callable[..., Awaitable[Any]], reply: ImageReply | VoiceReply, where: str
+    send: Callable[..., Awaitable[Any]],
+    reply: ImageReply | VoiceReply,
+    where: str,
+    *,
+    captioned: bool = True,
 ) -> None:
     """A picture or a voice clip as a file attachment (Discord plays an OGG inline), its
-    caption as the message's text; a new File per attempt, as a retry re-reads it."""
+    caption as the message's text unless shown already; a new File per attempt, as a retry
+    re-reads it."""
     name = MEDIA_FILE_NAMES.get(reply.media_type, "file.bin")
+    caption = reply.caption if captioned else ""
 
     def attempt() -> Awaitable[Any]:
         file = discord.File(io.BytesIO(reply.data), filename=name)
-        return send(reply.caption or None, file=file, allowed_mentions=NO_MENTIONS)
+        return send(caption or None, file=file, allowed_mentions=NO_MENTIONS)
 
     try:
         await with_retries(attempt, where)
@@ -213,7 +219,8 @@ async def respond_to_interaction(
         )
     for event in events:
         if isinstance(event, ImageReply | VoiceReply):
-            await send_file(interaction.followup.send, event, where)
+            # Its caption is in the response above: the follow-up carries the file alone.
+            await send_file(interaction.followup.send, event, where, captioned=False)
 
 
 def render_for_interaction(
@@ -235,7 +242,11 @@ def render_for_interaction(
             shown.append(event.text)
         elif isinstance(event, Reasoning):
             shown.append(spoiler(event.text))
+        elif isinstance(event, ImageReply | VoiceReply):
+            shown.append(event.caption)  # the file itself follows (respond_to_interaction)
     body = "\n\n".join(part for part in shown if part.strip())
+    if not body and any(isinstance(event, ImageReply | VoiceReply) for event in events):
+        return adapter_text("media_follows", locale), private, choices
     if not body:
         return adapter_text("nothing", locale), True, ()
     return body, private, choices

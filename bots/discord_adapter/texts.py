@@ -32,6 +32,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Discord kept failing, so part of my answer is missing; please ask again.",
         "ko": "Discord 오류가 계속되어 답의 일부가 빠졌습니다. 다시 물어봐 주세요.",
     },
+    # A slash command whose whole answer is a file (/speak): the file follows this line.
+    "media_follows": {"en": "Here it is:", "ko": "여기 있어요:"},
     "error": {
         "en": "Something went wrong; please try again.",
         "ko": "문제가 발생했습니다. 다시 시도해 주세요.",
@@ -72,6 +74,9 @@ KOREAN_NAMES: dict[str, str] = {
     "chat": "대화",
     "answerall": "모두답변",
     "help": "도움말",
+    "image": "그림",
+    "speak": "말하기",
+    "voice": "음성답변",
     # parameter names
     "name": "이름",
     "prompt": "프롬프트",

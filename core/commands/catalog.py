@@ -96,9 +96,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("trigger", "WORD|off", True),
     CommandSpec("access", "admins|everyone", True),
     CommandSpec("forget"),
-    CommandSpec("image", "PROMPT", args=(CommandArg("prompt"),), turn=True),
-    CommandSpec("speak", "TEXT", args=(CommandArg("text"),), turn=True),
-    CommandSpec("voice", "on|off", True, (CommandArg("state", ArgKind.ON_OFF, False),)),
+    CommandSpec("image", "PROMPT", args=(CommandArg("prompt"),), app_command=True, turn=True),
+    CommandSpec("speak", "TEXT", args=(CommandArg("text"),), app_command=True, turn=True),
+    CommandSpec(
+        "voice", "on|off", True, (CommandArg("state", ArgKind.ON_OFF, False),), app_command=True
+    ),
 )
 COMMAND_NAMES = {spec.name: spec for spec in COMMANDS}
 TURN_COMMANDS = frozenset(spec.name for spec in COMMANDS if spec.turn)

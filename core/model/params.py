@@ -19,6 +19,8 @@ MAX_LOGIT_BIASES = 300  # OpenAI's limit on logit_bias entries
 MAX_TOKEN_ID = 2**20  # above any tokenizer's vocabulary (o200k_base: 200k)
 RESPONSE_FORMATS = ("json", "text")
 ON_OFF = {"on": True, "off": False}
+# What a chat's admins may turn off for their chat (the owner's switches in settings still win).
+MEDIA_IN_PARAMS = ("files", "voice_notes", "photos")
 
 
 class InvalidParam(ValueError):
@@ -45,6 +47,10 @@ class ChatParams:
     verbosity: str | None = None
     show_reasoning: bool | None = None  # show the model's thinking, collapsed
     image_detail: str | None = None  # photos sent at "low", "high" or "auto" detail (vision)
+    # Media in, per chat (issue 13 item 7): off refuses that kind of attachment in one line.
+    files: bool | None = None  # text files and PDFs read into the message
+    voice_notes: bool | None = None  # voice notes and audio transcribed
+    photos: bool | None = None  # photos read by the model (vision)
     context_tokens: int | None = None
     # Media out (issue 13 items 4, 5, 7), parsed by core/media/out_params.py.
     image_model: str | None = None
@@ -116,6 +122,7 @@ SETTABLE_PARAMS = (
     "show_reasoning",
     "image_detail",
     "context_tokens",
+    *MEDIA_IN_PARAMS,
     *MEDIA_OUT_PARAMS,
 )
 FLOAT_RANGES = {
@@ -187,10 +194,11 @@ def _parse_choice_param(
     if name == "logit_bias":
         return replace(params, logit_bias=_logit_bias(raw))
     word = raw.lower()
-    if name == "show_reasoning":
+    if name == "show_reasoning" or name in MEDIA_IN_PARAMS:
         if word not in ON_OFF:
             raise InvalidParam("set.choice", name=name, allowed="on, off")
-        return replace(params, show_reasoning=ON_OFF[word])
+        switched: dict[str, Any] = {name: ON_OFF[word]}
+        return replace(params, **switched)
     choices = {
         "response_format": RESPONSE_FORMATS,
         "reasoning_effort": REASONING_EFFORTS,

@@ -32,6 +32,7 @@ from core.media.transcription import (
     TranscriptionPrices,
 )
 from core.model.image_tokens import ImageRule
+from core.model.params import ChatParams
 from core.model.provider_errors import ProviderError
 from core.storage.records import UsageRecord
 from core.texts import Texts
@@ -102,17 +103,20 @@ class AttachmentReader:
         texts: Texts,
         max_chars: int,
         vision: Vision | None = None,
+        params: ChatParams | None = None,
     ) -> ReadMessage:
         """The caption followed by what each attachment says; `max_chars` bounds a file's text
         before it is counted (counting a 10 MB file only to cut it would take seconds). Photos
-        are prepared for `vision`, the chat's model, and kept apart from the text."""
+        are prepared for `vision`, the chat's model, and kept apart from the text. `params`
+        are the chat's, whose switches may refuse a kind the owner allows."""
+        params = params or ChatParams()
         for attachment in message.attachments:
             if attachment.kind == "image":
-                refused = await self._image_refusal(attachment, texts, vision)
+                refused = await self._image_refusal(attachment, texts, vision, params)
                 if refused is not None:
                     return ReadMessage(failure=refused)
                 continue
-            refusal = self._refusal(attachment, texts)
+            refusal = self._refusal(attachment, texts, params)
             if refusal is not None:
                 return ReadMessage(failure=Failure(refusal))
         read = ReadMessage()
@@ -142,7 +146,7 @@ class AttachmentReader:
         read.text = "\n\n".join(parts)
         return read
 
-    def _refusal(self, attachment: Attachment, texts: Texts) -> str | None:
+    def _refusal(self, attachment: Attachment, texts: Texts, params: ChatParams) -> str | None:
         """Why this attachment is not read, from what the platform reported; None to read it."""
         config = self._config
         name = attachment.file_name[:64]
@@ -151,6 +155,8 @@ class AttachmentReader:
         if attachment.kind in ("voice", "audio"):
             if not config.voice_enabled or self._transcriber is None:
                 return texts.get("media.voice_off")
+            if params.voice_notes is False:
+                return texts.get("media.voice_off_chat")
             limit = min(config.max_voice_bytes, ENDPOINT_MAX_BYTES)
             if attachment.size is not None and attachment.size > limit:
                 return texts.get("media.too_large", name=name, limit=_mb(limit))
@@ -160,6 +166,8 @@ class AttachmentReader:
             return None
         if not config.files_enabled:
             return texts.get("media.files_off")
+        if params.files is False:
+            return texts.get("media.files_off_chat")
         if readable_as(attachment.media_type, attachment.file_name) is None:
             return texts.get("media.file_unsupported", name=name)
         if attachment.size is not None and attachment.size > config.max_file_bytes:
@@ -167,12 +175,14 @@ class AttachmentReader:
         return None
 
     async def _image_refusal(
-        self, attachment: Attachment, texts: Texts, vision: Vision | None
+        self, attachment: Attachment, texts: Texts, vision: Vision | None, params: ChatParams
     ) -> Failure | CommandReply | None:
         """Why this photo is not read; a model that cannot see it gets the chat's choices of
         models that can (buttons where the platform has them)."""
         if not self._config.images_enabled or vision is None:
             return Failure(texts.get("vision.off"))
+        if params.photos is False:
+            return Failure(texts.get("vision.off_chat"))
         limit = self._config.max_image_bytes
         if attachment.size is not None and attachment.size > limit:
             name = attachment.file_name[:64]

@@ -279,7 +279,11 @@ class ChatService:
             # Only for a message that is answered: a listening group's files are not fetched,
             # transcribed and paid for to be kept as context.
             read = await self._attachments.read(
-                message, texts, max(plan.budget, 1) * FILE_CHARS_PER_TOKEN, _vision(plan)
+                message,
+                texts,
+                max(plan.budget, 1) * FILE_CHARS_PER_TOKEN,
+                _vision(plan),
+                plan.params,
             )
             if read.spent:
                 await self._storage.usage.add_usage(conversation.id, read.spent)

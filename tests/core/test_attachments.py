@@ -14,7 +14,7 @@ from core.boundary import Author, Failure, Notice
 from core.storage.schema import MessageRow, UsageRow
 from core.texts import EN
 from fakes.openai_server import FakeOpenAI
-from tests.core.helpers import collect, private, say
+from tests.core.helpers import ADMIN, collect, group, private, say
 from tests.core.test_conversation import rows
 from tests.media_fixtures import Served, attachment, pdf, voice_note
 
@@ -117,6 +117,33 @@ async def test_each_feature_can_be_turned_off(make_app: MakeApp, llm: FakeOpenAI
         assert await say(app.service, private("", attachments=(voice,))) == EN["media.voice_off"]
         assert llm.requests == []
         assert await rows(app, MessageRow) == []
+
+
+async def test_a_chat_turns_files_and_voice_notes_off_and_on(
+    make_app: MakeApp, llm: FakeOpenAI
+) -> None:
+    served = Served(b"hello")
+    doc = attachment("file", b"hello", "a.txt", "text/plain", served=served)
+    voice = attachment("voice", voice_note("hi"), "voice.ogg", "audio/ogg", duration_s=2)
+    async with make_app() as app:
+        assert "files" in await say(app.service, group("/set files off", author=ADMIN))
+        assert "voice_notes" in await say(app.service, group("/set voice_notes off", author=ADMIN))
+        settings = await say(app.service, group("/settings"))
+        assert "files: off" in settings and "voice_notes: off" in settings
+        assert await say(app.service, group("x", attachments=(doc,))) == EN["media.files_off_chat"]
+        said = await say(app.service, group("", attachments=(voice,)))
+        assert said == EN["media.voice_off_chat"]
+        assert (served.fetches, llm.requests, llm.transcriptions) == (0, [], [])
+        assert await rows(app, MessageRow) == []
+        # Back on, both are read again.
+        await say(app.service, group("/set files on", author=ADMIN))
+        await say(app.service, group("/set voice_notes default", author=ADMIN))
+        assert (await say(app.service, group("x", attachments=(doc,)))).startswith("You said:")
+        await say(app.service, group("", attachments=(voice,)))
+        assert len(llm.transcriptions) == 1
+    async with make_app(files_enabled=False) as app:  # the owner's switch wins over the chat's
+        await say(app.service, group("/set files on", author=ADMIN))
+        assert await say(app.service, group("x", attachments=(doc,))) == EN["media.files_off"]
 
 
 async def test_a_voice_note_is_transcribed_shown_stored_answered_and_priced(

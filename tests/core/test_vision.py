@@ -20,7 +20,7 @@ from core.model.image_tokens import ImageRule
 from core.storage.schema import ConversationRow, MessageImageRow, MessageRow, UsageRow
 from core.texts import EN
 from fakes.openai_server import FakeOpenAI, count_prompt_tokens
-from tests.core.helpers import collect, private, say
+from tests.core.helpers import ADMIN, collect, group, private, say
 from tests.core.test_conversation import rows
 from tests.database import session_on
 from tests.media_fixtures import attachment, photo
@@ -165,6 +165,22 @@ async def test_images_turned_off_is_one_line(make_app: MakeApp, llm: FakeOpenAI)
         events = await collect(app.service, private("what is it?", attachments=(a_photo(),)))
         assert events == [Failure(EN["vision.off"])]
         assert llm.requests == [] and await rows(app, MessageRow) == []
+
+
+async def test_a_chat_turns_photos_off_and_on(make_app: MakeApp, llm: FakeOpenAI) -> None:
+    async with make_app(default_context_tokens=40_000) as app:
+        assert "photos" in await say(app.service, group("/set photos off", author=ADMIN))
+        assert "photos: off" in await say(app.service, group("/settings"))
+        events = await collect(app.service, group("what is it?", attachments=(a_photo(),)))
+        assert events == [Failure(EN["vision.off_chat"])]
+        assert llm.requests == [] and await rows(app, MessageRow) == []
+        await say(app.service, group("/set photos on", author=ADMIN))
+        answer = await say(app.service, group("what is it?", attachments=(a_photo(),)))
+        assert answer.startswith("You said:") and len(sent_images(llm)) == 1
+    async with make_app(images_enabled=False) as app:  # the owner's switch wins
+        await say(app.service, group("/set photos on", author=ADMIN))
+        events = await collect(app.service, group("what is it?", attachments=(a_photo(),)))
+        assert events == [Failure(EN["vision.off"])]
 
 
 async def test_what_is_not_an_image_is_one_line(make_app: MakeApp, llm: FakeOpenAI) -> None:

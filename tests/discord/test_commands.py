@@ -41,6 +41,9 @@ async def test_commands_are_registered_localized_and_guarded(
 
     expected = {"persona", "personas", "reset", "model", "set", "settings", "usage", "tokens"}
     assert expected | {"newpersona", "delpersona", "chat", "answerall"} <= set(commands)
+    assert {"image", "speak", "voice"} <= set(commands)
+    assert str(commands["voice"]["default_member_permissions"]) == MANAGE_GUILD
+    assert commands["image"]["default_member_permissions"] is None
     persona = commands["persona"]
     assert persona["name_localizations"]["ko"] == "페르소나"
     assert persona["description_localizations"]["ko"]

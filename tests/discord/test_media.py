@@ -7,11 +7,17 @@ import sqlite3
 from pathlib import Path
 
 from bots.discord_adapter import DiscordBot
-from fakes.discord_gateway import CHANNEL_ID, message_payload
+from fakes.discord_gateway import (
+    CHANNEL_ID,
+    MOD_ROLE_ID,
+    interaction_payload,
+    message_payload,
+    option,
+)
 from fakes.discord_rest import BOT_ID, FakeDiscord
 from fakes.media import ogg_comment, png
 from fakes.openai_server import FakeOpenAI, count_prompt_tokens
-from tests.discord.conftest import receive
+from tests.discord.conftest import interact, receive
 from tests.media_fixtures import photo, voice_note
 
 ALICE = 42
@@ -73,6 +79,40 @@ async def test_image_and_speech_are_file_attachments(
     ]
     assert sent[0].files[0].content == png()
     assert ogg_comment(sent[1].files[0].content) == "hello"
+
+
+async def test_image_speak_and_voice_are_slash_commands_with_the_file_as_follow_up(
+    bot: DiscordBot, discord_api: FakeDiscord, llm: FakeOpenAI
+) -> None:
+    drawn = await interact(
+        bot,
+        discord_api,
+        interaction_payload("image", [option("prompt", "a red bicycle")], user_id=ALICE),
+    )
+    spoken = await interact(
+        bot, discord_api, interaction_payload("speak", [option("text", "hello")], user_id=ALICE)
+    )
+    voice = await interact(
+        bot,
+        discord_api,
+        interaction_payload("voice", [option("state", "on")], user_id=ALICE, roles=(MOD_ROLE_ID,)),
+    )
+
+    # The caption (or a line saying the file follows) answers the interaction for everyone...
+    assert [(r["data"]["content"], r["data"].get("flags", 0)) for r in (drawn, spoken)] == [
+        ("🎨 a red bicycle", 0),
+        ("Here it is:", 0),
+    ]
+    assert voice["data"]["content"].startswith("Voice replies are on")
+    # ...and the file follows it, without repeating the caption.
+    followups = [c for c in discord_api.calls_to("POST", r"/webhooks/\d+/[^/]+") if c.files]
+    assert [(c.files[0].filename, c.json.get("content")) for c in followups] == [
+        ("image.png", None),
+        ("voice.ogg", None),
+    ]
+    assert followups[0].files[0].content == png()
+    assert ogg_comment(followups[1].files[0].content) == "hello"
+    assert [body["prompt"] for body in llm.image_requests] == ["a red bicycle"]
 
 
 async def test_a_photo_goes_to_the_model_and_stays_in_the_prompt(
