@@ -15,6 +15,7 @@ from typing import Any
 from bench.concurrency import ConcurrencyResult, run_client_alone, run_concurrency
 from bench.cost import run_cost
 from bench.harness import Database, FakeModelProcess, Workdir, fresh_postgres
+from bench.media import run_media
 from bench.memory import run_memory
 from bench.overhead import run_overhead
 from bench.report import Report
@@ -72,6 +73,8 @@ async def run(
             report.memory = await run_memory(
                 workdir.sqlite(), instant.base_url, workdir, counts["memory_chats"]
             )
+            report.step("media: ten 20 MB voice notes at once")
+            report.media = await run_media(model_url=instant.base_url)
         sweep = SWEEP[:1] if quick else SWEEP
         await _concurrency(report, workdir, postgres_url, (*sweep, counts["chats"]), all_pg=False)
         for chats in counts_telegram(quick):
@@ -162,7 +165,15 @@ def main() -> None:
         action="store_true",
         help="only the vision run: a text turn's bot time with one stored photo in the window",
     )
+    parser.add_argument(
+        "--media",
+        action="store_true",
+        help="only the media run: the bot's RSS while ten 20 MB voice notes arrive at once",
+    )
     args = parser.parse_args()
+    if args.media:
+        print(asyncio.run(run_media()).table())
+        return
     if args.vision:
         print(asyncio.run(run_vision(30 if args.quick else 100)).table())
         return

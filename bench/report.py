@@ -8,6 +8,7 @@ from typing import Any
 
 from bench.concurrency import ConcurrencyResult
 from bench.cost import PRICED_MODELS, CostResult
+from bench.media import MediaResult
 from bench.memory import MemoryResult
 from bench.overhead import OverheadResult
 from bench.through_telegram import TelegramResult
@@ -23,6 +24,9 @@ TARGETS: dict[str, tuple[str, Callable[[float], bool]]] = {
     "concurrency_efficiency": (">= 0.9", lambda v: v >= 0.9),
     "pg_concurrency_efficiency": (">= 0.8", lambda v: v >= 0.8),
     "rss_growth_mb_10k_chats": ("<= 50", lambda v: v <= 50),
+    # Issue 13: ten 20 MB voice notes at once; "back to baseline" read as less than one note.
+    "media_peak_growth_ratio": ("< 3", lambda v: v < 3),
+    "media_rss_after_growth_mb": ("< 20", lambda v: v < 20),
     "cached_prompt_share": (">= 0.6", lambda v: v >= 0.6),
     "cost_ratio_vs_sliding": ("<= 0.6", lambda v: v <= 0.6),
     "first_visible_ms": ("<= 100", lambda v: v <= 100),
@@ -45,6 +49,7 @@ class Report:
     client_alone: dict[int, ConcurrencyResult] = field(default_factory=dict)  # by chats
     telegram: list[TelegramResult] = field(default_factory=list)
     memory: MemoryResult | None = None
+    media: MediaResult | None = None
     cost: CostResult | None = None
     elapsed_s: float = 0.0
     load_average: tuple[float, float] = (0.0, 0.0)  # 1-minute load at start and end
@@ -111,6 +116,16 @@ class Report:
                 "rss_start_mb": self.memory.start_mb,
                 "rss_end_mb": self.memory.end_mb,
                 "rss_growth_mb_10k_chats": self.memory.growth_mb,
+            }
+        if self.media is not None:
+            out |= {
+                "media_notes": self.media.notes,
+                "media_note_mb": self.media.note_mb,
+                "media_rss_baseline_mb": self.media.baseline_mb,
+                "media_rss_peak_mb": self.media.peak_mb,
+                "media_rss_after_mb": self.media.after_mb,
+                "media_peak_growth_ratio": self.media.peak_ratio,
+                "media_rss_after_growth_mb": self.media.after_growth_mb,
             }
         if self.cost is not None:
             cost = self.cost
@@ -189,6 +204,8 @@ class Report:
                 f"{m.end_mb:.1f} MB, growth {m.growth_mb:.1f} MB",
                 "",
             ]
+        if self.media is not None:
+            lines += [self.media.table().replace("media: ", "Media: ", 1), ""]
         lines += self._telegram_table()
         lines += self._cost_table()
         lines += ["Targets", _row("figure", "value", "target", "")]

@@ -371,7 +371,9 @@ class FakeOpenAI:
         self._runner: web.AppRunner | None = None
 
     async def __aenter__(self) -> FakeOpenAI:
-        app = web.Application()
+        # aiohttp refuses bodies over 1 MB by default; the transcriptions endpoint takes 25 MB
+        # files (plus the multipart form around them).
+        app = web.Application(client_max_size=MAX_AUDIO_BYTES + 1024 * 1024)
         app.router.add_post("/v1/chat/completions", self._complete)
         app.router.add_post("/v1/completions", self._complete)
         app.router.add_get("/v1/models", self._models)

@@ -5,14 +5,18 @@ request object and no error raised here quotes it."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from telegram import Animation, Audio, Document, Message, PhotoSize, Video, VideoNote, Voice
 from telegram.error import TelegramError
 
 from core.boundary import Attachment, AttachmentKind, FetchFailed, TooLarge, kind_of, media_type_of
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 DOWNLOAD_TIMEOUT_S = 60.0  # reading a 20 MB file over a slow link
 
@@ -100,13 +104,34 @@ def largest_within(sizes: Sequence[Medium]) -> Callable[[int], Awaitable[bytes]]
             file = await fitting[-1].get_file()
             if file.file_size is not None and file.file_size > max_bytes:
                 raise TooLarge()
-            data = await file.download_as_bytearray(read_timeout=DOWNLOAD_TIMEOUT_S)
+            received = Received()
+            await file.download_to_memory(received, read_timeout=DOWNLOAD_TIMEOUT_S)
+            data = received.data()
         except TelegramError as error:
             if "too big" in str(error).lower():  # over the Bot API's 20 MB download limit
                 raise TooLarge() from None
             raise FetchFailed(type(error).__name__) from None
         if len(data) > max_bytes:
             raise TooLarge()
-        return bytes(data)
+        return data
 
     return fetch
+
+
+class Received(io.BytesIO):
+    """`download_to_memory`'s `out`, keeping what PTB writes as it is: the body arrives as one
+    bytes object, which a BytesIO or `download_as_bytearray` would copy (and the core wants
+    bytes, a second copy of a bytearray) — up to three 20 MB buffers per voice note at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._parts: list[bytes] = []
+
+    def write(self, buffer: ReadableBuffer, /) -> int:
+        part = bytes(buffer)  # the same object when it is bytes already
+        self._parts.append(part)
+        return len(part)
+
+    def data(self) -> bytes:
+        """Everything written; the one part itself when there was one (join returns it)."""
+        return b"".join(self._parts)

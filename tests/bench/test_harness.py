@@ -5,6 +5,7 @@ from __future__ import annotations
 from bench.concurrency import run_client_alone, run_concurrency
 from bench.cost import run_cost
 from bench.harness import Workdir
+from bench.media import run_media
 from bench.memory import run_memory
 from bench.overhead import run_overhead
 from bench.report import Report
@@ -24,6 +25,8 @@ REQUIRED_KEYS = (
     "concurrency_cpu_ms_per_turn",
     "turns_per_s",
     "rss_growth_mb_10k_chats",
+    "media_peak_growth_ratio",
+    "media_rss_after_growth_mb",
     "cached_prompt_share",
     "cost_ratio_vs_sliding",
     "first_visible_ms",
@@ -39,6 +42,7 @@ async def test_every_benchmark_runs_and_reports_the_issue_keys(llm: FakeOpenAI) 
             workdir.sqlite(), llm.base_url, workdir, turns=3, naive_turns=2, sizes=(10, 1000, 10000)
         )
         report.memory = await run_memory(workdir.sqlite(), llm.base_url, workdir, chats=20)
+        report.media = await run_media(notes=2, note_mb=2, model_url=llm.base_url)
         async with FakeOpenAI(latency_s=0.05) as slow:
             report.concurrency["sqlite"] = await run_concurrency(
                 workdir.sqlite(), slow.base_url, 0.05, workdir, chats=5, turns_per_chat=2
@@ -58,6 +62,7 @@ async def test_every_benchmark_runs_and_reports_the_issue_keys(llm: FakeOpenAI) 
     assert figures["concurrency_mixups"] == 0
     assert figures["concurrency_turns"] == 10
     assert report.client_alone[5].turns == 10
+    assert report.media.answered == 2  # 2 MB voice notes: over aiohttp's default 1 MB body
     assert figures["client_alone_mixups_5_chats"] == 0
     assert figures["client_alone_failed_turns_5_chats"] == 0
     assert "client alone" in report.table()

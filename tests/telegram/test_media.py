@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bots.telegram_adapter.attachments import Received
 from core.texts import EN
 from fakes.media import ogg_comment, png
 from fakes.openai_server import FakeOpenAI, count_prompt_tokens
@@ -149,3 +150,16 @@ async def test_image_is_a_photo_and_voice_on_adds_a_voice_message(
     [voice] = tg.calls_to("sendVoice")
     audio = voice.files["voice"].content
     assert audio.startswith(b"OggS") and ogg_comment(audio) == "I don't know your name."
+
+
+def test_a_download_is_handed_to_the_core_as_the_object_ptb_received() -> None:
+    """PTB writes the downloaded body into `download_to_memory`'s `out` in one piece; the core
+    gets that very object, not a copy (a 20 MB voice note is held once)."""
+    body = voice_note("hello", padding=1024 * 1024)
+    received = Received()
+    assert received.write(body) == len(body)
+    assert received.data() is body
+    pieces = Received()  # should a later PTB write in pieces, they are joined once
+    pieces.write(b"Ogg")
+    pieces.write(memoryview(b"S tail"))
+    assert pieces.data() == b"OggS tail"
