@@ -89,6 +89,17 @@ class MessageStore(Store):
         return await self.database.run(lambda c: _newest_first(c, conversation_id, start_id, limit))
 
     @retried
+    async def has_delivery(self, conversation_id: int, platform_message_id: str) -> bool:
+        """Whether this platform message is stored already (its update came before)."""
+        query = (
+            select(MessageRow.id)
+            .where(MessageRow.conversation_id == conversation_id)
+            .where(MessageRow.platform_message_id == platform_message_id)
+            .limit(1)
+        )
+        return await self.database.read(lambda c: c.execute(query).first()) is not None
+
+    @retried
     async def is_newest_unanswered(self, conversation_id: int, platform_message_id: str) -> bool:
         """Whether this platform message is the conversation's newest stored message (so it has
         no answer yet)."""

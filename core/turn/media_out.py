@@ -84,6 +84,13 @@ class MediaOut:
         is_owner: bool,
     ) -> AsyncIterator[ReplyEvent]:
         assert self._images is not None  # refused before otherwise
+        if message.message_id and await self._storage.messages.has_delivery(
+            conversation.id, message.message_id
+        ):
+            # A redelivered update whose picture was made (a failed one stored nothing, so it
+            # is drawn now): drawing again would charge twice.
+            log.info("a redelivered /image in %s was drawn already", message.key)
+            return
         prompt = storable_text(prompt.strip())
         choice = image_choice(conversation.params, self._options.config, self._options.images)
         over = await self._over_budget(message, is_owner, choice.cost_usd)

@@ -56,6 +56,20 @@ async def test_image_sends_a_picture_and_keeps_prompt_and_description(
     assert "Draw: a red bicycle" in contents
 
 
+async def test_a_redelivered_image_command_is_drawn_and_charged_once(
+    app: App, llm: FakeOpenAI
+) -> None:
+    command = private("/image a red bicycle", message_id="771")
+    [picture] = await collect(app.service, command)
+    assert isinstance(picture, ImageReply)
+    assert await collect(app.service, command) == []  # the same update, delivered again
+    assert len(llm.image_requests) == 1
+    assert [u.kind for u in await rows(app, UsageRow)] == ["image"]
+    # A later /image with the same words is a new request, drawn again.
+    [again] = await collect(app.service, private("/image a red bicycle", message_id="772"))
+    assert isinstance(again, ImageReply) and len(llm.image_requests) == 2
+
+
 async def test_dall_e_3_chosen_per_chat_asks_for_base64_and_keeps_its_description(
     app: App, llm: FakeOpenAI
 ) -> None:
