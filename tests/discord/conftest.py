@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,15 +33,22 @@ async def discord_api() -> AsyncIterator[FakeDiscord]:
         yield fake
 
 
+def discord_settings(tmp_path: Path, llm: FakeOpenAI, **overrides: Any) -> Settings:
+    """A Discord bot's settings against the fakes; a test module's `settings` fixture adds what
+    it needs."""
+    values: dict[str, Any] = {
+        "_env_file": None,
+        "openai_api_key": "sk-test",
+        "openai_base_url": llm.base_url,
+        "database_url": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        "discord_bot_token": "test-token",
+    }
+    return Settings(**(values | overrides))
+
+
 @pytest.fixture
 def settings(tmp_path: Path, llm: FakeOpenAI) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        openai_api_key="sk-test",
-        openai_base_url=llm.base_url,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
-        discord_bot_token="test-token",
-    )
+    return discord_settings(tmp_path, llm)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from config.settings import Settings
 from core.texts import EN
 from fakes.discord_rest import FakeDiscord
 from fakes.openai_server import FakeOpenAI
-from tests.discord.conftest import receive
+from tests.discord.conftest import discord_settings, receive
 from tests.discord.test_conversations import DM_CHANNEL, dm
 
 LOCAL_KEY = "sk-local-discord-424242"
@@ -35,14 +35,7 @@ def settings(
     providers = {
         "local": {"base_url": local.base_url, "api_key_env": "LOCAL_LLM_KEY", "models": ["llama*"]}
     }
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        openai_api_key="sk-test",
-        openai_base_url=llm.base_url,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
-        discord_bot_token="test-token",
-        providers=json.dumps(providers),
-    )
+    return discord_settings(tmp_path, llm, providers=json.dumps(providers))
 
 
 async def test_a_channel_switches_provider_with_model(

@@ -11,7 +11,7 @@ from bots.discord_adapter import DiscordBot
 from config.settings import Settings
 from fakes.discord_rest import FakeDiscord
 from fakes.openai_server import FakeOpenAI, FakeReply
-from tests.discord.conftest import receive
+from tests.discord.conftest import discord_settings, receive
 from tests.discord.test_conversations import DM_CHANNEL, dm
 
 THOUGHT = "They greet me. I greet back."
@@ -19,14 +19,7 @@ THOUGHT = "They greet me. I greet back."
 
 @pytest.fixture
 def settings(tmp_path: Path, llm: FakeOpenAI) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        openai_api_key="sk-test",
-        openai_base_url=llm.base_url,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
-        discord_bot_token="test-token",
-        thinking_preview_after_s=0,
-    )
+    return discord_settings(tmp_path, llm, thinking_preview_after_s=0)
 
 
 async def test_thinking_shows_then_the_answer_replaces_it(
