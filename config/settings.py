@@ -145,6 +145,11 @@ class Settings(BaseSettings):
     speech_enabled: bool = True
     tts_model: str = "gpt-4o-mini-tts"
     tts_voice: str = "alloy"
+    # Function calling (issue 14): tools the model may call, per chat through /tools.
+    tools_enabled: bool = True
+    tools_max_rounds: int = Field(4, ge=1, le=32)
+    tools_max_seconds: float = Field(60.0, gt=0)
+    tools_confirm_timeout_s: float = Field(120.0, gt=0)
     media_out_dir: Path = Path("media-out")  # the console writes images and voice here
     images_enabled: bool = True  # photos go to models that read images
     max_image_mb: float = Field(20.0, gt=0, le=50)

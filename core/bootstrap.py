@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -41,10 +41,14 @@ from core.tokens import (
     encoding,
     install_offline_encodings,
 )
+from core.tools.base import ToolSource
+from core.tools.builtin import builtin_tools
+from core.tools.toolbox import ToolBox
 from core.turn.admission import Admission
 from core.turn.attachments import MB, AttachmentReader, MediaConfig
 from core.turn.media_out import MediaOut
 from core.turn.service import ChatService, ServiceConfig
+from core.turn.tool_loop import ToolLoopConfig
 
 log = logging.getLogger("core")
 
@@ -57,9 +61,12 @@ class App:
 
 
 @asynccontextmanager
-async def bootstrap(settings: Settings, model: ChatModel | None = None) -> AsyncIterator[App]:
+async def bootstrap(
+    settings: Settings, model: ChatModel | None = None, tool_sources: Sequence[ToolSource] = ()
+) -> AsyncIterator[App]:
     """Build everything, run migrations, and close it all on exit. What the settings point at
-    and cannot be used is a ConfigError (or StartupError) naming every such variable."""
+    and cannot be used is a ConfigError (or StartupError) naming every such variable.
+    `tool_sources` offer tools to the model besides the built-in ones."""
     persona_catalog, database = _open_what_settings_name(settings)
     models = ModelCatalog.load(
         settings.model_context_window,
@@ -98,6 +105,9 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
         choice = ModelChoice(models, settings.allowed_models, limit_config.usd_on(), providers)
         token_ratios = TokenRatios(await storage.token_ratios.all_ratios())
         media_options = _media_out_options(settings)
+        media_out = _media_out(media_options, providers[DEFAULT_PROVIDER].client, storage, limits)
+        builtin = builtin_tools(media_out, storage, settings.image_generation_enabled)
+        toolbox = ToolBox([builtin, *tool_sources], enabled=settings.tools_enabled)
         service = ChatService(
             storage=storage,
             model=model,
@@ -111,6 +121,11 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
                 default_reply_tokens=settings.default_reply_tokens,
                 reasoning_tokens=settings.reasoning_tokens,
                 thinking_after_s=settings.thinking_preview_after_s,
+                tool_loop=ToolLoopConfig(
+                    max_rounds=settings.tools_max_rounds,
+                    max_seconds=settings.tools_max_seconds,
+                    confirm_timeout_s=settings.tools_confirm_timeout_s,
+                ),
             ),
             commands=CommandRunner(
                 CommandTools(
@@ -122,15 +137,15 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
                     model_choice=choice,
                     token_ratios=token_ratios,
                     media_out=media_options,
+                    toolbox=toolbox,
                 )
             ),
             token_ratios=token_ratios,
             attachments=_attachment_reader(
                 settings, providers[DEFAULT_PROVIDER].client, models, choice
             ),
-            media_out=_media_out(
-                media_options, providers[DEFAULT_PROVIDER].client, storage, limits
-            ),
+            media_out=media_out,
+            toolbox=toolbox,
         )
         if settings.retention_days:
             await prune_once(storage.erasure, settings.retention_days)

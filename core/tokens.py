@@ -80,6 +80,27 @@ def count_message(role: str, content: str, encoding_name: str, name: str | None 
     return tokens
 
 
+# Each call in an assistant message's `tool_calls` (its name and arguments counted as text), and
+# the request's `tools` definitions (their compact JSON counted as text): OpenAI does not publish
+# how it frames them, so these are the bot's rule, which the fake server counts by too.
+TOKENS_PER_TOOL_CALL = 3
+
+
+def count_tool_calls(calls: Iterable[tuple[str, str]], encoding_name: str) -> int:
+    """Tokens the (name, arguments) of an assistant message's tool calls add to it."""
+    return sum(
+        TOKENS_PER_TOOL_CALL
+        + count_text(name, encoding_name)
+        + count_text(arguments, encoding_name)
+        for name, arguments in calls
+    )
+
+
+def count_tools(tools_json: str, encoding_name: str) -> int:
+    """Prompt tokens of a request's tool definitions (`tools_json`: their compact JSON)."""
+    return count_text(tools_json, encoding_name) if tools_json else 0
+
+
 def count_prompt(messages: Iterable[Mapping[str, str]], encoding_name: str) -> int:
     """Prompt tokens of a whole chat request, as the API reports them."""
     total = TOKENS_REPLY_PRIMER

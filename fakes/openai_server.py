@@ -23,6 +23,7 @@ import array
 import asyncio
 import base64
 import contextlib
+import dataclasses
 import hashlib
 import inspect
 import json
@@ -42,6 +43,16 @@ from typing import Any
 from aiohttp import web
 
 from fakes.media import ogg_opus, png
+from fakes.openai_tools import (
+    FakeToolCall,
+    call_deltas,
+    calls_tokens,
+    message_calls,
+    tool_call_ids,
+    tools_ids,
+    tools_refusal,
+    transcript_refusal,
+)
 from fakes.openai_vision import BadImage, content_images, image_tokens
 
 with warnings.catch_warnings():
@@ -77,6 +88,9 @@ class FakeReply:
     reasoning_tokens: int | None = None  # hidden thinking spent first; None: the server's setting
     reasoning_text: str = ""  # thinking streamed before the answer, in `reasoning_field` deltas
     reasoning_field: str = "reasoning_content"  # DeepSeek's; OpenRouter's is "reasoning"
+    # Function calls made after `text` (finish_reason "tool_calls"); with tool_choice "none"
+    # the model answers `text` alone, as the real one answers in words.
+    tool_calls: tuple[FakeToolCall, ...] = ()
 
 
 # What the transcriptions endpoint accepts, by the file name's extension, and its size limit.
@@ -173,6 +187,9 @@ def prompt_token_ids(
     for message in messages:
         out.append(_MSG_START)
         for key, value in message.items():
+            if key == "tool_calls":
+                out.extend(tool_call_ids(value, lambda text: _tokens(name, text)))
+                continue
             out.extend(_tokens(name, _text(value)))
             if key == "name":
                 out.append(_NAME_EXTRA)
@@ -594,10 +611,15 @@ class FakeOpenAI:
         if reasons and (refused := reasoning_refusal(body)) is not None:
             return refused
         if chat:
+            refusal = transcript_refusal(body["messages"]) or tools_refusal(body.get("tools"))
+            if refusal is not None:
+                return _error(400, refusal, "messages")
             try:
                 prompt = prompt_token_ids(body["messages"], model, self.tokenizer)
             except BadImage as error:
                 return _error(400, f"Invalid image: {error}.", "messages", code="invalid_image")
+            encoding = self.tokenizer or encoding_name_for(model)
+            prompt = tools_ids(body.get("tools"), lambda text: _tokens(encoding, text)) + prompt
         else:
             raw = body["prompt"][0] if isinstance(body["prompt"], list) else body["prompt"]
             prompt = encoding_for(model).encode_ordinary(_text(raw))
@@ -617,6 +639,8 @@ class FakeOpenAI:
             reply = await reply
         if isinstance(reply, str):
             reply = FakeReply(reply)
+        if reply.tool_calls and (not body.get("tools") or body.get("tool_choice") == "none"):
+            reply = dataclasses.replace(reply, tool_calls=())  # it can only answer in words
         max_tokens = 16 if asked is None and not chat else asked  # 16: the legacy API's default
         thinking = reply.reasoning_tokens
         if thinking is None and reply.reasoning_text:
@@ -629,6 +653,11 @@ class FakeOpenAI:
         else:
             left = None if max_tokens is None else max_tokens - thinking
             text, finish, completion_tokens = _cut(reply, body, model, left)
+            if reply.tool_calls and finish == "stop":
+                finish = "tool_calls"
+                completion_tokens += calls_tokens(
+                    reply.tool_calls, encoding_for(model).encode_ordinary
+                )
         usage = _usage(len(prompt), completion_tokens + thinking, cached, thinking)
         head = {
             "id": ("chatcmpl-" if chat else "cmpl-") + uuid.uuid4().hex[:29],
@@ -653,6 +682,8 @@ class FakeOpenAI:
             msg: Body = {"role": "assistant", "content": text, "refusal": None, "annotations": []}
             if reply.reasoning_text:
                 msg[reply.reasoning_field] = reply.reasoning_text
+            if finish == "tool_calls":
+                msg["tool_calls"] = message_calls(reply.tool_calls)
             choice: Body = {"index": 0, "message": msg, "logprobs": None, "finish_reason": finish}
         else:
             choice = {"index": 0, "text": text, "logprobs": None, "finish_reason": finish}
@@ -723,6 +754,9 @@ class FakeOpenAI:
                 if n < len(pieces):
                     await asyncio.sleep(gap)
                     await resp.write(content_chunk(piece))
+            if finish == "tool_calls":
+                for calls in call_deltas(reply.tool_calls):
+                    await resp.write(chunk({"tool_calls": calls}))
             await resp.write(chunk({}, finish))
             if usage is not None:
                 await resp.write(_sse(head | {"choices": [], "usage": usage}))

@@ -101,6 +101,13 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
         "voice", "on|off", True, (CommandArg("state", ArgKind.ON_OFF, False),), app_command=True
     ),
+    # Listing is for everyone; switching a tool is for admins (checked by its handler).
+    CommandSpec(
+        "tools",
+        "[on|off NAME]",
+        args=(CommandArg("action", ArgKind.ON_OFF, False), CommandArg("name", required=False)),
+        app_command=True,
+    ),
 )
 COMMAND_NAMES = {spec.name: spec for spec in COMMANDS}
 TURN_COMMANDS = frozenset(spec.name for spec in COMMANDS if spec.turn)

@@ -18,6 +18,7 @@ from core.policy.limits import AbuseLimits
 from core.storage.records import ConversationState
 from core.storage.stores import Storage
 from core.texts import Texts
+from core.tools.toolbox import ToolBox
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,7 @@ class CommandTools:
     model_choice: ModelChoice  # which models /model accepts and /models lists
     token_ratios: TokenRatios = field(default_factory=TokenRatios)  # for /tokens' estimates
     media_out: MediaOutOptions = field(default_factory=MediaOutOptions)  # /set image_*, /voice
+    toolbox: ToolBox = field(default_factory=ToolBox)  # /tools
 
     async def active_persona(self, context: CommandContext) -> Persona:
         key = context.conversation.key

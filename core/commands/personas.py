@@ -86,7 +86,7 @@ async def new_persona(tools: CommandTools, context: CommandContext, args: str) -
         description=describe_prompt(prompt),
         system_prompt=prompt,
         model=conversation.model,
-        params=replace(conversation.params, context_tokens=None).to_json(),
+        params=replace(conversation.params, context_tokens=None, tools=()).to_json(),
         created_by=context.message.author.user_id,
     )
     outcome = await tools.personas.save(saved)

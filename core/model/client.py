@@ -35,6 +35,9 @@ class ModelRequest:
     params: ChatParams
     max_tokens: int  # the completion's cap: the visible reply's plus room for reasoning
     user_hash: str | None = None
+    # The API's `tools` definitions; sent only to a model whose catalog entry says `tools`.
+    tools: Sequence[Mapping[str, Any]] = ()
+    tool_choice: str | None = None  # "none": answer in words now (the loop's last round)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,13 +62,23 @@ class ModelResult:
     reasoning_tokens: int | None = None  # None when the server does not say
 
 
-ModelEvent = TextDelta | ReasoningDelta | ModelResult
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """One call the model asks for, its arguments assembled from the streamed pieces (a JSON
+    text as the model wrote it: the loop parses it, a model may write invalid JSON)."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+ModelEvent = TextDelta | ReasoningDelta | ToolCall | ModelResult
 
 
 class ChatModel(Protocol):
     def stream(self, request: ModelRequest) -> AsyncGenerator[ModelEvent, None]:
-        """Deltas of the answer (and of the thinking) in order, then exactly one ModelResult;
-        or ProviderError."""
+        """Deltas of the answer (and of the thinking) in order, the tool calls asked for (each
+        whole, in the order of their index), then exactly one ModelResult; or ProviderError."""
         ...
 
 
@@ -136,6 +149,7 @@ class OpenAIChatModel:
         finish_reason = ""
         usage: Any = None
         split = ThinkSplitter()
+        calls = ToolCallPieces()
         try:
             async with contextlib.aclosing(_sse_json(response)) as chunks:
                 async for chunk in chunks:
@@ -151,6 +165,8 @@ class OpenAIChatModel:
                         thought = delta.get("reasoning_content") or delta.get("reasoning")
                         if thought and isinstance(thought, str):
                             yield ReasoningDelta(thought)
+                        if delta.get("tool_calls"):
+                            calls.feed(delta["tool_calls"])
                         content = delta.get("content")
                         if content:
                             if split.answering:
@@ -166,6 +182,8 @@ class OpenAIChatModel:
             yield event
         if not finish_reason:
             raise ProviderError("broken_stream", "the stream ended without a finish reason")
+        for call in calls.assembled():
+            yield call
         yield _result(finish_reason, usage)
 
     async def _legacy(self, request: ModelRequest) -> AsyncIterator[ModelEvent]:
@@ -200,6 +218,10 @@ class OpenAIChatModel:
     def _common_args(self, request: ModelRequest) -> dict[str, Any]:
         legacy = request.model.endpoint == "completions"
         kwargs = request_args(request.params, request.model.caps, legacy=legacy)
+        if request.tools and request.model.caps.tools and not legacy:
+            kwargs["tools"] = list(request.tools)
+            if request.tool_choice is not None:
+                kwargs["tool_choice"] = request.tool_choice
         if request.user_hash and self._send_user_identifier:
             if request.model.endpoint == "completions":
                 kwargs["user"] = request.user_hash
@@ -228,6 +250,38 @@ async def _sse_json(response: httpx2.Response) -> AsyncGenerator[Any, None]:
         raise openai.APITimeoutError(request=response.request) from error
     except (httpx2.RequestError, ssl.SSLError, anyio.EndOfStream) as error:
         raise openai.APIConnectionError(request=response.request) from error
+
+
+class ToolCallPieces:
+    """Tool calls streamed in pieces, as the API sends them: a call's first delta carries its
+    `index`, `id` and function name, later deltas of the same index more of its `arguments`;
+    several calls (parallel function calling) interleave by index."""
+
+    def __init__(self) -> None:
+        self._calls: dict[int, dict[str, str]] = {}
+
+    def feed(self, deltas: Any) -> None:
+        for delta in deltas if isinstance(deltas, list) else ():
+            if not isinstance(delta, dict):
+                continue
+            index = delta.get("index")
+            call = self._calls.setdefault(
+                index if isinstance(index, int) else len(self._calls),
+                {"id": "", "name": "", "arguments": ""},
+            )
+            if isinstance(delta.get("id"), str) and delta["id"]:
+                call["id"] = delta["id"]
+            function = delta.get("function") or {}
+            if isinstance(function.get("name"), str):
+                call["name"] += function["name"]
+            if isinstance(function.get("arguments"), str):
+                call["arguments"] += function["arguments"]
+
+    def assembled(self) -> list[ToolCall]:
+        return [
+            ToolCall(call["id"], call["name"], call["arguments"])
+            for _, call in sorted(self._calls.items())
+        ]
 
 
 class SSEData:

@@ -61,6 +61,8 @@ class ChatParams:
     image_generation: bool | None = None  # off: /image refused here
     speech: bool | None = None  # off: /speak and voice replies refused here
     voice_replies: bool | None = None  # /voice on: each answer also spoken
+    # /tools on|off NAME (issue 14): the chat's own switches over each tool's default.
+    tools: tuple[tuple[str, bool], ...] = ()
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ChatParams:
@@ -71,6 +73,9 @@ class ChatParams:
         if "logit_bias" in values:
             biases = values["logit_bias"] or {}
             values["logit_bias"] = tuple((int(k), int(v)) for k, v in biases.items())
+        if "tools" in values:
+            switches = values["tools"] or {}
+            values["tools"] = tuple((str(k), bool(v)) for k, v in sorted(switches.items()))
         return cls(**values)
 
     def to_json(self) -> dict[str, Any]:
@@ -83,6 +88,8 @@ class ChatParams:
                 value = list(value)
             elif f.name == "logit_bias":
                 value = {str(token): bias for token, bias in value}
+            elif f.name == "tools":
+                value = dict(value)
             data[f.name] = value
         return data
 

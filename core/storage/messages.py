@@ -120,31 +120,39 @@ class MessageStore(Store):
         usage: UsageRecord | None,
         window_start_id: int | None = None,
         token_ratio: tuple[str, float] | None = None,  # (model, its new learned ratio)
+        tool_rounds: Sequence[NewMessage] = (),  # the calls and results before the answer
+        more_usage: Sequence[UsageRecord] = (),  # earlier rounds', the tools' own
     ) -> None:
-        """Store the answer, its usage and the window's new start (after a cut) together, so no
-        turn is ever half-written; and what the usage taught about the model's tokenizer."""
-        if answer is None and usage is None and window_start_id is None and token_ratio is None:
+        """Store the answer (after the tool calls and results that led to it), its usage and
+        the window's new start (after a cut) together, so no turn is ever half-written (a call
+        without its results, say); and what the usage taught about the model's tokenizer."""
+        answers = [*tool_rounds, *([] if answer is None else [answer])]
+        usages = [*more_usage, *([] if usage is None else [usage])]
+        if not answers and not usages and window_start_id is None and token_ratio is None:
             return
 
-        def work(connection: Connection) -> int | None:
-            answer_id = None
-            if answer is not None:
-                values = _message_values(conversation_id, answer)
+        def work(connection: Connection) -> list[int]:
+            ids = []
+            for stored in answers:
+                values = _message_values(conversation_id, stored)
                 values["asked_in"] = conversation_id
-                answer_id = connection.execute(_INSERT_ANSWER, values).scalar_one()
-            if usage is not None:
-                connection.execute(INSERT_USAGE, usage_values(conversation_id, usage))
+                ids.append(connection.execute(_INSERT_ANSWER, values).scalar_one())
+            for spent in usages:
+                connection.execute(INSERT_USAGE, usage_values(conversation_id, spent))
             if window_start_id is not None:
                 connection.execute(
                     MOVE_WINDOW, {"conversation": conversation_id, "start": window_start_id}
                 )
             if token_ratio is not None:
                 connection.execute(self._upsert_ratio, ratio_values(*token_ratio))
-            return answer_id
+            return ids
 
-        answer_id = await self.database.run(work)
-        stored = None if answer is None or answer_id is None else _stored(answer_id, answer)
-        self.windows.stored(conversation_id, stored, window_start_id)
+        ids = await self.database.run(work)
+        if not ids:
+            self.windows.stored(conversation_id, None, window_start_id)
+        for index, (stored_id, stored) in enumerate(zip(ids, answers, strict=True)):
+            start = window_start_id if index == 0 else None
+            self.windows.stored(conversation_id, _stored(stored_id, stored), start)
 
     @retried
     async def messages_from(self, conversation_id: int, start_id: int) -> list[StoredMessage]:
@@ -154,7 +162,7 @@ class MessageStore(Store):
         ).order_by(MessageRow.id)
 
         def work(connection: Connection) -> list[StoredMessage]:
-            rows = [StoredMessage(*row) for row in connection.execute(query).all()]
+            rows = [_row_message(row) for row in connection.execute(query).all()]
             return _with_images(connection, conversation_id, rows)
 
         return await self.database.run(work)
@@ -227,7 +235,7 @@ _INSERT_ANSWER = (
     .returning(MessageRow.id)
 )
 # Plain columns, not ORM objects: a window is hundreds of rows, read on every turn.
-# StoredMessage's fields, in order.
+# StoredMessage's fields, in order, images apart (see `_row_message`).
 _MESSAGE_COLUMNS = select(
     MessageRow.id,
     MessageRow.role,
@@ -235,6 +243,8 @@ _MESSAGE_COLUMNS = select(
     MessageRow.tokens,
     MessageRow.encoding,
     MessageRow.author_name,
+    MessageRow.tool_calls,
+    MessageRow.tool_call_id,
 )
 _NEWEST_FIRST = (
     _MESSAGE_COLUMNS.where(
@@ -344,6 +354,8 @@ def _message_values(conversation_id: int, message: NewMessage) -> dict[str, Any]
         "author_id": message.author_id,
         "author_name": message.author_name,
         "platform_message_id": message.platform_message_id,
+        "tool_calls": message.tool_calls,
+        "tool_call_id": message.tool_call_id,
     }
 
 
@@ -356,6 +368,8 @@ def _stored(message_id: int, message: NewMessage) -> StoredMessage:
         message.encoding,
         message.author_name,
         tuple(image.stored() for image in message.images),
+        message.tool_calls,
+        message.tool_call_id,
     )
 
 
@@ -365,4 +379,11 @@ def _newest_first(
     rows = connection.execute(
         _NEWEST_FIRST, {"conversation": conversation_id, "start": start_id, "limit": limit}
     ).all()  # one fetch, not one per row: a window is hundreds of rows
-    return _with_images(connection, conversation_id, [StoredMessage(*row) for row in rows])
+    return _with_images(connection, conversation_id, [_row_message(row) for row in rows])
+
+
+def _row_message(row: Any) -> StoredMessage:
+    message_id, role, content, tokens, encoding, author_name, tool_calls, tool_call_id = row
+    return StoredMessage(
+        message_id, role, content, tokens, encoding, author_name, (), tool_calls, tool_call_id
+    )

@@ -44,6 +44,9 @@ class StoredMessage:
     encoding: str
     author_name: str | None = None
     images: tuple[StoredImage, ...] = ()
+    # An assistant message calling tools: the API's `tool_calls` array, as JSON text.
+    tool_calls: str | None = None
+    tool_call_id: str | None = None  # a `tool` message: the call it answers
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,8 @@ class NewMessage:
     author_name: str | None = None
     platform_message_id: str | None = None
     images: tuple[NewImage, ...] = ()
+    tool_calls: str | None = None  # see StoredMessage
+    tool_call_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,6 +87,10 @@ class MessageRow(Base):
     # turn holds the conversation's lock, so that is the message it answered). /forget deletes
     # the answers with the question, since they quote it.
     reply_to_id: Mapped[int | None] = mapped_column(Id, nullable=True)
+    # Function calling (issue 14): an assistant message's `tool_calls` (the API's JSON array)
+    # and a `tool` message's `tool_call_id`; stored and planned like any other message.
+    tool_calls: Mapped[str | None] = mapped_column(Text, nullable=True)
+    tool_call_id: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

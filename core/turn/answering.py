@@ -1,8 +1,8 @@
 """Answering: the model's stream, timed, passed on as it arrives; one retry with half of the
 history when the provider's window turns out smaller than the catalog says.
 
-This is the stage where a turn goes back to the model: a later loop through tool calls belongs
-here too.
+One AnswerStream is one request; a turn with tools asks again after each round of calls
+(core/turn/tool_loop.py).
 """
 
 from __future__ import annotations
@@ -18,7 +18,14 @@ from dataclasses import dataclass
 from typing import TypeVar, cast
 
 from core.boundary import AnswerDelta, ConversationKey, Notice, Reasoning, ReplyEvent, Thinking
-from core.model.client import ChatModel, ModelEvent, ModelResult, ProviderError, TextDelta
+from core.model.client import (
+    ChatModel,
+    ModelEvent,
+    ModelResult,
+    ProviderError,
+    TextDelta,
+    ToolCall,
+)
 from core.texts import Texts
 from core.turn.prompt_plan import Prompt
 
@@ -31,6 +38,7 @@ Event = TypeVar("Event")
 class StreamTiming:
     model_s: float = 0.0  # waiting for the model's next event
     held_s: float = 0.0  # the consumer holding an event before asking for the next
+    tools_s: float = 0.0  # the tools' own time (and a confirmation's wait for the user)
 
 
 async def timed(
@@ -84,7 +92,7 @@ async def noting_silence(
             if event is _END:
                 return
             yield cast(ModelEvent, event)
-            if silent or isinstance(event, TextDelta):
+            if silent or isinstance(event, TextDelta | ToolCall):
                 break
         async for event in events:
             yield event
@@ -108,6 +116,7 @@ class AnswerStream:
         prompt: Prompt,
         key: ConversationKey,
         thinking_after_s: float = math.inf,
+        timing: StreamTiming | None = None,  # shared by the rounds of a tool loop
     ) -> None:
         self._model = model
         self._key = key
@@ -115,9 +124,10 @@ class AnswerStream:
         self.prompt = prompt
         self.text = ""
         self.reasoning = ""  # the model's thinking: counted, never stored or sent back
+        self.tool_calls: list[ToolCall] = []
         self.result: ModelResult | None = None
         self.failure: ProviderError | None = None
-        self.timing = StreamTiming()
+        self.timing = timing or StreamTiming()
 
     async def events(self, texts: Texts) -> AsyncIterator[ReplyEvent]:
         show = bool(self.prompt.plan.params.show_reasoning)
@@ -126,6 +136,7 @@ class AnswerStream:
             parts: list[str] = []
             thoughts: list[str] = []
             self.result, self.failure = None, None
+            self.tool_calls = []
             try:
                 # The watcher goes inside the timing: the task it waits on is part of waiting
                 # for the model, not the bot's own time (python -m bench: bot p50 at 300 chats
@@ -147,6 +158,8 @@ class AnswerStream:
                             yield AnswerDelta(event.text)
                         elif isinstance(event, ModelResult):
                             self.result = event
+                        elif isinstance(event, ToolCall):
+                            self.tool_calls.append(event)
                         else:
                             thoughts.append(event.text)
             except ProviderError as error:
@@ -155,7 +168,7 @@ class AnswerStream:
             self.reasoning = "".join(thoughts)
             if show and self.reasoning.strip() and not parts:
                 yield Reasoning(self.reasoning.strip())
-            if attempt == 2 or parts or not self._context_too_long():
+            if attempt == 2 or parts or self.tool_calls or not self._context_too_long():
                 return
             # The provider's window is smaller than the catalog says (or counts differently):
             # send half of the history once more rather than fail the turn.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -9,7 +10,7 @@ from core.model.catalog import ModelSpec
 from core.model.image_tokens import ImageRule
 from core.storage.messages import MessageStore
 from core.storage.records import ConversationState, StoredImage, StoredMessage
-from core.tokens import count_message
+from core.tokens import count_message, count_text, count_tool_calls
 from core.turn.window import Window, choose_window, rows_to_read
 
 
@@ -23,6 +24,14 @@ def message_text(message: StoredMessage) -> str:
 def prompt_message(message: StoredMessage) -> dict[str, Any]:
     """A stored message as the model receives it: its images (those counted for this model,
     see `read_window`) as image parts after the text, as data URLs (never a platform URL)."""
+    if message.tool_call_id is not None:
+        return {"role": "tool", "tool_call_id": message.tool_call_id, "content": message.content}
+    if message.tool_calls is not None:
+        return {
+            "role": "assistant",
+            "content": message.content or None,
+            "tool_calls": json.loads(message.tool_calls),
+        }
     text = message_text(message)
     images = [image for image in message.images if image.counted_for]
     if not images:
@@ -33,6 +42,20 @@ def prompt_message(message: StoredMessage) -> dict[str, Any]:
         for image in images
     ]
     return {"role": message.role, "content": parts}
+
+
+def stored_tokens(message: StoredMessage, encoding: str) -> int:
+    """A stored message's tokens in `encoding`: its text, its tool calls or the call its result
+    answers, and its images as counted already."""
+    tokens = count_message(message.role, message_text(message), encoding)
+    tokens += sum(image.tokens for image in message.images)
+    if message.tool_calls is not None:
+        calls = json.loads(message.tool_calls)
+        pairs = [(call["function"]["name"], call["function"]["arguments"]) for call in calls]
+        tokens += count_tool_calls(pairs, encoding)
+    if message.tool_call_id is not None:
+        tokens += count_text(message.tool_call_id, encoding)
+    return tokens
 
 
 def image_rule_key(spec: ModelSpec) -> str:
@@ -76,13 +99,7 @@ async def _recount(
     limit = rows_to_read(budget)
     stored = (await messages.messages_from(conversation_id, start))[-limit:]
     recounted = [
-        replace(
-            m,
-            tokens=count_message(m.role, message_text(m), spec.encoding)
-            + sum(image.tokens for image in m.images),
-            encoding=spec.encoding,
-        )
-        for m in stored
+        replace(m, tokens=stored_tokens(m, spec.encoding), encoding=spec.encoding) for m in stored
     ]
     await messages.recount([(m.id, m.tokens) for m in recounted], spec.encoding)
     return recounted[::-1]

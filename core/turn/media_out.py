@@ -33,6 +33,7 @@ from core.storage.records import ConversationState, NewMessage, UsageRecord
 from core.storage.stores import Storage
 from core.texts import Texts
 from core.tokens import count_message
+from core.tools.base import ToolOutput
 from core.turn.user_input import fit_input, storable_text
 
 log = logging.getLogger("core.turn")
@@ -125,6 +126,45 @@ class MediaOut:
         )
         caption = texts.get("image.caption", prompt=_clip(prompt, CAPTION_PROMPT_CHARS))
         yield ImageReply(image.data, image.media_type, caption)
+
+    async def draw_for_tool(
+        self, message: IncomingMessage, params: ChatParams, prompt: str, is_owner: bool
+    ) -> ToolOutput:
+        """/image as the model's tool: the same checks, model and price; the picture goes to
+        the chat and the words back to the model (stored as the tool's result, not as a
+        question and answer of their own)."""
+        config = self._options.config
+        if not config.image_generation_enabled or self._images is None:
+            return ToolOutput("Image generation is turned off for this bot.", is_error=True)
+        if params.image_generation is False:
+            return ToolOutput("Image generation is turned off in this chat.", is_error=True)
+        prompt = storable_text(prompt.strip())
+        if not prompt:
+            return ToolOutput("Say what to draw in `prompt`.", is_error=True)
+        choice = image_choice(params, config, self._options.images)
+        over = await self._over_budget(message, is_owner, choice.cost_usd)
+        if over is not None:
+            return ToolOutput("The user's budget does not allow another image.", is_error=True)
+        try:
+            image = await self._images.generate(prompt, choice.model, choice.size, choice.quality)
+        except ImageRefused:
+            log.info("image refused by the provider's safety system for %s", message.key)
+            return ToolOutput("The image service's safety system refused this.", is_error=True)
+        except ProviderError as error:
+            log.warning("image tool failed for %s: %s", message.key, error.detail or error.kind)
+            return ToolOutput("The image service failed.", is_error=True)
+        usage = _usage(message, choice.model.name, choice.cost_usd, "image", 1)
+        described = ""
+        if image.revised_prompt:
+            described = (
+                f" Drawn as: {_clip(storable_text(image.revised_prompt), DESCRIPTION_CHARS)}"
+            )
+        caption = _clip(prompt, CAPTION_PROMPT_CHARS)
+        return ToolOutput(
+            f"The picture ({choice.model.name}, {choice.size}) was sent to the chat.{described}",
+            replies=(ImageReply(image.data, image.media_type, f"🎨 {caption}"),),
+            usage=(usage,),
+        )
 
     async def speak(
         self,

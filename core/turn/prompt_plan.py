@@ -3,8 +3,10 @@ gets; then, with the window read, the request itself."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import Any
 
 from core.boundary import IncomingMessage
 from core.model.catalog import ModelCatalog, ModelSpec
@@ -16,7 +18,7 @@ from core.personas import PersonaBook
 from core.storage.records import ConversationState
 from core.tokens import TOKENS_REPLY_PRIMER, count_message
 from core.turn.history import prompt_message
-from core.turn.window import MIN_HISTORY_BUDGET, Window, halved
+from core.turn.window import MIN_HISTORY_BUDGET, Window, choose_window, halved
 
 GROUP_NOTE = (
     "\n\nThis is a group chat: each user message starts with the sender's name and a colon."
@@ -41,6 +43,25 @@ class PromptPlan:
     @property
     def has_room(self) -> bool:
         return self.budget >= MIN_HISTORY_BUDGET
+
+    def minus(self, tokens: int) -> PromptPlan:
+        """The plan with `tokens` fewer for the history (the tools' definitions take them)."""
+        return replace(self, budget=self.budget - tokens) if tokens else self
+
+
+@dataclass(frozen=True, slots=True)
+class PromptTools:
+    """What a turn with tools adds to its requests: the definitions, and the calls and results
+    of its earlier rounds (sent after the window, counted exactly like it)."""
+
+    definitions: tuple[Mapping[str, Any], ...] = ()
+    tokens: int = 0  # the definitions'
+    rounds: tuple[Mapping[str, Any], ...] = ()
+    rounds_tokens: int = 0
+    choice: str | None = None  # the request's tool_choice: "none" on the last round
+
+
+NO_TOOLS = PromptTools()
 
 
 class PromptPlanner:
@@ -107,26 +128,49 @@ class Prompt:
     window: Window
     request: ModelRequest
     sent_tokens: int  # exact prompt tokens from stored counts, for servers that report no usage
+    tools: PromptTools = NO_TOOLS
 
     @classmethod
-    def build(cls, plan: PromptPlan, window: Window, user_hash: str | None) -> Prompt:
+    def build(
+        cls, plan: PromptPlan, window: Window, user_hash: str | None, tools: PromptTools = NO_TOOLS
+    ) -> Prompt:
         request = ModelRequest(
             model=plan.spec,
             messages=[{"role": plan.spec.caps.system_role, "content": plan.system_prompt}]
-            + [prompt_message(m) for m in window.messages],
+            + [prompt_message(m) for m in window.messages]
+            + list(tools.rounds),
             params=plan.params,
             max_tokens=plan.completion_tokens,
             user_hash=user_hash,
+            tools=tools.definitions,
+            tool_choice=tools.choice if tools.definitions else None,
         )
         sent = plan.system_tokens + TOKENS_REPLY_PRIMER + window.tokens
-        return cls(plan=plan, window=window, request=request, sent_tokens=sent)
+        sent += tools.tokens + tools.rounds_tokens
+        return cls(plan=plan, window=window, request=request, sent_tokens=sent, tools=tools)
 
     def shorter(self) -> Prompt | None:
         """The same prompt with half of the history; None when it cannot shrink."""
         window = halved(self.window, self.plan.low_watermark_share)
         if window is None:
             return None
-        return Prompt.build(self.plan, window, self.request.user_hash)
+        return Prompt.build(self.plan, window, self.request.user_hash, self.tools)
+
+    def next_round(self, tools: PromptTools) -> Prompt:
+        """The prompt for the next round of a tool loop: the calls and results so far after the
+        window, which gives up its oldest messages (cut as any overflow is) when they would not
+        fit the budget together; a call and its results are never parted."""
+        window = self.window
+        room = self.plan.budget - tools.rounds_tokens
+        if window.tokens > room and len(window.messages) > 1:
+            window = choose_window(
+                window.messages[::-1],
+                window.start_id,
+                max(room, 0),
+                int(max(room, 0) * self.plan.low_watermark_share),
+            )
+            window = Window(window.messages, cut=True, start_id=window.start_id)
+        return Prompt.build(self.plan, window, self.request.user_hash, tools)
 
 
 @lru_cache(maxsize=256)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from core.boundary import IncomingMessage
 from core.model.client import ModelResult
 from core.model.token_ratios import TokenRatios
@@ -57,8 +59,12 @@ async def record_turn(
     answer: AnswerStream,
     usage: UsageRecord | None,
     token_ratio: tuple[str, float] | None = None,
+    tool_rounds: Sequence[NewMessage] = (),
+    more_usage: Sequence[UsageRecord] = (),
 ) -> None:
-    """One transaction: a turn is never half-written (an answer without its usage, say)."""
+    """One transaction: a turn is never half-written (an answer without its usage, or a tool
+    call without its results, say). `tool_rounds` are the calls and results before the answer;
+    `more_usage` the earlier rounds' usage and the tools' own."""
     spec = answer.prompt.plan.spec
     stored_answer = None
     if answer.text.strip():
@@ -75,4 +81,6 @@ async def record_turn(
         usage,
         window_start_id=window.start_id if window.cut else None,
         token_ratio=token_ratio,
+        tool_rounds=tool_rounds,
+        more_usage=more_usage,
     )

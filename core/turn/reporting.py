@@ -111,7 +111,7 @@ def turn_stats(
         cached_tokens=usage.cached_tokens if usage else 0,
         completion_tokens=usage.completion_tokens if usage else 0,
         cost_usd=usage.cost_usd if usage else 0.0,
-        bot_s=turn_s - answer.timing.model_s - answer.timing.held_s,
+        bot_s=turn_s - answer.timing.model_s - answer.timing.held_s - answer.timing.tools_s,
         model_s=answer.timing.model_s,
         window_messages=len(window.messages),
         window_cut=window.cut,

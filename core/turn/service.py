@@ -8,7 +8,8 @@ import hmac
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from core.boundary import (
@@ -34,16 +35,18 @@ from core.storage.errors import StorageError
 from core.storage.records import NewImage
 from core.storage.stores import Storage
 from core.texts import Texts
+from core.tools.confirmations import Confirmations
+from core.tools.toolbox import ToolBox
 from core.turn.admission import Admission
-from core.turn.answering import AnswerStream
 from core.turn.attachments import AttachmentReader, MediaConfig, Vision
 from core.turn.conversation_locks import ConversationQueue, Place
 from core.turn.deciding import Decision, decide
 from core.turn.history import read_window
 from core.turn.media_out import MediaOut
-from core.turn.prompt_plan import Prompt, PromptPlan, PromptPlanner
+from core.turn.prompt_plan import NO_TOOLS, Prompt, PromptPlan, PromptPlanner, PromptTools
 from core.turn.recording import learned_ratio, record_turn, usage_of
 from core.turn.reporting import TurnReporter, TurnStats, log_turn, turn_stats
+from core.turn.tool_loop import ToolLoop, ToolLoopConfig, confirmation_reply, turn_tools
 from core.turn.user_input import fit_input, storable_message, storable_text
 from core.turn.window import MIN_HISTORY_BUDGET, rows_to_read
 
@@ -65,6 +68,7 @@ class ServiceConfig:
     default_reply_tokens: int = DEFAULT_REPLY_TOKENS  # the visible reply's cap
     reasoning_tokens: int = 0  # room for reasoning on every reasoning model; 0: each model's own
     thinking_after_s: float = 3.0  # silence before the "thinking…" placeholder
+    tool_loop: ToolLoopConfig = field(default_factory=ToolLoopConfig)
 
 
 class ChatService:
@@ -83,6 +87,7 @@ class ChatService:
         token_ratios: TokenRatios | None = None,  # learned so far (none: start learning now)
         attachments: AttachmentReader | None = None,
         media_out: MediaOut | None = None,  # None: /image and /speak are off
+        toolbox: ToolBox | None = None,  # None: no tools
     ) -> None:
         self._storage = storage
         self._model = model
@@ -103,6 +108,8 @@ class ChatService:
             config.reasoning_tokens,
             self._token_ratios,
         )
+        self._toolbox = toolbox or ToolBox(enabled=False)
+        self._confirmations = Confirmations()
         self._reporter = TurnReporter()
         self._locks = ConversationQueue(config.conversation_backlog)
         self.on_turn = on_turn
@@ -144,6 +151,10 @@ class ChatService:
                 yield refused.said
             return
         command = parse_command(message.text)
+        if command is not None and command[0] == "confirm":
+            # Not queued: the turn waiting for this answer holds the conversation's lock.
+            yield confirmation_reply(self._confirmations, message, command[1], texts)
+            return
         place = self._locks.enter(message.key)
         if place is None:
             log.debug("%s is flooded: a message past its backlog was refused", message.key)
@@ -264,6 +275,13 @@ class ChatService:
                     yield refused.said
                 return
         plan = await self._planner.plan(message, conversation)
+        tools = None
+        if answers:
+            is_owner = self._admission.is_owner(message)
+            tools = turn_tools(
+                self._toolbox, message, is_owner, conversation, plan.spec, datetime.now(UTC)
+            )
+            plan = plan.minus(tools.definitions.tokens if tools else 0)  # they are sent too
         unpriced = self._admission.refuse_model(message, plan.spec, texts) if answers else None
         if unpriced is not None:
             if unpriced.said is not None:
@@ -330,13 +348,25 @@ class ChatService:
         )
         if window.cut:
             yield Notice(texts.get("notice.trimmed", kept=len(window.messages)))
-        prompt = Prompt.build(plan, window, self._user_hash(message))
-        answer = AnswerStream(self._model, prompt, message.key, self._config.thinking_after_s)
-        async for event in answer.events(texts):
+        offered = NO_TOOLS if tools is None else PromptTools(*tools.definitions.offered())
+        prompt = Prompt.build(plan, window, self._user_hash(message), offered)
+        loop = ToolLoop(
+            self._model,
+            prompt,
+            message.key,
+            self._config.thinking_after_s,
+            tools,
+            self._config.tool_loop,
+            self._confirmations,
+        )
+        async for event in loop.events(texts):
             yield event
+        answer = loop.answer
         usage = usage_of(answer, message)
         ratio = learned_ratio(answer, self._token_ratios)
-        await record_turn(messages, conversation.id, answer, usage, ratio)
+        earlier = [usage_of(request, message) for request in loop.requests[:-1]]
+        more = [spent for spent in earlier if spent is not None] + loop.tool_usage
+        await record_turn(messages, conversation.id, answer, usage, ratio, loop.stored, more)
         outcome, endings = self._reporter.outcome(answer, message.key, texts)
         for event in endings:
             yield event

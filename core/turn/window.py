@@ -34,6 +34,9 @@ class Counted(Protocol):
     @property
     def tokens(self) -> int: ...
 
+    @property
+    def role(self) -> str: ...
+
 
 @dataclass(frozen=True, slots=True)
 class WindowPlan:
@@ -49,17 +52,25 @@ def plan_window(
 
     `newest_first` holds the rows from `start_id` on (the new message first), as read with
     `rows_to_read(budget)`. The newest message is always kept; the caller has made sure it fits.
+    A cut never starts on a `tool` message: the call it answers would be cut off, and the API
+    refuses a result without its call; such results go with their call.
     """
     total = sum(row.tokens for row in newest_first)
     if total <= budget:
         return WindowPlan(start_id=start_id, tokens=total, cut=False)
     kept_tokens = 0
     kept_start = newest_first[0].id if newest_first else start_id
+    kept = 0
     for index, row in enumerate(newest_first):
         if index > 0 and kept_tokens + row.tokens > low_watermark:
             break
         kept_tokens += row.tokens
-        kept_start = row.id
+        kept = index + 1
+    while kept > 1 and newest_first[kept - 1].role == "tool":
+        kept -= 1
+        kept_tokens -= newest_first[kept].tokens
+    if newest_first:
+        kept_start = newest_first[kept - 1].id
     return WindowPlan(start_id=kept_start, tokens=kept_tokens, cut=True)
 
 
@@ -85,7 +96,11 @@ def choose_window(
 ) -> Window:
     plan = plan_window(newest_first, start_id, budget, low_watermark)
     messages = [row for row in reversed(newest_first) if row.id >= plan.start_id]
-    return Window(messages=messages, cut=plan.cut, start_id=plan.start_id)
+    # Results whose call is gone (deleted by age, say) are never sent: the API refuses them.
+    orphans = 0
+    while orphans < len(messages) - 1 and messages[orphans].role == "tool":
+        orphans += 1
+    return Window(messages=messages[orphans:], cut=plan.cut, start_id=plan.start_id)
 
 
 def halved(window: Window, low_watermark_share: float) -> Window | None:

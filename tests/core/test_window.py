@@ -17,6 +17,7 @@ class WindowRow:
 
     id: int
     tokens: int
+    role: str = "user"
 
 
 message_sizes = st.lists(st.integers(MIN_MESSAGE_TOKENS, 400), min_size=1, max_size=120)
