@@ -23,6 +23,7 @@ from core.boundary import (
     Attachment,
     Author,
     ChatPort,
+    Choice,
     CommandReply,
     ConversationKey,
     Failure,
@@ -41,6 +42,7 @@ from core.boundary import (
 
 CONSOLE_KEY = ConversationKey(platform="console", chat_id="local")
 ATTACH = "/attach"
+CONFIRM = "/confirm "  # a tool's "Run …? Yes / No": the turn waits for the answer
 
 
 def to_incoming(line: str) -> IncomingMessage:
@@ -118,11 +120,16 @@ def _read_local(path: Path) -> Callable[[int], Awaitable[bytes]]:
 
 
 async def print_replies(
-    events: AsyncIterator[ReplyEvent], out: TextIO, media_dir: Path = Path("media-out")
+    events: AsyncIterator[ReplyEvent],
+    out: TextIO,
+    media_dir: Path = Path("media-out"),
+    asking: Callable[[tuple[Choice, ...]], None] | None = None,
 ) -> None:
     """Print a reply as it streams; every event ends on its own line. In a terminal, "thinking…"
     shows until the answer's first words overwrite it (a pipe gets only the answers). Images
-    and voice messages are written into `media_dir`, each file's path on a line of its own."""
+    and voice messages are written into `media_dir`, each file's path on a line of its own.
+    A reply's buttons are shown as "[Yes / No]"; `asking` hears of a question the turn waits
+    on (a tool's confirmation), which the next typed line answers."""
     streaming = False
     placeholder = False
     async for event in events:
@@ -132,7 +139,11 @@ async def print_replies(
         match event:
             case Thinking(text=text):
                 if out.isatty() and not streaming:
-                    out.write(text)
+                    # One line, which the next placeholder (a tool's progress) or the answer
+                    # erases.
+                    if placeholder:
+                        out.write(ERASE_LINE)
+                    out.write(" · ".join(text.splitlines()))
                     out.flush()
                     placeholder = True
             case Reasoning(text=text):
@@ -149,7 +160,12 @@ async def print_replies(
                 if streaming:
                     out.write("\n")
                     streaming = False
-                out.write(text + "\n")
+                choices = event.choices if isinstance(event, CommandReply) else ()
+                labels = " / ".join(choice.label for choice in choices)
+                out.write(text + (f" [{labels}]" if labels else "") + "\n")
+                out.flush()
+                if asking is not None and any(c.command.startswith(CONFIRM) for c in choices):
+                    asking(choices)
             case ImageReply() | VoiceReply():
                 if streaming:
                     out.write("\n")
@@ -196,15 +212,30 @@ async def run_console(chat: ChatPort, settings: Settings, stop: asyncio.Event) -
         print("Chatting in the console. /help lists the commands; Ctrl-C stops a reply; /quit.")
         asyncio.get_running_loop().add_signal_handler(signal.SIGINT, _interrupt, replying, stop)
     replies = RepliesInFlight()
-    async for line in _lines(stop, prompt="you> " if interactive else ""):
+    lines = _lines(stop, prompt="you> " if interactive else "")
+    async for line in lines:
         if not line.strip():
             continue
         if line.strip().lower() in QUIT:
             return
-        reply = asyncio.create_task(_reply(chat, line, replies, settings.media_out_dir))
+        asked = _Asked()
+        reply = asyncio.create_task(_reply(chat, line, replies, settings.media_out_dir, asked))
         replying[:] = [reply]
         stopping = asyncio.ensure_future(stop.wait())
-        await asyncio.wait({reply, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        while True:
+            waiting = asyncio.ensure_future(asked.event.wait())
+            await asyncio.wait({reply, stopping, waiting}, return_when=asyncio.FIRST_COMPLETED)
+            waiting.cancel()
+            if reply.done() or stop.is_set() or not asked.choices:
+                break
+            # The turn waits for an answer: the next line gives it ("yes", or the command).
+            asked.event.clear()
+            answer = await anext(lines, None)
+            if answer is None:
+                break
+            typed = {choice.label.lower(): choice.command for choice in asked.choices.pop()}
+            command = typed.get(answer.strip().lower(), answer)
+            await _reply(chat, command, replies, settings.media_out_dir)
         stopping.cancel()
         if stop.is_set():
             await replies.drain(settings.shutdown_grace_s)
@@ -215,6 +246,18 @@ async def run_console(chat: ChatPort, settings: Settings, stop: asyncio.Event) -
             print("\n(stopped)", flush=True)
 
 
+class _Asked:
+    """The questions a turn asked and waits on (a tool's confirmation)."""
+
+    def __init__(self) -> None:
+        self.choices: list[tuple[Choice, ...]] = []
+        self.event = asyncio.Event()
+
+    def __call__(self, choices: tuple[Choice, ...]) -> None:
+        self.choices.append(choices)
+        self.event.set()
+
+
 def _interrupt(replying: list[asyncio.Task[None]], stop: asyncio.Event) -> None:
     """Ctrl-C: stop the reply being streamed (the bot keeps running); at the prompt, quit."""
     if replying and not replying[0].done():
@@ -223,9 +266,15 @@ def _interrupt(replying: list[asyncio.Task[None]], stop: asyncio.Event) -> None:
         stop.set()
 
 
-async def _reply(chat: ChatPort, line: str, replies: RepliesInFlight, media_dir: Path) -> None:
+async def _reply(
+    chat: ChatPort,
+    line: str,
+    replies: RepliesInFlight,
+    media_dir: Path,
+    asking: Callable[[tuple[Choice, ...]], None] | None = None,
+) -> None:
     with replies.tracked():
-        await print_replies(chat.handle(to_incoming(line)), sys.stdout, media_dir)
+        await print_replies(chat.handle(to_incoming(line)), sys.stdout, media_dir, asking)
 
 
 async def _lines(stop: asyncio.Event, prompt: str) -> AsyncIterator[str]:

@@ -16,7 +16,7 @@ import itertools
 import json
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -152,6 +152,13 @@ class FakeDiscord:
                 self._new_call.clear()
                 await self._new_call.wait()
         return found[0]
+
+    async def wait_until(self, predicate: Callable[[], bool], within_s: float = 10) -> None:
+        """Wait until `predicate()` holds after some call."""
+        async with asyncio.timeout(within_s):
+            while not predicate():
+                self._new_call.clear()
+                await self._new_call.wait()
 
     def calls_to(self, method: str, path_regex: str) -> list[Call]:
         pattern = re.compile(path_regex)

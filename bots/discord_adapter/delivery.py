@@ -93,6 +93,8 @@ async def stream_into_channel(
                         channel, interval=edit_interval_s, reference=reference
                     )
                     stream.show_placeholder(event.text)
+                elif isinstance(event, Thinking) and stream is not None:
+                    stream.show_placeholder(event.text)  # a tool's progress after "thinking…"
                 elif isinstance(event, Reasoning):
                     if stream is not None and not stream.streamed:
                         # The placeholder message becomes the thinking; the answer follows.

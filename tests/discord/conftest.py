@@ -3,7 +3,7 @@ real discord.py client logged in to the fake Discord REST API and fed gateway pa
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -14,6 +14,7 @@ import pytest
 from bots.discord_adapter import DiscordBot, DiscordOptions
 from config.settings import Settings
 from core.bootstrap import bootstrap
+from core.tools.base import ToolSource
 from fakes.discord_gateway import feed_event, go_online
 from fakes.discord_rest import FakeDiscord, fake_discord
 from fakes.openai_server import FakeOpenAI
@@ -68,8 +69,10 @@ def run_bot(settings: Settings, options: DiscordOptions, discord_api: FakeDiscor
     """`async with run_bot(**option_overrides) as bot:` a logged-in bot on a fresh core."""
 
     @asynccontextmanager
-    async def running(**overrides: object) -> AsyncIterator[DiscordBot]:
-        async with bootstrap(settings) as app:
+    async def running(
+        tool_sources: Sequence[ToolSource] = (), **overrides: object
+    ) -> AsyncIterator[DiscordBot]:
+        async with bootstrap(settings, tool_sources=tool_sources) as app:
             bot = DiscordBot(app.service, replace(options, **overrides))
             async with bot:
                 await go_online(bot)

@@ -4,7 +4,7 @@ fake OpenAI servers."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -14,6 +14,7 @@ from bots.telegram_adapter.options import TelegramOptions
 from bots.telegram_adapter.startup import serve
 from config.settings import Settings
 from core.bootstrap import App, bootstrap
+from core.tools.base import ToolSource
 from fakes.openai_server import FakeOpenAI
 from fakes.telegram_api import FakeTelegram
 
@@ -50,7 +51,13 @@ class RunningBot:
 
 @asynccontextmanager
 async def running_bot(
-    tg: FakeTelegram, llm: FakeOpenAI, db: Path, *, slots: int | None = None, **overrides: Any
+    tg: FakeTelegram,
+    llm: FakeOpenAI,
+    db: Path,
+    *,
+    slots: int | None = None,
+    tool_sources: Sequence[ToolSource] = (),
+    **overrides: Any,
 ) -> AsyncIterator[RunningBot]:
     """The bot polling the fake Telegram until the block ends (then stopped as on SIGTERM);
     `slots`: how many updates it processes at once (TelegramOptions.max_concurrent_updates)."""
@@ -59,7 +66,8 @@ async def running_bot(
         return len(tg.calls_to("getUpdates")) + len(tg.calls_to("setWebhook"))
 
     before = listening()
-    async with bootstrap(bot_settings(tg, llm, db, **overrides)) as app:
+    settings = bot_settings(tg, llm, db, **overrides)
+    async with bootstrap(settings, tool_sources=tool_sources) as app:
         stop = asyncio.Event()
         options = TelegramOptions.from_settings(app.settings)
         if slots is not None:
