@@ -203,6 +203,17 @@ def count_prompt_tokens(messages: list[dict[str, Any]], model: str) -> int:
     return len(prompt_token_ids(messages, model))
 
 
+def count_tool_definitions(body: Body) -> int:
+    """Prompt tokens a request's `tools` definitions take (0 without tools)."""
+    name = encoding_name_for(str(body.get("model", "")))
+    return len(tools_ids(body.get("tools"), lambda text: _tokens(name, text)))
+
+
+def count_request_tokens(body: Body) -> int:
+    """A chat request's whole prompt tokens: its messages and its tool definitions."""
+    return count_prompt_tokens(body["messages"], body["model"]) + count_tool_definitions(body)
+
+
 class PromptCache:
     """Longest cached prefix over the last `capacity` prompts, in OpenAI's 1024 + 128*k steps.
 

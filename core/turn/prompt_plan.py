@@ -39,14 +39,18 @@ class PromptPlan:
     system_tokens: int
     budget: int  # tokens the history may take
     low_watermark_share: float  # an overflowing window is cut to this share of the budget
+    room: int = 0  # what the model's context leaves the history, before the chat's own cap
 
     @property
     def has_room(self) -> bool:
         return self.budget >= MIN_HISTORY_BUDGET
 
     def minus(self, tokens: int) -> PromptPlan:
-        """The plan with `tokens` fewer for the history (the tools' definitions take them)."""
-        return replace(self, budget=self.budget - tokens) if tokens else self
+        """The plan with `tokens` of the model's context taken by something else than history
+        (the tools' definitions): the chat's own cap (/set context_tokens) stays the history's."""
+        if not tokens:
+            return self
+        return replace(self, budget=min(self.budget, self.room - tokens), room=self.room - tokens)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,10 +108,8 @@ class PromptPlanner:
         prompt_room = (
             spec.context_window - completion_tokens
         ) / self._token_ratios.planning_factor(spec)
-        budget = min(
-            int(prompt_room) - system_tokens - TOKENS_REPLY_PRIMER,
-            params.context_tokens or self._default_context_tokens,
-        )
+        room = int(prompt_room) - system_tokens - TOKENS_REPLY_PRIMER
+        budget = min(room, params.context_tokens or self._default_context_tokens)
         return PromptPlan(
             spec=spec,
             params=params,
@@ -117,6 +119,7 @@ class PromptPlanner:
             system_tokens=system_tokens,
             budget=budget,
             low_watermark_share=self._low_watermark_share,
+            room=room,
         )
 
 

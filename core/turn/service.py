@@ -3,14 +3,11 @@ turn's stages (decide, admit, plan the prompt, answer, record, report), each in 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
 
 from core.boundary import (
     Answering,
@@ -24,9 +21,8 @@ from core.boundary import (
 from core.commands.catalog import TURN_COMMANDS, names_another_bot, parse_command
 from core.commands.context import CommandContext
 from core.commands.runner import CommandRunner
-from core.media.images import PreparedImage
 from core.media.out_params import MediaOutOptions
-from core.model.catalog import ModelCatalog, ModelSpec
+from core.model.catalog import ModelCatalog
 from core.model.client import ChatModel
 from core.model.params import DEFAULT_REPLY_TOKENS
 from core.model.token_ratios import TokenRatios
@@ -38,16 +34,23 @@ from core.texts import Texts
 from core.tools.confirmations import Confirmations
 from core.tools.toolbox import ToolBox
 from core.turn.admission import Admission
-from core.turn.attachments import AttachmentReader, MediaConfig, Vision
+from core.turn.attachments import AttachmentReader, MediaConfig
 from core.turn.conversation_locks import ConversationQueue, Place
 from core.turn.deciding import Decision, decide
 from core.turn.history import read_window
 from core.turn.media_out import MediaOut
-from core.turn.prompt_plan import NO_TOOLS, Prompt, PromptPlan, PromptPlanner, PromptTools
+from core.turn.prompt_plan import NO_TOOLS, Prompt, PromptPlanner, PromptTools
 from core.turn.recording import learned_ratio, record_turn, usage_of
 from core.turn.reporting import TurnReporter, TurnStats, log_turn, turn_stats
 from core.turn.tool_loop import ToolLoop, ToolLoopConfig, confirmation_reply, turn_tools
-from core.turn.user_input import fit_input, storable_message, storable_text
+from core.turn.user_input import (
+    fit_input,
+    storable_message,
+    storable_text,
+    stored_image,
+    user_hash,
+    vision_of,
+)
 from core.turn.window import MIN_HISTORY_BUDGET, rows_to_read
 
 log = logging.getLogger("core.turn")
@@ -300,7 +303,7 @@ class ChatService:
                 message,
                 texts,
                 max(plan.budget, 1) * FILE_CHARS_PER_TOKEN,
-                _vision(plan),
+                vision_of(plan),
                 plan.params,
             )
             if read.spent:
@@ -380,32 +383,4 @@ class ChatService:
             self.on_turn(stats)
 
     def _user_hash(self, message: IncomingMessage) -> str:
-        return _user_hash(
-            self._config.identifier_salt, message.key.platform, message.author.user_id
-        )
-
-
-@lru_cache(maxsize=1024)
-def _vision(plan: PromptPlan) -> Vision:
-    caps = plan.spec.caps
-    rule = caps.image_tokens if caps.images else None
-    return Vision(plan.spec.name, rule, plan.params.image_detail or "auto")
-
-
-def stored_image(image: PreparedImage, spec: ModelSpec) -> NewImage:
-    """A photo prepared for the chat's model, as stored with its message."""
-    rule = spec.caps.image_tokens
-    return NewImage(
-        image.data,
-        image.media_type,
-        image.width,
-        image.height,
-        image.detail,
-        image.tokens,
-        "" if rule is None else rule.key,
-    )
-
-
-def _user_hash(salt: bytes, platform: str, user_id: str) -> str:
-    identity = f"{platform}:{user_id}".encode()
-    return hmac.new(salt, identity, hashlib.sha256).hexdigest()[:32]
+        return user_hash(self._config.identifier_salt, message.key.platform, message.author.user_id)

@@ -1,14 +1,21 @@
-"""The user's text as the core stores and counts it: cleaned of what no database accepts, and
-cut to fit the history budget."""
+"""The user's input as the core stores and counts it: text cleaned of what no database accepts
+and cut to fit the history budget, photos as stored with their message."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from core.boundary import Author, IncomingMessage
+from core.media.images import PreparedImage
+from core.model.catalog import ModelSpec
 from core.storage.records import NewImage, NewMessage
 from core.tokens import count_message, truncate_text
+from core.turn.attachments import Vision
+from core.turn.prompt_plan import PromptPlan
 
 MAX_NAME_CHARS = 128  # the author_name column
 CUT_MARKER = " […]"
@@ -85,3 +92,29 @@ def _fit(message: IncomingMessage, text: str, encoding: str, budget: int) -> Fit
         content = content[: -len(CUT_MARKER) - 1] + CUT_MARKER
         tokens = count_message("user", prefix + content, encoding)
     return FittedInput(content, tokens, was_cut=True)
+
+
+@lru_cache(maxsize=1024)
+def vision_of(plan: PromptPlan) -> Vision:
+    caps = plan.spec.caps
+    rule = caps.image_tokens if caps.images else None
+    return Vision(plan.spec.name, rule, plan.params.image_detail or "auto")
+
+
+def stored_image(image: PreparedImage, spec: ModelSpec) -> NewImage:
+    """A photo prepared for the chat's model, as stored with its message."""
+    rule = spec.caps.image_tokens
+    return NewImage(
+        image.data,
+        image.media_type,
+        image.width,
+        image.height,
+        image.detail,
+        image.tokens,
+        "" if rule is None else rule.key,
+    )
+
+
+def user_hash(salt: bytes, platform: str, user_id: str) -> str:
+    identity = f"{platform}:{user_id}".encode()
+    return hmac.new(salt, identity, hashlib.sha256).hexdigest()[:32]

@@ -11,7 +11,7 @@ from core.bootstrap import App
 from core.boundary import AnswerDelta, AnswerDone, Author, ConversationKey, Notice
 from core.storage.schema import MessageRow, UsageRow
 from core.tokens import count_message
-from fakes.openai_server import FakeOpenAI, FakeReply
+from fakes.openai_server import FakeOpenAI, FakeReply, count_tool_definitions
 from tests.core.helpers import ADMIN, ALICE, BOB, GROUP, PRIVATE, collect, group, private, say
 from tests.database import session_on
 
@@ -73,8 +73,11 @@ async def test_stored_rows_hold_exact_counts_and_usage_is_priced(app: App, llm: 
     ]
     system_tokens = count_message("system", llm.last_messages[0]["content"], "o200k_base")
     (usage,) = await rows(app, UsageRow)
-    # Our stored counts add up to exactly what the (independent) fake server reported.
-    assert usage.prompt_tokens == system_tokens + messages[0].tokens + 3
+    # Our stored counts add up to exactly what the (independent) fake server reported (with the
+    # tools' definitions the request carries, counted by the server too).
+    definitions = count_tool_definitions(llm.last_body)
+    assert definitions > 0  # draw_image, on by default
+    assert usage.prompt_tokens == system_tokens + messages[0].tokens + 3 + definitions
     assert usage.completion_tokens > 0
     expected = (usage.prompt_tokens * 0.15 + usage.completion_tokens * 0.60) / 1_000_000
     assert abs(usage.cost_usd - expected) < 1e-12

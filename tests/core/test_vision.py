@@ -19,7 +19,12 @@ from core.boundary import CommandReply, Failure
 from core.model.image_tokens import ImageRule
 from core.storage.schema import ConversationRow, MessageImageRow, MessageRow, UsageRow
 from core.texts import EN
-from fakes.openai_server import FakeOpenAI, count_prompt_tokens
+from fakes.openai_server import (
+    FakeOpenAI,
+    count_prompt_tokens,
+    count_request_tokens,
+    count_tool_definitions,
+)
 from tests.core.helpers import ADMIN, collect, group, private, say
 from tests.core.test_conversation import rows
 from tests.database import session_on
@@ -81,7 +86,9 @@ async def check_the_first_photo(app: App, llm: FakeOpenAI, answer: str) -> None:
     assert stored_user.tokens > 2833 + 5667 * 2  # two by two tiles of gpt-4o-mini's
     # ...and the whole prompt's reported tokens are what was stored plus the system prompt.
     system = count_prompt_tokens([llm.last_messages[0]], "gpt-4o-mini") - PRIMER
-    assert usage.prompt_tokens == system + stored_user.tokens + PRIMER
+    assert usage.prompt_tokens == system + stored_user.tokens + PRIMER + count_tool_definitions(
+        llm.last_body
+    )
     [image] = await stored_images(app)
     assert (image.width, image.height, image.detail) == (1000, 600, "high")
     assert image.tokens == 2833 + 5667 * 4
@@ -100,7 +107,7 @@ async def test_the_image_stays_while_its_message_is_in_the_window_then_goes(
         for turn in range(2):
             await say(app.service, private(f"and now? {turn}"))
             assert [p["image_url"]["url"] for p in sent_images(llm)] == [first_url]
-            count = count_prompt_tokens(llm.last_messages, "gpt-4o")
+            count = count_request_tokens(llm.last_body)
             [*_, usage] = await rows(app, UsageRow)
             assert usage.prompt_tokens == count
         for turn in range(40):
@@ -110,7 +117,7 @@ async def test_the_image_stays_while_its_message_is_in_the_window_then_goes(
         assert sent_images(llm) == []  # trimmed with its message, like text
         assert len(llm.last_messages) > 2  # the text after it stayed
         [*_, usage] = await rows(app, UsageRow)
-        assert usage.prompt_tokens == count_prompt_tokens(llm.last_messages, "gpt-4o")
+        assert usage.prompt_tokens == count_request_tokens(llm.last_body)
 
 
 async def test_a_patch_counted_model(make_app: MakeApp, llm: FakeOpenAI) -> None:

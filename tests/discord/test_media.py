@@ -16,7 +16,7 @@ from fakes.discord_gateway import (
 )
 from fakes.discord_rest import BOT_ID, FakeDiscord
 from fakes.media import ogg_comment, png
-from fakes.openai_server import FakeOpenAI, count_prompt_tokens
+from fakes.openai_server import FakeOpenAI, count_prompt_tokens, count_request_tokens
 from tests.discord.conftest import interact, receive
 from tests.media_fixtures import photo, voice_note
 
@@ -148,7 +148,7 @@ async def test_a_photo_goes_to_the_model_and_stays_in_the_prompt(
         stored = connection.execute("SELECT tokens FROM messages ORDER BY id").fetchone()[0]
         reported = connection.execute("SELECT prompt_tokens FROM usage ORDER BY id").fetchone()[0]
     assert stored == count_prompt_tokens([user], "gpt-4o-mini") - 3  # the fake's own count
-    assert reported == count_prompt_tokens(asked.body["messages"], "gpt-4o-mini")
+    assert reported == count_request_tokens(asked.body)
     assert discord_api.channel_texts(DM_CHANNEL)[0] == (
         "You said: what colour is this?. I can see 1 earlier messages."
     )

@@ -12,7 +12,7 @@ import pytest
 from bots.telegram_adapter.attachments import Received
 from core.texts import EN
 from fakes.media import ogg_comment, png
-from fakes.openai_server import FakeOpenAI, count_prompt_tokens
+from fakes.openai_server import FakeOpenAI, count_prompt_tokens, count_request_tokens
 from fakes.telegram_api import FakeTelegram
 from tests.media_fixtures import pdf, photo, tiny_png, voice_note
 from tests.telegram.harness import running_bot
@@ -108,7 +108,7 @@ async def test_a_photo_goes_to_the_model_as_a_data_url_and_is_counted_exactly(
             "SELECT m.tokens, u.prompt_tokens FROM messages m, usage u ORDER BY m.id, u.id"
         ).fetchone()
     assert stored == count_prompt_tokens([user], "gpt-4o") - 3  # the fake's own count
-    assert prompt == count_prompt_tokens(first.body["messages"], "gpt-4o")
+    assert prompt == count_request_tokens(first.body)
     assert tg.token not in caplog.text
 
 
