@@ -12,6 +12,7 @@
   /image.png, /paper.pdf, /redirect?to=URL, /metadata (a redirect to the cloud metadata
   address 169.254.169.254), /intranet (a redirect to http://10.0.0.1/), /loop (redirects
   forever).
+`FakeDNS` is a resolver the tests control (names mapped to addresses, answers that change).
 `web.answer_with(status=…, delay_s=…, body=…)` makes every search endpoint fail the next
 answers that way (401, 429, 500, slow, malformed JSON). Standalone:
 `python -m fakes.search_server --port 8090`.
@@ -22,10 +23,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import socket
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 TAVILY_KEY = "tvly-fake-key-0123456789"
 BRAVE_KEY = "brave-fake-key-0123456789"
@@ -309,6 +312,43 @@ class FakeSearch:
             raise web.HTTPFound(location)
 
         return redirect
+
+
+class FakeDNS(AbstractResolver):
+    """A DNS the test controls: each name answers its list of addresses; a name given several
+    answers in turn (`answers(name, [first], [second])`) rebinds between lookups. Counts lookups."""
+
+    def __init__(self, names: dict[str, list[str]] | None = None) -> None:
+        self._answers: dict[str, list[list[str]]] = {
+            name.lower(): [addresses] for name, addresses in (names or {}).items()
+        }
+        self.lookups: list[str] = []
+
+    def answers(self, name: str, *rounds: list[str]) -> None:
+        self._answers[name.lower()] = list(rounds)
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        self.lookups.append(host)
+        rounds = self._answers.get(host.lower().rstrip("."))
+        if not rounds:
+            raise OSError(f"no such name: {host}")
+        addresses = rounds.pop(0) if len(rounds) > 1 else rounds[0]
+        return [
+            {
+                "hostname": host,
+                "host": address,
+                "port": port,
+                "family": socket.AF_INET6 if ":" in address else socket.AF_INET,
+                "proto": 0,
+                "flags": 0,
+            }
+            for address in addresses
+        ]
+
+    async def close(self) -> None:
+        return None
 
 
 def tiny_pdf(text: str) -> bytes:

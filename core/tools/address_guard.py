@@ -102,6 +102,9 @@ def check_host(host: str, allow_loopback: bool = False) -> None:
     and are checked by GuardedResolver when the connector resolves them."""
     if not host:
         raise AddressRefused(host)
+    name = host.rstrip(".").lower()
+    if not allow_loopback and (name == "localhost" or name.endswith(".localhost")):
+        raise AddressRefused(host)  # RFC 6761: loopback, whatever the DNS in use says
     address = literal_address(host)
     if address is not None and not is_allowed(address, allow_loopback):
         raise AddressRefused(host)

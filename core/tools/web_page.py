@@ -59,12 +59,13 @@ class PageRefused(Exception):
 def guarded_session(
     limits: PageLimits, *, allow_loopback: bool = False, resolver: AbstractResolver | None = None
 ) -> aiohttp.ClientSession:
-    """An HTTP session that connects only to addresses the guard allows. No DNS cache (each
-    connection's lookup is checked), no proxies from the environment, no cookies kept between
-    chats."""
+    """An HTTP session that connects only to addresses the guard allows. No DNS cache and no
+    kept-alive connections (each fetch looks the name up again, through the guard), no proxies
+    from the environment, no cookies kept between chats."""
     connector = aiohttp.TCPConnector(
         resolver=GuardedResolver(resolver, allow_loopback=allow_loopback),
         use_dns_cache=False,
+        force_close=True,
         limit=32,
     )
     return aiohttp.ClientSession(
@@ -111,7 +112,7 @@ class PageReader:
             if isinstance(error.os_error, AddressRefused):
                 log.info("web page: refused a name that resolves to a private or local address")
                 return ToolOutput(_refused_text(error.host), is_error=True)
-            return ToolOutput(f"Could not connect to {error.host}.", is_error=True)
+            return ToolOutput(f"Could not connect to {error.host.rstrip('.')}.", is_error=True)
         except aiohttp.InvalidURL:
             return ToolOutput("That is not a valid web address.", is_error=True)
         except aiohttp.ClientError as error:
