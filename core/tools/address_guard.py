@@ -24,8 +24,6 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # documentation, benchmarking and shared (CGNAT, 100.64/10) ranges; these are the global-looking
 # ones that still must not be reached.
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052: an IPv4 address in the low 32 bits
-_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215: local-use translation
-_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # deprecated ::a.b.c.d
 _IETF_PROTOCOL = ipaddress.IPv4Network("192.0.0.0/24")  # RFC 6890: not forwardable (3.11 says
 # global for parts of it)
 
@@ -40,13 +38,13 @@ class AddressRefused(OSError):
 
 
 def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 form carries (mapped, compatible, 6to4, NAT64), if any:
+    """The IPv4 address an IPv6 form carries (mapped, 6to4, NAT64), if any:
     ::ffff:127.0.0.1 reaches 127.0.0.1 on a dual-stack host."""
     if address.ipv4_mapped is not None:
         return address.ipv4_mapped
     if address.sixtofour is not None:
         return address.sixtofour
-    if address in _NAT64 or (address in _IPV4_COMPATIBLE and int(address) > 1):
+    if address in _NAT64:
         return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     return None
 
@@ -60,8 +58,6 @@ def is_allowed(address: IPAddress, allow_loopback: bool = False) -> bool:
         inner = embedded_ipv4(address)
         if inner is not None:
             return is_allowed(inner, allow_loopback)
-        if address in _NAT64_LOCAL:
-            return False
     if allow_loopback and address.is_loopback:
         return True
     if isinstance(address, ipaddress.IPv4Address) and address in _IETF_PROTOCOL:
