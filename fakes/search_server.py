@@ -9,9 +9,9 @@
   a bad token gets 422 SUBSCRIPTION_TOKEN_INVALID, as Brave answers);
 - a small web site under `web.site_url`: /article (an HTML article with navigation and footer),
   /plain (text/plain), /huge (HTML streamed without end), /slow (headers, then nothing),
-  /image.png, /paper.pdf, /redirect?to=URL, /metadata (a redirect to the cloud metadata
-  address 169.254.169.254), /intranet (a redirect to http://10.0.0.1/), /loop (redirects
-  forever).
+  /image.png, /paper.pdf, /redirect?to=URL, /slow-redirect?n=N&delay=S (a chain of slow hops),
+  /metadata (a redirect to the cloud metadata address 169.254.169.254), /intranet (a redirect
+  to http://10.0.0.1/), /loop (redirects forever).
 `FakeDNS` is a resolver the tests control (names mapped to addresses, answers that change).
 `web.answer_with(status=…, delay_s=…, body=…)` makes every search endpoint fail the next
 answers that way (401, 429, 500, slow, malformed JSON). Standalone:
@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import contextlib
 import socket
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,12 +100,13 @@ class FakeSearch:
         self.results: list[dict[str, str]] = default_results()
         self.requests: list[Recorded] = []
         self.huge_bytes_sent = 0
+        self.site_hits: Counter[str] = Counter()  # requests per path of the web site
         self.slow_s = 60.0
         self._fail: FailMode | None = None
         self._runner: web.AppRunner | None = None
 
     async def __aenter__(self) -> FakeSearch:
-        app = web.Application()
+        app = web.Application(middlewares=[self._count])
         app.router.add_get("/searxng/search", self._searxng)
         app.router.add_post("/search", self._tavily)
         app.router.add_get("/res/v1/web/search", self._brave)
@@ -115,6 +117,7 @@ class FakeSearch:
         app.router.add_get("/site/image.png", self._image)
         app.router.add_get("/site/paper.pdf", self._pdf)
         app.router.add_get("/site/redirect", self._redirect)
+        app.router.add_get("/site/slow-redirect", self._slow_redirect)
         app.router.add_get("/site/metadata", self._to("http://169.254.169.254/latest/meta-data"))
         app.router.add_get("/site/intranet", self._to("http://10.0.0.1/"))
         app.router.add_get("/site/loop", self._to("/site/loop"))
@@ -305,6 +308,22 @@ class FakeSearch:
 
     async def _redirect(self, request: web.Request) -> web.Response:
         raise web.HTTPFound(request.query.get("to", "/site/article"))
+
+    async def _slow_redirect(self, request: web.Request) -> web.Response:
+        """?n=3&delay=0.4: waits, then redirects to n-1 (the plain page after the last)."""
+        left = int(request.query.get("n", "1"))
+        delay = float(request.query.get("delay", "0.4"))
+        await asyncio.sleep(delay)
+        if left <= 1:
+            raise web.HTTPFound("/site/plain")
+        raise web.HTTPFound(f"/site/slow-redirect?n={left - 1}&delay={delay}")
+
+    @web.middleware
+    async def _count(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        if request.path.startswith("/site/"):
+            self.site_hits[request.path] += 1
+        response: web.StreamResponse = await handler(request)
+        return response
 
     @staticmethod
     def _to(location: str) -> Any:

@@ -66,11 +66,8 @@ class WebTools:
         tools: list[Tool] = []
         if self._backend is not None:
             # The owner's own search service may well be on the LAN: no address guard here.
-            session = aiohttp.ClientSession(
-                trust_env=False,
-                headers={"User-Agent": USER_AGENT},
-                timeout=aiohttp.ClientTimeout(total=self._search_timeout_s),
-            )
+            # Its time cap is the tool's (WebSearchTool.run).
+            session = aiohttp.ClientSession(trust_env=False, headers={"User-Agent": USER_AGENT})
             self._sessions.append(session)
             tools.append(
                 WebSearchTool(

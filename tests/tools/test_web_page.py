@@ -76,6 +76,17 @@ async def test_a_slow_page_stops_at_the_time_cap(web: FakeSearch, make_tools: To
     assert output == ToolOutput("The page did not load within 0.5 s.", is_error=True)
 
 
+async def test_the_time_cap_covers_the_whole_chain_of_redirects(
+    web: FakeSearch, make_tools: ToolsFactory
+) -> None:
+    # Each hop takes 0.4 s, well within the cap; the five together do not.
+    url = f"{web.site_url}/slow-redirect?n=5&delay=0.4"
+
+    output = await read(make_tools, url, web_fetch_timeout_s=1)
+
+    assert output == ToolOutput("The page did not load within 1 s.", is_error=True)
+
+
 async def test_http_errors_and_bad_addresses_are_one_line(
     web: FakeSearch, make_tools: ToolsFactory
 ) -> None:
@@ -97,6 +108,7 @@ async def test_redirects_are_followed_and_bounded(
 
     assert followed == ToolOutput(f"{web.site_url}/plain\nPlain notes.\nLine two of the notes.")
     assert looping == ToolOutput("Gave up after 5 redirects.", is_error=True)
+    assert web.site_hits["/site/loop"] == 6  # the address asked, then five redirects
     assert to_ftp == ToolOutput(
         "The page redirects to an address that is not http(s).", is_error=True
     )
