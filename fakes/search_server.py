@@ -404,7 +404,8 @@ async def _serve_forever(port: int) -> None:
             f"  TAVILY_BASE_URL={fake.tavily_url} TAVILY_API_KEY={fake.tavily_key}\n"
             f"  BRAVE_BASE_URL={fake.brave_url} BRAVE_API_KEY={fake.brave_key}\n"
             f"  pages: {fake.site_url}/article (and /plain, /huge, /slow, /metadata, /intranet;"
-            " reading them needs WEB_FETCH_ALLOW_LOOPBACK=true)"
+            " reading them needs WEB_FETCH_ALLOW_LOOPBACK=true)",
+            flush=True,
         )
         await asyncio.Event().wait()
 

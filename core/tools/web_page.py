@@ -155,9 +155,13 @@ class PageReader:
         markup: str | bytes = body.data
         if body.charset:
             markup = body.data.decode(_codec(body.charset), errors="replace")
-        text = trafilatura.extract(
-            markup, url=str(body.url), include_comments=False, include_tables=True
-        )
+        try:
+            text = trafilatura.extract(
+                markup, url=str(body.url), include_comments=False, include_tables=True
+            )
+        except Exception:  # lxml and the extractor's own errors on broken markup: unreadable
+            log.info("web page: extraction failed", exc_info=True)
+            raise PageRefused("The page could not be read (its markup is broken).") from None
         return text or ""
 
     def _shape(self, body: _Body, text: str) -> str:
