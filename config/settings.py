@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from config.providers import ProviderConfig, parse_providers
@@ -154,6 +154,25 @@ class Settings(BaseSettings):
     images_enabled: bool = True  # photos go to models that read images
     max_image_mb: float = Field(20.0, gt=0, le=50)
 
+    # Web tools (issue 14): search through the owner's backend, and reading pages.
+    searxng_url: str | None = None  # a self-hosted SearXNG with `json` in search.formats
+    tavily_api_key: SecretStr = SecretStr("")
+    tavily_base_url: str = "https://api.tavily.com"
+    brave_api_key: SecretStr = SecretStr("")
+    brave_base_url: str = "https://api.search.brave.com"
+    # auto: the first configured of SearXNG, Tavily, Brave; none configured = no search tool.
+    # Declared after the URLs and keys: its validator reads them.
+    web_search_backend: Literal["auto", "searxng", "tavily", "brave", "off"] = "auto"
+    web_search_results: int = Field(5, ge=1, le=10)
+    web_search_timeout_s: float = Field(10.0, gt=0, le=120)
+    web_page_tool: bool = True  # read_web_page needs no key: on unless turned off
+    web_fetch_max_kb: int = Field(2048, ge=16, le=51200)  # bytes read of a page, streamed
+    web_fetch_timeout_s: float = Field(15.0, gt=0, le=120)  # the whole fetch, redirects included
+    web_fetch_max_chars: int = Field(12_000, ge=500, le=100_000)  # text handed to the model
+    # Test-only: lets the page reader reach loopback (the tests' local site). Every other
+    # private, link-local or reserved address stays refused.
+    web_fetch_allow_loopback: bool = False
+
     log_level: str = "INFO"
     tiktoken_cache_dir: Path | None = None
 
@@ -226,16 +245,44 @@ class Settings(BaseSettings):
             raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
         return upper
 
-    @field_validator("openai_base_url", "telegram_base_url", "telegram_webhook_url", mode="before")
+    @field_validator(
+        "openai_base_url", "telegram_base_url", "telegram_webhook_url", "searxng_url", mode="before"
+    )
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         return value or None
 
-    @field_validator("openai_base_url", "telegram_base_url", "telegram_webhook_url")
+    @field_validator(
+        "openai_base_url",
+        "telegram_base_url",
+        "telegram_webhook_url",
+        "searxng_url",
+        "tavily_base_url",
+        "brave_base_url",
+    )
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("web_search_backend", mode="before")
+    @classmethod
+    def _backend_lower(cls, value: Any) -> Any:
+        return (value or "auto").strip().lower() if isinstance(value, str) else value
+
+    @field_validator("web_search_backend")
+    @classmethod
+    def _backend_configured(cls, value: str, info: ValidationInfo) -> str:
+        needs = {"searxng": "searxng_url", "tavily": "tavily_api_key", "brave": "brave_api_key"}
+        field = needs.get(value)
+        if field is None:
+            return value
+        setting = info.data.get(field)
+        if isinstance(setting, SecretStr):
+            setting = setting.get_secret_value()
+        if not setting:
+            raise ValueError(f"{value} needs {field.upper()} (or set it to auto or off)")
         return value
 
     @field_validator("database_url")
