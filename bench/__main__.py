@@ -20,6 +20,7 @@ from bench.memory import run_memory
 from bench.overhead import run_overhead
 from bench.report import Report
 from bench.through_telegram import run_telegram_bench
+from bench.tools import run_tools
 from bench.vision import run_vision
 
 FULL = {"turns": 100, "naive_turns": 20, "chats": 1000, "memory_chats": 10_000, "cost_turns": 200}
@@ -166,6 +167,11 @@ def main() -> None:
         help="only the vision run: a text turn's bot time with one stored photo in the window",
     )
     parser.add_argument(
+        "--tools",
+        action="store_true",
+        help="only the tools run: what one round of tool calls adds to a turn's bot time",
+    )
+    parser.add_argument(
         "--media",
         action="store_true",
         help="only the media run: the bot's RSS while ten 20 MB voice notes arrive at once",
@@ -176,6 +182,9 @@ def main() -> None:
         return
     if args.vision:
         print(asyncio.run(run_vision(30 if args.quick else 100)).table())
+        return
+    if args.tools:
+        print(asyncio.run(run_tools(30 if args.quick else 100)).table())
         return
     postgres_url = "" if args.no_postgres else os.environ.get("TEST_DATABASE_URL", "")
     started, load_start = time.perf_counter(), os.getloadavg()[0]

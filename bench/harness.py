@@ -10,7 +10,7 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from config.settings import Settings, normalize_database_url
 from core.bootstrap import App, bootstrap
 from core.boundary import AnswerDone, Author, ConversationKey, Failure, IncomingMessage
+from core.tools.base import ToolSource
 from core.turn.reporting import TurnStats
 
 BENCH_USER = Author("42", "Bench", "en", can_manage=True)
@@ -93,10 +94,15 @@ def bench_settings(
 
 @asynccontextmanager
 async def running_bot(
-    database: Database, model_url: str, workdir: Workdir, **overrides: Any
+    database: Database,
+    model_url: str,
+    workdir: Workdir,
+    tool_sources: Sequence[ToolSource] = (),
+    **overrides: Any,
 ) -> AsyncIterator[tuple[App, TurnLog]]:
     log = TurnLog()
-    async with bootstrap(bench_settings(database, model_url, workdir, **overrides)) as app:
+    settings = bench_settings(database, model_url, workdir, **overrides)
+    async with bootstrap(settings, tool_sources=tool_sources) as app:
         app.service.on_turn = log
         yield app, log
 

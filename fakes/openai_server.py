@@ -282,6 +282,27 @@ def default_responder(body: Body) -> str:
     return f"You said: {said}. I can see {last} earlier messages."
 
 
+_CALL_RE = re.compile(r"\[call:([a-zA-Z0-9_-]{1,64})\]")
+
+
+def calling_responder(body: Body) -> str | FakeReply:
+    """`default_responder`, except that a user message saying "[call:NAME]" makes the model
+    call that tool (when the request offers it) with {"q": the message}, then answer from the
+    result: the standalone server's --call-tools (benchmarks, trying tools in the console)."""
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        return default_responder(body)
+    last = messages[-1]
+    if last.get("role") == "tool":
+        return FakeReply(f"The tool said: {_text(last.get('content'))[:200]}")
+    offered = {tool.get("function", {}).get("name") for tool in body.get("tools") or ()}
+    found = _CALL_RE.search(_text(last.get("content")))
+    if last.get("role") == "user" and found and found.group(1) in offered:
+        arguments = json.dumps({"q": _text(last.get("content"))[:200]})
+        return FakeReply("", tool_calls=(FakeToolCall(found.group(1), arguments),))
+    return default_responder(body)
+
+
 def _default_error(status: int) -> tuple[str, str, str | None]:
     """(message, type, code) resembling what OpenAI sends for this status."""
     if status == 401:
@@ -838,12 +859,17 @@ def main() -> None:
     parser.add_argument("--models", help="comma-separated names GET /v1/models lists")
     parser.add_argument("--tokenizer", help=f"count prompts: {CHARS_PER_TOKEN_RULE}, cl100k_base")
     parser.add_argument("--context-window", type=int, help="refuse longer requests (HTTP 400)")
+    parser.add_argument(
+        "--call-tools", action="store_true", help='"[call:NAME]" in a message calls that tool'
+    )
     args = parser.parse_args()
     options: dict[str, Any] = {
         "tokenizer": args.tokenizer,
         "context_window": args.context_window,
         "reasoning_tokens": args.reasoning_tokens,
     }
+    if args.call_tools:
+        options["responder"] = calling_responder
     if args.models:
         options["models"] = tuple(name.strip() for name in args.models.split(","))
     with contextlib.suppress(KeyboardInterrupt):

@@ -322,8 +322,12 @@ class SSEData:
 
 def legacy_prompt(messages: Sequence[Mapping[str, Any]]) -> str:
     """A chat transcript as one prompt for the completions endpoint."""
-    labels = {"system": "Instructions", "user": "User", "assistant": "Assistant"}
-    parts = [f"{labels.get(m['role'], m['role'])}: {m['content']}" for m in messages]
+    labels = {"system": "Instructions", "user": "User", "assistant": "Assistant", "tool": "Tool"}
+    # A chat that called tools on another model keeps them in history: their results read as
+    # lines of their own, the calls (no words) as nothing.
+    parts = [
+        f"{labels.get(m['role'], m['role'])}: {m['content']}" for m in messages if m.get("content")
+    ]
     return "\n\n".join(parts) + "\n\nAssistant:"
 
 

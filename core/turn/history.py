@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 from core.model.catalog import ModelSpec
@@ -30,7 +31,7 @@ def prompt_message(message: StoredMessage) -> dict[str, Any]:
         return {
             "role": "assistant",
             "content": message.content or None,
-            "tool_calls": json.loads(message.tool_calls),
+            "tool_calls": _calls(message.tool_calls),
         }
     text = message_text(message)
     images = [image for image in message.images if image.counted_for]
@@ -42,6 +43,14 @@ def prompt_message(message: StoredMessage) -> dict[str, Any]:
         for image in images
     ]
     return {"role": message.role, "content": parts}
+
+
+@lru_cache(maxsize=4096)
+def _calls(stored: str) -> list[Any]:
+    """A stored `tool_calls` array, parsed once while its message stays in recent windows (the
+    request is serialized, never changed, so one parsed list serves every turn)."""
+    calls: list[Any] = json.loads(stored)
+    return calls
 
 
 def stored_tokens(message: StoredMessage, encoding: str) -> int:

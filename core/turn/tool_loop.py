@@ -46,6 +46,7 @@ from core.turn.prompt_plan import Prompt, PromptTools
 log = logging.getLogger("core.turn")
 
 ARGUMENTS_SHOWN = 200  # of a call's arguments in the confirmation question
+PROGRESS_CHARS = 200  # of a call's progress line
 # What a tool may show in the chat: pictures, voice, a notice. Never a button or a command.
 SHOWN_REPLIES = (ImageReply, VoiceReply, Notice)
 
@@ -277,12 +278,13 @@ def _progress(tool: Tool | None, call: ToolCall) -> str:
     if arguments is None:
         return ""
     try:
-        return tool.progress(arguments).strip()
+        return _shown(tool.progress(arguments), PROGRESS_CHARS)
     except Exception as error:  # a progress line is not worth failing the call for
         log.warning("progress of tool %s failed: %s", call.name, type(error).__name__)
         return ""
 
 
-def _shown(arguments: str) -> str:
-    text = " ".join(arguments.split())
-    return text if len(text) <= ARGUMENTS_SHOWN else text[: ARGUMENTS_SHOWN - 1] + "…"
+def _shown(text: str, limit: int = ARGUMENTS_SHOWN) -> str:
+    """`text` on one line, cut to `limit` characters."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -131,3 +131,22 @@ async def test_confirmation_yes_no_other_user_and_timeout(
         task, _ = await run_until_asked(app.service, private("and once more", author=ALICE))
         assert answers(await asyncio.wait_for(task, 30)) == [result]
         assert len(danger.calls) == 1
+
+
+async def test_a_source_offers_its_tools_only_where_it_is_allowed(
+    make_settings: Callable[..., Settings], llm: FakeOpenAI
+) -> None:
+    class PrivateOnly(ScriptedSource):
+        def allowed_in(self, context: Any) -> bool:
+            return bool(context.is_private and context.is_owner)
+
+    mine = ScriptedTool("mine", answering("ok"), source="my-server")
+    settings = make_settings(image_generation_enabled=False, admin_users="11")
+    async with bootstrap(settings, tool_sources=[PrivateOnly([mine])]) as app:
+        await collect(app.service, private("hi"))  # Alice (11) is an owner, in private
+        assert offered(llm) == ["mine"]
+        await collect(app.service, group("hi"))
+        assert offered(llm) == []
+        assert await say(app.service, group("/tools")) == "No tools are available in this chat."
+        await collect(app.service, private("hi", author=BOB))
+        assert offered(llm) == []

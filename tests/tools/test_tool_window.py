@@ -60,6 +60,7 @@ def test_no_orphan_tool_message_whatever_the_cut(
         newest_first = [r for r in reversed(rows[:end]) if r.id >= start][: rows_to_read(budget)]
         window = choose_window(newest_first, start, budget, int(budget * watermark))
         start = window.start_id
+        assert start == 0 or rows[start - 1].role != "tool"  # a cut never starts on a result
         sent = [prompt_message(m) for m in window.messages]
         assert transcript_refusal(sent) is None
         assert window.messages[-1].id == end  # the user's message is always sent
