@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import aiohttp
 import pypdf
-import trafilatura
 from aiohttp.abc import AbstractResolver
 from yarl import URL
 
@@ -155,6 +154,10 @@ class PageReader:
         markup: str | bytes = body.data
         if body.charset:
             markup = body.data.decode(_codec(body.charset), errors="replace")
+        # Imported on first use, in this worker thread: it loads lxml, dateparser and their
+        # data (about half a second), which a bot that never reads a page need not pay at start.
+        import trafilatura
+
         try:
             text = trafilatura.extract(
                 markup, url=str(body.url), include_comments=False, include_tables=True
