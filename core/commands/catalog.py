@@ -101,6 +101,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
         "voice", "on|off", True, (CommandArg("state", ArgKind.ON_OFF, False),), app_command=True
     ),
+    CommandSpec(
+        "reminders", "[cancel ID]", args=(CommandArg("action", required=False),), app_command=True
+    ),
 )
 COMMAND_NAMES = {spec.name: spec for spec in COMMANDS}
 TURN_COMMANDS = frozenset(spec.name for spec in COMMANDS if spec.turn)

@@ -5,11 +5,19 @@ from __future__ import annotations
 from core.boundary import CommandReply
 
 # Importing the handler modules registers their handlers (`@handles`).
-from core.commands import chat_settings, group_behaviour, info, media_out, memory, personas
+from core.commands import (
+    chat_settings,
+    group_behaviour,
+    info,
+    media_out,
+    memory,
+    personas,
+    reminders,
+)
 from core.commands.catalog import COMMAND_NAMES, TURN_COMMANDS
 from core.commands.context import HANDLERS, CommandContext, CommandTools
 
-HANDLER_MODULES = (chat_settings, group_behaviour, info, media_out, memory, personas)
+HANDLER_MODULES = (chat_settings, group_behaviour, info, media_out, memory, personas, reminders)
 
 
 class CommandRunner:

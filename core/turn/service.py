@@ -10,9 +10,11 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Protocol
 
 from core.boundary import (
     Answering,
+    ChatPush,
     ConversationKey,
     Failure,
     IncomingMessage,
@@ -56,6 +58,10 @@ DEFAULT_BACKLOG = 8
 FILE_CHARS_PER_TOKEN = 8
 
 
+class PushOffer(Protocol):
+    def offer(self, platform: str, push: ChatPush) -> Callable[[], None]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class ServiceConfig:
     default_context_tokens: int
@@ -83,6 +89,7 @@ class ChatService:
         token_ratios: TokenRatios | None = None,  # learned so far (none: start learning now)
         attachments: AttachmentReader | None = None,
         media_out: MediaOut | None = None,  # None: /image and /speak are off
+        pushes: PushOffer | None = None,  # who sends to chats unasked (the reminder scheduler)
     ) -> None:
         self._storage = storage
         self._model = model
@@ -106,6 +113,7 @@ class ChatService:
         self._reporter = TurnReporter()
         self._locks = ConversationQueue(config.conversation_backlog)
         self.on_turn = on_turn
+        self._pushes = pushes
 
     # -- queries for adapters -------------------------------------------------------------------
 
@@ -115,6 +123,11 @@ class ChatService:
 
     def model_names(self) -> list[str]:
         return self._models.names()
+
+    def offer_push(self, platform: str, push: ChatPush) -> Callable[[], None]:
+        if self._pushes is None:
+            return lambda: None
+        return self._pushes.offer(platform, push)
 
     async def set_answer_all(self, key: ConversationKey, on: bool) -> None:
         """Make the bot answer every message of a conversation (a thread it opened, say)."""
