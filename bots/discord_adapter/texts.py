@@ -77,6 +77,7 @@ KOREAN_NAMES: dict[str, str] = {
     "image": "그림",
     "speak": "말하기",
     "voice": "음성답변",
+    "reminders": "알림",
     # parameter names
     "name": "이름",
     "prompt": "프롬프트",
@@ -85,6 +86,7 @@ KOREAN_NAMES: dict[str, str] = {
     "text": "텍스트",
     "topic": "주제",
     "state": "상태",
+    "action": "동작",
 }
 
 

@@ -23,6 +23,7 @@ class ArgKind(enum.Enum):
     PERSONA = "persona"  # a persona's name: adapters may autocomplete it
     MODEL = "model"  # a model's name: adapters may autocomplete it
     PARAMETER = "parameter"  # one of SETTABLE_PARAMS
+    PARAMETER_VALUE = "parameter_value"  # a /set value: adapters may suggest some (time zones)
     ON_OFF = "on_off"
 
 
@@ -78,7 +79,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "set",
         "PARAM VALUE",
         True,
-        (CommandArg("parameter", ArgKind.PARAMETER), CommandArg("value")),
+        (CommandArg("parameter", ArgKind.PARAMETER), CommandArg("value", ArgKind.PARAMETER_VALUE)),
         app_command=True,
     ),
     CommandSpec("settings", app_command=True),

@@ -29,11 +29,11 @@ async def _listing(tools: CommandTools, context: CommandContext) -> CommandReply
     lines = [texts.get("reminders.title", timezone=timezone)]
     lines += [
         texts.get(
-            "reminders.line",
+            "reminders.line" if r.user_name else "reminders.line_unnamed",
             id=r.id,
             when=local_time(r.due_at, timezone),
             text=r.text,
-            name=r.user_name or r.user_id,
+            name=r.user_name,
         )
         for r in pending
     ]

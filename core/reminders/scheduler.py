@@ -62,6 +62,7 @@ class ReminderScheduler:
         lease_s: float = LEASE_S,
         recheck_s: float = RECHECK_S,
         max_attempts: int = MAX_ATTEMPTS,
+        claim_batch: int = 50,
     ) -> None:
         self._store = store
         self.clock = clock
@@ -69,6 +70,7 @@ class ReminderScheduler:
         self._lease = timedelta(seconds=lease_s)
         self._recheck_s = recheck_s
         self._max_attempts = max_attempts
+        self._claim_batch = claim_batch
         self._pushers: dict[str, ChatPush] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -136,7 +138,12 @@ class ReminderScheduler:
         while not self._stopping:
             now = self.clock()
             claimed = await self._store.claim_due(
-                list(self._pushers), self.owner, now, self._lease, self._max_attempts
+                list(self._pushers),
+                self.owner,
+                now,
+                self._lease,
+                self._max_attempts,
+                self._claim_batch,
             )
             if not claimed:
                 return count
@@ -178,10 +185,15 @@ class ReminderScheduler:
 
 
 def reminder_text(reminder: Reminder, now: datetime) -> str:
-    """ "⏰ Reminder for Alice: call mum", saying so when it comes late."""
+    """The reminder as sent, e.g. "⏰ Reminder for Alice: call mum" (without a name where none
+    is known: a private chat), saying so when it comes late."""
     texts = Texts(reminder.language)
-    name = reminder.user_name or reminder.user_id
+    key = "reminder.due"
     if (now - reminder.due_at).total_seconds() > LATE_AFTER_S:
-        when = local_time(reminder.due_at, reminder.timezone)
-        return texts.get("reminder.late", name=name, text=reminder.text, when=when)
-    return texts.get("reminder.due", name=name, text=reminder.text)
+        key = "reminder.late"
+    return texts.get(
+        key if reminder.user_name else f"{key}_unnamed",
+        name=reminder.user_name,
+        text=reminder.text,
+        when=local_time(reminder.due_at, reminder.timezone),
+    )

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, Connection, and_, func, insert, or_, select, update
+from sqlalchemy.orm import aliased
 
 from core.boundary import ConversationKey
 from core.storage.engine import Database
@@ -239,23 +240,38 @@ class ReminderStore(Store):
         if not platforms:
             return []
         now = now.astimezone(UTC)
-        claimable = and_(
-            ReminderRow.state == PENDING,
-            ReminderRow.platform.in_(list(platforms)),
-            ReminderRow.due_at <= now,
-            ReminderRow.attempts < max_attempts,
-            or_(ReminderRow.claimed_at.is_(None), ReminderRow.claimed_at <= now - lease),
-        )
+
+        def claimable(row: type[ReminderRow]) -> ColumnElement[bool]:
+            return and_(
+                row.state == PENDING,
+                row.platform.in_(list(platforms)),
+                row.due_at <= now,
+                row.attempts < max_attempts,
+                or_(row.claimed_at.is_(None), row.claimed_at <= now - lease),
+            )
+
+        # An alias: the subquery must not be correlated with the row being updated.
+        candidate = aliased(ReminderRow)
         candidates = (
-            select(ReminderRow.id).where(claimable).order_by(ReminderRow.due_at).limit(limit)
+            select(candidate.id).where(claimable(candidate)).order_by(candidate.due_at).limit(limit)
         )
         if self._postgres:
-            candidates = candidates.with_for_update(skip_locked=True)
+            # Picked once, in a materialized CTE: as `id IN (subquery)` PostgreSQL may run the
+            # subquery again for every row (a nested-loop semi-join), each time locking and
+            # returning other rows, so that one claim took every due row whatever the LIMIT.
+            picked = (
+                candidates.with_for_update(skip_locked=True)
+                .cte("picked")
+                .prefix_with("MATERIALIZED")
+            )
+            chosen: ColumnElement[bool] = ReminderRow.id == picked.c.id
+        else:  # SQLite runs an uncorrelated IN subquery once, and one writer at a time
+            chosen = ReminderRow.id.in_(candidates.scalar_subquery())
         statement = (
             update(ReminderRow)
             # The condition again, on the row being updated: under PostgreSQL's read committed
             # a row another claim changed meanwhile is re-checked and left alone.
-            .where(ReminderRow.id.in_(candidates.scalar_subquery()), claimable)
+            .where(chosen, claimable(ReminderRow))
             .values(claimed_by=owner, claimed_at=now, attempts=ReminderRow.attempts + 1)
             .returning(*_COLUMNS)
         )

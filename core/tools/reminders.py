@@ -158,7 +158,9 @@ class ListReminders:
         timezone = _timezone(context)
         return ToolOutput(
             "\n".join(
-                f"#{r.id} {local_time(r.due_at, timezone)} for {r.user_name or r.user_id}: {r.text}"
+                f"#{r.id} {local_time(r.due_at, timezone)}"
+                + (f" for {r.user_name}" if r.user_name else "")
+                + f": {r.text}"
                 for r in pending
             )
         )
