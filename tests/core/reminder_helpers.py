@@ -65,7 +65,9 @@ def context(
 async def eventually(predicate: Callable[[], bool], within_s: float = 20.0) -> None:
     """Wait (generously) for what a background task does; the clock is not involved."""
     async with asyncio.timeout(within_s):
-        while not predicate():
+        while True:
+            if predicate():
+                return
             await asyncio.sleep(0.01)
 
 
