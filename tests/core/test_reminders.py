@@ -95,6 +95,7 @@ async def test_a_reminder_set_before_a_restart_is_delivered_once_after_it_late(
     clock.move(minutes=30)
     async with clocked_app(settings, clock) as app:
         out_file = io.StringIO()
+        await asyncio.sleep(0.2)  # the adapter comes up after the core
         app.service.offer_push("console", ConsolePush(out_file))
         await eventually(lambda: "stretch" in out_file.getvalue())
         app.reminders.poke()
