@@ -34,8 +34,8 @@ from core.commands.catalog import (
     CommandSpec,
     argument_description,
     command_description,
+    value_suggestions,
 )
-from core.reminders.timezones import zone_names
 
 SlashCommand = app_commands.Command[Any, ..., None]
 # Answers an interaction with the command text it stands for.
@@ -172,10 +172,8 @@ def autocompletions(chat: ChatPort) -> dict[ArgKind, Autocomplete]:
     async def values(
         interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        parameter = str(getattr(interaction.namespace, "parameter", "") or "").lower()
-        if parameter == "timezone":
-            return matching_choices(zone_names(), current)
-        return []
+        parameter = str(getattr(interaction.namespace, "parameter", "") or "")
+        return matching_choices(value_suggestions(parameter), current)
 
     return {
         ArgKind.PERSONA: personas,

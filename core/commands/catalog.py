@@ -13,6 +13,7 @@ import enum
 from dataclasses import dataclass
 
 from core.model.params import SETTABLE_PARAMS
+from core.reminders.timezones import zone_names
 from core.texts import Texts
 
 
@@ -108,6 +109,12 @@ COMMANDS: tuple[CommandSpec, ...] = (
 )
 COMMAND_NAMES = {spec.name: spec for spec in COMMANDS}
 TURN_COMMANDS = frozenset(spec.name for spec in COMMANDS if spec.turn)
+
+
+def value_suggestions(parameter: str) -> list[str]:
+    """Values a platform may suggest for `/set PARAMETER` (the time zones); [] for those
+    whose values are few and said by the refusal, or free."""
+    return zone_names() if parameter.strip().lower() == "timezone" else []
 
 
 def command_description(name: str, language: str | None) -> str:

@@ -14,7 +14,17 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Connection, and_, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import aliased
 
 from core.boundary import ConversationKey
@@ -295,14 +305,9 @@ class ReminderStore(Store):
 
     @retried
     async def forget_user(self, user_id: str, platform: str) -> int:
-        """Cancel the user's pending reminders (with /forget); how many."""
-        statement = (
-            update(ReminderRow)
-            .where(
-                ReminderRow.user_id == user_id,
-                ReminderRow.platform == platform,
-                ReminderRow.state == PENDING,
-            )
-            .values(state=CANCELLED)
+        """Delete every reminder the user set on this platform (/forget): they quote what the
+        user wrote. How many."""
+        statement = delete(ReminderRow).where(
+            ReminderRow.user_id == user_id, ReminderRow.platform == platform
         )
         return await self.database.run(lambda c: c.execute(statement).rowcount)

@@ -96,3 +96,16 @@ async def test_only_the_author_or_an_admin_cancels_a_reminder(
         usage = await command(app, "/reminders delete 2", ADMIN, in_group=True)
         assert (usage.text, usage.is_error) == ("Usage: /reminders, or /reminders cancel ID", True)
         assert (await command(app, "/reminders")).text.startswith("No reminders are set")
+
+
+async def test_forget_deletes_the_users_reminders(make_settings: Callable[..., Settings]) -> None:
+    async with clocked_app(make_settings(), FakeClock(START)) as app:
+        set_reminder = app.reminder_tools.tools()[1]
+        for author in (ALICE, BOB):
+            asked = context(GROUP, START, user_id=author.user_id, is_private=False)
+            await set_reminder.run({"text": f"for {author.display_name}", "in_minutes": 30}, asked)
+
+        await collect(app.service, group("/forget", ALICE))
+
+        assert [r.text for r in await app.storage.reminders.pending(GROUP)] == ["for Bob"]
+        assert await app.storage.reminders.get(GROUP, 1) is None
