@@ -250,3 +250,29 @@ async def test_the_pending_cap_is_per_conversation(
         )
         elsewhere = context(ConversationKey("telegram", "other"), clock())
         assert not (await set_reminder.run({"text": "x", "in_minutes": 7}, elsewhere)).is_error
+
+
+async def test_stopping_lets_a_reminder_being_sent_be_marked_sent(
+    make_settings: Callable[..., Settings],
+) -> None:
+    clock = FakeClock(START)
+    settings = make_settings()
+    started, release = asyncio.Event(), asyncio.Event()
+
+    class SlowPlatform:
+        async def push(self, key: ConversationKey, events: Sequence[ReplyEvent]) -> bool:
+            started.set()
+            await release.wait()
+            return True
+
+    async with clocked_app(settings, clock) as app:
+        [reminder] = due_reminders(1, ConversationKey("telegram", "5"))
+        await app.storage.reminders.add(reminder, limit=10, now=START)
+        app.service.offer_push("telegram", SlowPlatform())
+        app.reminders.poke()
+        await asyncio.wait_for(started.wait(), 20)
+        stopping = asyncio.create_task(app.reminders.stop())  # as the bot stops
+        await asyncio.sleep(0.05)
+        release.set()
+        await asyncio.wait_for(stopping, 20)
+    assert await states(settings) == {1: ("delivered", 1)}
