@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from core.reminders.timezones import canonical_zone, local_time, zone
 from core.reminders.when import WhenRefused, due_time
+from core.storage.errors import StorageError
 from core.storage.reminders import Added, NewReminder, Reminder, ReminderStore
 from core.tools.base import Tool, ToolCallContext, ToolOutput, ToolSpec
 
@@ -61,7 +62,21 @@ class ReminderConfig:
     max_pending: int = 20  # REMINDERS_MAX_PENDING
 
 
-class SetReminder:
+class _StoredTool:
+    """A tool that reads or writes reminders: a database that is away is a refusal the model
+    can pass on, not an exception."""
+
+    async def run(self, arguments: Mapping[str, object], context: ToolCallContext) -> ToolOutput:
+        try:
+            return await self._run(arguments, context)
+        except StorageError:
+            return _refused("the bot cannot reach its database right now: try again in a moment")
+
+    async def _run(self, arguments: Mapping[str, object], context: ToolCallContext) -> ToolOutput:
+        raise NotImplementedError
+
+
+class SetReminder(_StoredTool):
     spec = ToolSpec(
         name="set_reminder",
         description=(
@@ -100,7 +115,7 @@ class SetReminder:
     def progress(self, arguments: Mapping[str, object]) -> str:
         return f"⏰ setting a reminder: {_clip(str(arguments.get('text', '')))}"
 
-    async def run(self, arguments: Mapping[str, object], context: ToolCallContext) -> ToolOutput:
+    async def _run(self, arguments: Mapping[str, object], context: ToolCallContext) -> ToolOutput:
         timezone = _timezone(context)
         text = " ".join(str(arguments.get("text") or "").split())
         if not text:
@@ -138,7 +153,7 @@ class SetReminder:
         )
 
 
-class ListReminders:
+class ListReminders(_StoredTool):
     spec = ToolSpec(
         name="list_reminders",
         description="The reminders pending in this chat, with their ids and local times.",
@@ -151,7 +166,7 @@ class ListReminders:
     def progress(self, arguments: Mapping[str, object]) -> str:
         return "⏰ looking at the reminders"
 
-    async def run(self, arguments: Mapping[str, object], context: ToolCallContext) -> ToolOutput:
+    async def _run(self, arguments: Mapping[str, object], context: ToolCallContext) -> ToolOutput:
         pending = await self._store.pending(context.key)
         if not pending:
             return ToolOutput("No reminders are pending in this chat.")
@@ -166,7 +181,7 @@ class ListReminders:
         )
 
 
-class CancelReminder:
+class CancelReminder(_StoredTool):
     spec = ToolSpec(
         name="cancel_reminder",
         description="Cancel a pending reminder of this chat by its id (see list_reminders).",
@@ -179,7 +194,7 @@ class CancelReminder:
     def progress(self, arguments: Mapping[str, object]) -> str:
         return f"⏰ cancelling reminder #{_clip(str(arguments.get('id', '')))}"
 
-    async def run(self, arguments: Mapping[str, object], context: ToolCallContext) -> ToolOutput:
+    async def _run(self, arguments: Mapping[str, object], context: ToolCallContext) -> ToolOutput:
         raw = str(arguments.get("id", "")).strip().lstrip("#")
         if not raw.isdigit() or len(raw) > 18:
             return _refused("'id' must be a reminder's number, as list_reminders shows it")

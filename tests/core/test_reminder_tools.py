@@ -172,3 +172,17 @@ async def test_list_and_cancel_reminders_as_tools(make_settings: Callable[..., S
         assert (await named(tools, "list_reminders").run({}, alice)).text == (
             "No reminders are pending in this chat."
         )
+
+
+async def test_a_database_that_is_away_is_a_refusal_for_the_model(
+    make_settings: Callable[..., Settings],
+) -> None:
+    async with clocked_app(make_settings(), FakeClock(START)) as app:
+        app.storage.reminders.database.close()  # what a stopping bot's database answers
+        out = await named(app.reminder_tools, "set_reminder").run(
+            {"text": "x", "in_minutes": 5}, context(PRIVATE, START)
+        )
+        assert (out.text, out.is_error) == (
+            "Not done: the bot cannot reach its database right now: try again in a moment.",
+            True,
+        )
