@@ -11,7 +11,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -202,6 +202,26 @@ def save_media(reply: ImageReply | VoiceReply, folder: Path) -> Path:
 QUIT = ("/quit", "/exit")
 
 
+class ConsolePush:
+    """What the core sends unasked (a reminder), printed like a reply."""
+
+    def __init__(self, out: TextIO, media_dir: Path = Path("media-out")) -> None:
+        self._out = out
+        self._media_dir = media_dir
+
+    async def push(self, key: ConversationKey, events: Sequence[ReplyEvent]) -> bool:
+        try:
+            await print_replies(_each(events), self._out, self._media_dir)
+        except OSError:  # stdout closed
+            return False
+        return True
+
+
+async def _each(events: Iterable[ReplyEvent]) -> AsyncIterator[ReplyEvent]:
+    for event in events:
+        yield event
+
+
 async def run_console(chat: ChatPort, settings: Settings, stop: asyncio.Event) -> None:
     """One message per input line until EOF or /quit (or until `stop` is set); a reply still
     streaming when `stop` is set may finish within the shutdown grace period, like every
@@ -212,6 +232,22 @@ async def run_console(chat: ChatPort, settings: Settings, stop: asyncio.Event) -
         print("Chatting in the console. /help lists the commands; Ctrl-C stops a reply; /quit.")
         asyncio.get_running_loop().add_signal_handler(signal.SIGINT, _interrupt, replying, stop)
     replies = RepliesInFlight()
+    push = ConsolePush(sys.stdout, settings.media_out_dir)
+    withdraw = chat.offer_push(CONSOLE_KEY.platform, push)
+    try:
+        await _chat_lines(chat, settings, stop, interactive, replying, replies)
+    finally:
+        withdraw()
+
+
+async def _chat_lines(
+    chat: ChatPort,
+    settings: Settings,
+    stop: asyncio.Event,
+    interactive: bool,
+    replying: list[asyncio.Task[None]],
+    replies: RepliesInFlight,
+) -> None:
     lines = _lines(stop, prompt="you> " if interactive else "")
     async for line in lines:
         if not line.strip():

@@ -153,6 +153,9 @@ class Settings(BaseSettings):
     media_out_dir: Path = Path("media-out")  # the console writes images and voice here
     images_enabled: bool = True  # photos go to models that read images
     max_image_mb: float = Field(20.0, gt=0, le=50)
+    # Reminders (issue 14 item 2): set by the model's tool, delivered by the adapters.
+    reminders_enabled: bool = True
+    reminders_max_pending: int = Field(20, ge=1, le=1000)  # pending reminders per conversation
 
     # Web tools (issue 14): search through the owner's backend, and reading pages.
     searxng_url: str | None = None  # a self-hosted SearXNG with `json` in search.formats

@@ -32,6 +32,7 @@ from core.personas import PersonaBook, PersonaCatalog
 from core.policy.access import AccessPolicy
 from core.policy.limits import AbuseLimits, LimitConfig
 from core.policy.retention import prune_forever, prune_once
+from core.reminders.scheduler import Clock, ReminderScheduler, system_clock
 from core.storage.engine import Database, open_database
 from core.storage.first_connect import DatabaseUnusable, migrate_when_reachable
 from core.storage.stores import Storage
@@ -43,6 +44,7 @@ from core.tokens import (
 )
 from core.tools.base import ToolSource
 from core.tools.builtin import builtin_tools
+from core.tools.reminders import ReminderConfig, ReminderTools
 from core.tools.toolbox import ToolBox
 from core.turn.admission import Admission
 from core.turn.attachments import MB, AttachmentReader, MediaConfig
@@ -58,15 +60,22 @@ class App:
     settings: Settings
     service: ChatService  # what adapters get, as a ChatPort
     storage: Storage  # for tests and benchmarks; adapters never see it
+    reminders: ReminderScheduler  # delivers reminders through the adapters that offer a push
+    reminder_tools: ReminderTools  # current_time and the reminder tools, for the tool loop
+    clock: Clock = system_clock  # the time tools and reminders go by (tests move it)
 
 
 @asynccontextmanager
 async def bootstrap(
-    settings: Settings, model: ChatModel | None = None, tool_sources: Sequence[ToolSource] = ()
+    settings: Settings,
+    model: ChatModel | None = None,
+    tool_sources: Sequence[ToolSource] = (),
+    clock: Clock = system_clock,
 ) -> AsyncIterator[App]:
     """Build everything, run migrations, and close it all on exit. What the settings point at
     and cannot be used is a ConfigError (or StartupError) naming every such variable.
-    `tool_sources` offer tools to the model besides the built-in ones."""
+    `tool_sources` offer tools to the model besides the built-in ones (web, MCP: opened by the
+    caller); `clock` is what reminders and the time tools go by (tests pass one they move)."""
     persona_catalog, database = _open_what_settings_name(settings)
     models = ModelCatalog.load(
         settings.model_context_window,
@@ -77,6 +86,7 @@ async def bootstrap(
     _warn_of_undeclared_providers(models)
     providers: dict[str, Provider] = {}
     pruning: asyncio.Task[None] | None = None
+    reminders: ReminderScheduler | None = None
     try:
         try:
             await migrate_when_reachable(database, settings.database_url, settings.database_retry_s)
@@ -106,8 +116,10 @@ async def bootstrap(
         token_ratios = TokenRatios(await storage.token_ratios.all_ratios())
         media_options = _media_out_options(settings)
         media_out = _media_out(media_options, providers[DEFAULT_PROVIDER].client, storage, limits)
+        reminders = ReminderScheduler(storage.reminders, clock)
+        timekeeping = reminder_tools(settings, storage, reminders)
         builtin = builtin_tools(media_out, storage, settings.image_generation_enabled)
-        toolbox = ToolBox([builtin, *tool_sources], enabled=settings.tools_enabled)
+        toolbox = ToolBox([builtin, timekeeping, *tool_sources], enabled=settings.tools_enabled)
         service = ChatService(
             storage=storage,
             model=model,
@@ -146,12 +158,24 @@ async def bootstrap(
             ),
             media_out=media_out,
             toolbox=toolbox,
+            pushes=reminders,
+            clock=clock,
         )
         if settings.retention_days:
             await prune_once(storage.erasure, settings.retention_days)
             pruning = asyncio.create_task(prune_forever(storage.erasure, settings.retention_days))
-        yield App(settings=settings, service=service, storage=storage)
+        reminders.start()
+        yield App(
+            settings=settings,
+            service=service,
+            storage=storage,
+            reminders=reminders,
+            reminder_tools=timekeeping,
+            clock=clock,
+        )
     finally:
+        if reminders is not None:
+            await reminders.stop()  # a reminder being sent is marked delivered before closing
         database.close()  # first: nothing still running may write once the bot has stopped
         if pruning is not None:
             pruning.cancel()
@@ -318,6 +342,19 @@ def _media_out(
     """/image and /speak on the default provider's client, as transcription is."""
     return MediaOut(
         options, OpenAIImageGenerator(client), OpenAISynthesizer(client), storage, limits
+    )
+
+
+def reminder_tools(
+    settings: Settings, storage: Storage, scheduler: ReminderScheduler
+) -> ReminderTools:
+    """`current_time`, and the reminder tools unless REMINDERS_ENABLED is off: a reminder set
+    wakes the scheduler, so it is sent on time even when it is due in a minute."""
+    return ReminderTools(
+        storage.reminders,
+        enabled=settings.reminders_enabled,
+        config=ReminderConfig(max_pending=settings.reminders_max_pending),
+        on_added=scheduler.poke,
     )
 
 

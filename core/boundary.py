@@ -8,7 +8,7 @@ the core answers with a stream of `ReplyEvent`s. Nothing platform-specific (no t
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, TypeAlias
 
@@ -218,6 +218,15 @@ ReplyEvent: TypeAlias = (
 )
 
 
+class ChatPush(Protocol):
+    """How the core sends to a chat unasked (a reminder falling due): each adapter has one."""
+
+    async def push(self, key: ConversationKey, events: Sequence[ReplyEvent]) -> bool:
+        """Send `events` (Notice, CommandReply...) to the conversation `key`; True once the
+        platform took them, False when it refused or could not be reached. Raises nothing."""
+        ...
+
+
 class ChatPort(Protocol):
     """The chat service as adapters see it: the one entry point, and what menus need."""
 
@@ -240,4 +249,9 @@ class ChatPort(Protocol):
 
     def model_names(self) -> list[str]:
         """The catalog's models (for autocompletion)."""
+        ...
+
+    def offer_push(self, platform: str, push: ChatPush) -> Callable[[], None]:
+        """While an adapter runs, the core may send to `platform`'s chats through `push`
+        (reminders); the adapter calls the returned function when it stops."""
         ...

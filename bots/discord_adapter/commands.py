@@ -34,6 +34,7 @@ from core.commands.catalog import (
     CommandSpec,
     argument_description,
     command_description,
+    value_suggestions,
 )
 
 SlashCommand = app_commands.Command[Any, ..., None]
@@ -100,7 +101,7 @@ def core_command(
     choices = {
         arg.name: [app_commands.Choice(name=value, value=value) for value in ARG_CHOICES[arg.kind]]
         for arg in spec.args
-        if arg.kind in ARG_CHOICES
+        if arg.kind in ARG_CHOICES and arg.kind not in autocompletes
     }
     if choices:
         app_commands.choices(**choices)(callback)
@@ -161,7 +162,25 @@ def autocompletions(chat: ChatPort) -> dict[ArgKind, Autocomplete]:
     ) -> list[app_commands.Choice[str]]:
         return matching_choices(chat.model_names(), current)
 
-    return {ArgKind.PERSONA: personas, ArgKind.MODEL: models}
+    async def parameters(
+        interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        # Suggested rather than offered as fixed choices: /set has more parameters than the
+        # 25 choices Discord allows an option.
+        return matching_choices(list(ARG_CHOICES[ArgKind.PARAMETER]), current)
+
+    async def values(
+        interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        parameter = str(getattr(interaction.namespace, "parameter", "") or "")
+        return matching_choices(value_suggestions(parameter), current)
+
+    return {
+        ArgKind.PERSONA: personas,
+        ArgKind.MODEL: models,
+        ArgKind.PARAMETER: parameters,
+        ArgKind.PARAMETER_VALUE: values,
+    }
 
 
 def matching_choices(names: list[str], current: str) -> list[app_commands.Choice[str]]:

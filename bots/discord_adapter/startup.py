@@ -6,7 +6,9 @@ import asyncio
 import logging
 
 from bots.discord_adapter.client import DiscordBot
+from bots.discord_adapter.incoming import PLATFORM
 from bots.discord_adapter.options import DiscordOptions
+from bots.discord_adapter.push import DiscordPush
 from config.settings import Settings
 from core.boundary import ChatPort
 
@@ -30,9 +32,11 @@ async def run_discord(
     async with bot:
         running = asyncio.create_task(bot.start(options.token), name="discord")
         stopping = asyncio.create_task(stop.wait(), name="discord-stop")
+        withdraw_push = chat.offer_push(PLATFORM, DiscordPush(bot))
         try:
             await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            withdraw_push()
             stopping.cancel()
             if not running.done():
                 log.info("stopping Discord: finishing replies in progress")

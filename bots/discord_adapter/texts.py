@@ -78,6 +78,7 @@ KOREAN_NAMES: dict[str, str] = {
     "speak": "말하기",
     "voice": "음성답변",
     "tools": "도구",
+    "reminders": "알림",
     # parameter names
     "name": "이름",
     "prompt": "프롬프트",

@@ -25,9 +25,11 @@ from bots.telegram_adapter.aiohttp_request import AiohttpRequest
 from bots.telegram_adapter.commands import register_commands
 from bots.telegram_adapter.delivery import StreamPolicy
 from bots.telegram_adapter.handlers import TelegramHandlers
+from bots.telegram_adapter.incoming import PLATFORM
 from bots.telegram_adapter.intake import LedgerUpdates, UpdateLedger, UpdateSlots
 from bots.telegram_adapter.options import TelegramOptions
 from bots.telegram_adapter.polling import UpdatePoller
+from bots.telegram_adapter.push import TelegramPush
 from bots.telegram_adapter.send_pacing import SendPacing
 from bots.telegram_adapter.webhook import WebhookServer
 from config.settings import ConfigError
@@ -102,6 +104,7 @@ async def serve(chat: ChatPort, options: TelegramOptions, stop: asyncio.Event) -
         add_handlers(application, TelegramHandlers(chat, policy, replies, slots, application.bot))
         await register_commands(application.bot)
         await application.start()
+        withdraw_push = chat.offer_push(PLATFORM, TelegramPush(application.bot))
         poller: UpdatePoller | None = None
         webhook: WebhookServer | None = None
         polling: asyncio.Task[None] | None = None
@@ -134,6 +137,7 @@ async def serve(chat: ChatPort, options: TelegramOptions, stop: asyncio.Event) -
         except InvalidToken as exc:  # the token was revoked while running
             raise refused_token(exc, options) from None
         finally:
+            withdraw_push()
             # Stop taking updates first; what was taken but has not started stays unconfirmed.
             ledger.stop()
             if polling is not None:

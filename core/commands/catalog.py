@@ -13,6 +13,7 @@ import enum
 from dataclasses import dataclass
 
 from core.model.params import SETTABLE_PARAMS
+from core.reminders.timezones import zone_names
 from core.texts import Texts
 
 
@@ -23,6 +24,7 @@ class ArgKind(enum.Enum):
     PERSONA = "persona"  # a persona's name: adapters may autocomplete it
     MODEL = "model"  # a model's name: adapters may autocomplete it
     PARAMETER = "parameter"  # one of SETTABLE_PARAMS
+    PARAMETER_VALUE = "parameter_value"  # a /set value: adapters may suggest some (time zones)
     ON_OFF = "on_off"
 
 
@@ -78,7 +80,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "set",
         "PARAM VALUE",
         True,
-        (CommandArg("parameter", ArgKind.PARAMETER), CommandArg("value")),
+        (CommandArg("parameter", ArgKind.PARAMETER), CommandArg("value", ArgKind.PARAMETER_VALUE)),
         app_command=True,
     ),
     CommandSpec("settings", app_command=True),
@@ -108,9 +110,18 @@ COMMANDS: tuple[CommandSpec, ...] = (
         args=(CommandArg("action", ArgKind.ON_OFF, False), CommandArg("name", required=False)),
         app_command=True,
     ),
+    CommandSpec(
+        "reminders", "[cancel ID]", args=(CommandArg("action", required=False),), app_command=True
+    ),
 )
 COMMAND_NAMES = {spec.name: spec for spec in COMMANDS}
 TURN_COMMANDS = frozenset(spec.name for spec in COMMANDS if spec.turn)
+
+
+def value_suggestions(parameter: str) -> list[str]:
+    """Values a platform may suggest for `/set PARAMETER` (the time zones); [] for those
+    whose values are few and said by the refusal, or free."""
+    return zone_names() if parameter.strip().lower() == "timezone" else []
 
 
 def command_description(name: str, language: str | None) -> str:

@@ -8,6 +8,7 @@ from core.boundary import CommandReply
 from core.commands.context import CommandContext, CommandTools, clip, handles, on_off, show
 from core.model.params import MEDIA_OUT_PARAMS, SETTABLE_PARAMS, InvalidParam, parse_param
 from core.model.request_params import ignored_params
+from core.reminders.timezones import DEFAULT_TIMEZONE
 
 MAX_NAMES_SHOWN = 30  # a custom server may list hundreds of models
 
@@ -122,6 +123,7 @@ async def settings(tools: CommandTools, context: CommandContext, args: str) -> C
     default = context.texts.get("settings.default")
     values = effective.to_json()
     values.setdefault("context_tokens", tools.default_context_tokens)
+    values.setdefault("timezone", DEFAULT_TIMEZONE)
     ignored = set(ignored_params(effective, tools.models.get(model_name).caps))
     note = " " + context.texts.get("settings.ignored")
     lines = [

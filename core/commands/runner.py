@@ -12,12 +12,22 @@ from core.commands import (
     media_out,
     memory,
     personas,
+    reminders,
     tool_switches,
 )
 from core.commands.catalog import COMMAND_NAMES, TURN_COMMANDS
 from core.commands.context import HANDLERS, CommandContext, CommandTools
 
-HANDLER_MODULES = (chat_settings, group_behaviour, info, media_out, memory, personas, tool_switches)
+HANDLER_MODULES = (
+    chat_settings,
+    group_behaviour,
+    info,
+    media_out,
+    memory,
+    personas,
+    reminders,
+    tool_switches,
+)
 
 
 class CommandRunner:

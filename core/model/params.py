@@ -9,6 +9,7 @@ from typing import Any
 
 from core.model.capabilities import REASONING_EFFORTS, VERBOSITIES, Capabilities
 from core.model.image_tokens import DETAILS
+from core.reminders.timezones import canonical_zone
 
 MAX_STOP_SEQUENCES = 4
 MAX_STOP_LENGTH = 64
@@ -63,6 +64,7 @@ class ChatParams:
     voice_replies: bool | None = None  # /voice on: each answer also spoken
     # /tools on|off NAME (issue 14): the chat's own switches over each tool's default.
     tools: tuple[tuple[str, bool], ...] = ()
+    timezone: str | None = None  # IANA name: reminders and the current time (default UTC)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ChatParams:
@@ -131,6 +133,7 @@ SETTABLE_PARAMS = (
     "context_tokens",
     *MEDIA_IN_PARAMS,
     *MEDIA_OUT_PARAMS,
+    "timezone",
 )
 FLOAT_RANGES = {
     "temperature": (0.0, 2.0),
@@ -186,6 +189,11 @@ def parse_param(
         return replace(params, context_tokens=count)
     if name == "stop":
         return replace(params, stop=_stop_sequences(raw))
+    if name == "timezone":
+        zone = canonical_zone(raw)
+        if zone is None:
+            raise InvalidParam("set.timezone")
+        return replace(params, timezone=zone)
     return _parse_choice_param(params, name, raw, caps)
 
 

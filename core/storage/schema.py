@@ -200,3 +200,35 @@ class TokenRatioRow(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+
+
+class ReminderRow(Base):
+    """A reminder the model set for a chat: sent by the adapter of its platform at `due_at`,
+    once, by whichever bot process claims it first (claimed_by / claimed_at: a lease, so a
+    process that died after claiming hands it on)."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        # What the scheduler reads: the next pending reminder, and a chat's pending ones.
+        Index("ix_reminders_state_due", "state", "due_at"),
+        Index("ix_reminders_conversation", "platform", "chat_id", "thread_id", "state"),
+        Index("ix_reminders_user", "user_id"),  # /forget
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    thread_id: Mapped[str] = mapped_column(String(64), default="")
+    user_id: Mapped[str] = mapped_column(String(64))
+    user_name: Mapped[str] = mapped_column(String(128), default="")
+    text: Mapped[str] = mapped_column(Text)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    language: Mapped[str | None] = mapped_column(String(16), nullable=True)  # of the asker
+    # pending, then delivered, cancelled or failed (the platform refused it MAX_ATTEMPTS times)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -10,6 +10,7 @@ from core.storage.custom_personas import CustomPersonaStore
 from core.storage.engine import Database
 from core.storage.erasure import ErasureStore
 from core.storage.messages import MessageStore
+from core.storage.reminders import ReminderStore
 from core.storage.retry import Store
 from core.storage.token_ratios import TokenRatioStore
 from core.storage.usage import UsageStore
@@ -24,6 +25,7 @@ class Storage:
     personas: CustomPersonaStore
     erasure: ErasureStore
     token_ratios: TokenRatioStore
+    reminders: ReminderStore
 
     @classmethod
     def open(
@@ -45,6 +47,7 @@ class Storage:
             personas=CustomPersonaStore(database, retry_s),
             erasure=ErasureStore(database, messages.windows, salt, retry_s),
             token_ratios=TokenRatioStore(database, retry_s),
+            reminders=ReminderStore(database, retry_s),
         )
 
     def stores(self) -> tuple[Store, ...]:
@@ -55,4 +58,5 @@ class Storage:
             self.personas,
             self.erasure,
             self.token_ratios,
+            self.reminders,
         )

@@ -85,14 +85,13 @@ def call_context(
     message: IncomingMessage, is_owner: bool, params: ChatParams, now: datetime
 ) -> ToolCallContext:
     """What a tool may know of a turn (or of /tools' chat)."""
-    # The chat's /set timezone once the reminders' part of issue 14 adds it to ChatParams.
-    timezone = getattr(params, "timezone", None) or "UTC"
+    timezone = params.timezone or "UTC"  # /set timezone
     return ToolCallContext(
         key=message.key,
         user_id=message.author.user_id,
         is_private=message.is_private,
         is_owner=is_owner,
-        timezone=str(timezone),
+        timezone=timezone,
         now=now,
         language=message.author.language,
         space_id=message.space_id or message.key.chat_id,

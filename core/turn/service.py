@@ -8,9 +8,11 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from core.boundary import (
     Answering,
+    ChatPush,
     ConversationKey,
     Failure,
     IncomingMessage,
@@ -62,6 +64,10 @@ DEFAULT_BACKLOG = 8
 FILE_CHARS_PER_TOKEN = 8
 
 
+class PushOffer(Protocol):
+    def offer(self, platform: str, push: ChatPush) -> Callable[[], None]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class ServiceConfig:
     default_context_tokens: int
@@ -91,6 +97,8 @@ class ChatService:
         attachments: AttachmentReader | None = None,
         media_out: MediaOut | None = None,  # None: /image and /speak are off
         toolbox: ToolBox | None = None,  # None: no tools
+        pushes: PushOffer | None = None,  # who sends to chats unasked (the reminder scheduler)
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),  # tools' now; tests move it
     ) -> None:
         self._storage = storage
         self._model = model
@@ -116,6 +124,8 @@ class ChatService:
         self._reporter = TurnReporter()
         self._locks = ConversationQueue(config.conversation_backlog)
         self.on_turn = on_turn
+        self._pushes = pushes
+        self._clock = clock
 
     # -- queries for adapters -------------------------------------------------------------------
 
@@ -125,6 +135,11 @@ class ChatService:
 
     def model_names(self) -> list[str]:
         return self._models.names()
+
+    def offer_push(self, platform: str, push: ChatPush) -> Callable[[], None]:
+        if self._pushes is None:
+            return lambda: None
+        return self._pushes.offer(platform, push)
 
     async def set_answer_all(self, key: ConversationKey, on: bool) -> None:
         """Make the bot answer every message of a conversation (a thread it opened, say)."""
@@ -282,7 +297,7 @@ class ChatService:
         if answers:
             is_owner = self._admission.is_owner(message)
             tools = turn_tools(
-                self._toolbox, message, is_owner, conversation, plan.spec, datetime.now(UTC)
+                self._toolbox, message, is_owner, conversation, plan.spec, self._clock()
             )
             plan = plan.minus(tools.definitions.tokens if tools else 0)  # they are sent too
         unpriced = self._admission.refuse_model(message, plan.spec, texts) if answers else None

@@ -8,7 +8,6 @@ from typing import Any
 from bots.discord_adapter import DiscordBot
 from bots.discord_adapter.commands import command_text
 from core.commands.catalog import COMMANDS
-from core.model.params import SETTABLE_PARAMS
 from fakes.discord_gateway import (
     HELPER_ROLE_ID,
     MOD_ROLE_ID,
@@ -50,8 +49,10 @@ async def test_commands_are_registered_localized_and_guarded(
     assert persona["options"][0]["autocomplete"] is True
     assert str(persona["default_member_permissions"]) == MANAGE_GUILD
     assert commands["settings"]["default_member_permissions"] is None
-    [parameter, _value] = commands["set"]["options"]
-    assert [choice["value"] for choice in parameter["choices"]] == list(SETTABLE_PARAMS)
+    # Suggested, not fixed choices: /set has more parameters than Discord's 25 choices.
+    [parameter, value] = commands["set"]["options"]
+    assert parameter["autocomplete"] is True and not parameter.get("choices")
+    assert value["autocomplete"] is True
     assert commands["chat"]["contexts"] == [0]  # servers only: threads need a channel
     for command in commands.values():  # every name and description has its Korean version
         for entry in [command, *command.get("options", [])]:
