@@ -129,7 +129,10 @@ class PageReader:
                     location = response.headers.get("Location")
                     if not location:
                         raise PageRefused(f"The page answered HTTP {response.status}.")
-                    url = url.join(URL(location))
+                    try:
+                        url = url.join(URL(location))
+                    except ValueError:
+                        raise PageRefused("The page redirects to a broken address.") from None
                     continue
                 if response.status >= 400:
                     raise PageRefused(f"The page answered HTTP {response.status}.")
