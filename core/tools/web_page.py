@@ -56,7 +56,7 @@ class PageRefused(Exception):
 
 
 def guarded_session(
-    limits: PageLimits, *, allow_loopback: bool = False, resolver: AbstractResolver | None = None
+    *, allow_loopback: bool = False, resolver: AbstractResolver | None = None
 ) -> aiohttp.ClientSession:
     """An HTTP session that connects only to addresses the guard allows (its time cap is the
     reader's, over the whole fetch with its redirects). No DNS cache and no
