@@ -307,7 +307,8 @@ class FakeSearch:
         return web.Response(body=tiny_pdf("Foxes in a PDF."), content_type="application/pdf")
 
     async def _redirect(self, request: web.Request) -> web.Response:
-        raise web.HTTPFound(request.query.get("to", "/site/article"))
+        # The Location header as given, even a broken one (HTTPFound would parse it).
+        return web.Response(status=302, headers={"Location": request.query.get("to", "/")})
 
     async def _slow_redirect(self, request: web.Request) -> web.Response:
         """?n=3&delay=0.4: waits, then redirects to n-1 (the plain page after the last)."""

@@ -56,9 +56,10 @@ class PageRefused(Exception):
 
 
 def guarded_session(
-    limits: PageLimits, *, allow_loopback: bool = False, resolver: AbstractResolver | None = None
+    *, allow_loopback: bool = False, resolver: AbstractResolver | None = None
 ) -> aiohttp.ClientSession:
-    """An HTTP session that connects only to addresses the guard allows. No DNS cache and no
+    """An HTTP session that connects only to addresses the guard allows (its time cap is the
+    reader's, over the whole fetch with its redirects). No DNS cache and no
     kept-alive connections (each fetch looks the name up again, through the guard), no proxies
     from the environment, no cookies kept between chats."""
     connector = aiohttp.TCPConnector(
@@ -72,7 +73,6 @@ def guarded_session(
         cookie_jar=aiohttp.DummyCookieJar(),
         trust_env=False,
         headers={"User-Agent": USER_AGENT, "Accept": "text/html, text/plain;q=0.9, */*;q=0.5"},
-        timeout=aiohttp.ClientTimeout(total=limits.timeout_s),
     )
 
 
@@ -129,7 +129,10 @@ class PageReader:
                     location = response.headers.get("Location")
                     if not location:
                         raise PageRefused(f"The page answered HTTP {response.status}.")
-                    url = url.join(URL(location))
+                    try:
+                        url = url.join(URL(location))
+                    except ValueError:
+                        raise PageRefused("The page redirects to a broken address.") from None
                     continue
                 if response.status >= 400:
                     raise PageRefused(f"The page answered HTTP {response.status}.")

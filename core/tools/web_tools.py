@@ -78,9 +78,7 @@ class WebTools:
                 )
             )
         if self._page_tool:
-            session = guarded_session(
-                self._limits, allow_loopback=self._allow_loopback, resolver=self._resolver
-            )
+            session = guarded_session(allow_loopback=self._allow_loopback, resolver=self._resolver)
             self._sessions.append(session)
             reader = PageReader(session, self._limits, allow_loopback=self._allow_loopback)
             tools.append(WebPageTool(reader, self._limits))

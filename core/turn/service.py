@@ -169,7 +169,7 @@ class ChatService:
                 yield refused.said
             return
         command = parse_command(message.text)
-        if command is not None and command[0] == "confirm":
+        if command is not None and command[0] == "confirm" and not names_another_bot(message.text):
             # Not queued: the turn waiting for this answer holds the conversation's lock.
             yield confirmation_reply(self._confirmations, message, command[1], texts)
             return

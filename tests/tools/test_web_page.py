@@ -105,6 +105,7 @@ async def test_redirects_are_followed_and_bounded(
     followed = await read(make_tools, f"{web.site_url}/redirect?to=/site/plain")
     looping = await read(make_tools, f"{web.site_url}/loop")
     to_ftp = await read(make_tools, f"{web.site_url}/redirect?to=ftp://example.org/")
+    broken = await read(make_tools, f"{web.site_url}/redirect?to=http://example.org:99999/")
 
     assert followed == ToolOutput(f"{web.site_url}/plain\nPlain notes.\nLine two of the notes.")
     assert looping == ToolOutput("Gave up after 5 redirects.", is_error=True)
@@ -112,6 +113,7 @@ async def test_redirects_are_followed_and_bounded(
     assert to_ftp == ToolOutput(
         "The page redirects to an address that is not http(s).", is_error=True
     )
+    assert broken == ToolOutput("The page redirects to a broken address.", is_error=True)
 
 
 @pytest.mark.parametrize(
