@@ -69,3 +69,17 @@ class ScriptedSource:
 
     def allowed_in(self, context: ToolCallContext) -> bool:
         return self.allowed
+
+
+# The tools every bot has besides a test's own (the clock and reminders): left out of the
+# assertions about what a test's sources offer.
+TIMEKEEPING = frozenset({"current_time", "set_reminder", "list_reminders", "cancel_reminder"})
+
+
+def without_timekeeping(names_or_lines: list[str]) -> list[str]:
+    """`names_or_lines` without the timekeeping tools' names or /tools lines."""
+    return [
+        item
+        for item in names_or_lines
+        if item not in TIMEKEEPING and item.split(" ", 1)[-1].split(":", 1)[0] not in TIMEKEEPING
+    ]
