@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
@@ -90,10 +92,16 @@ class McpServerConfig(BaseModel):
         return tool_name in self.confirm or qualified_name in self.confirm
 
     def secrets(self) -> tuple[str, ...]:
-        """Every secret value of this entry, to scrub from anything logged."""
-        values = [
-            value.get_secret_value() for value in (*self.env.values(), *self.headers.values())
-        ]
+        """Every secret value of this entry, to scrub from anything logged: env and header
+        values (and a header's credentials without "Bearer "), and what a URL may carry (a
+        password, query values such as ?key=...)."""
+        values = [value.get_secret_value() for value in self.env.values()]
+        for header in self.headers.values():
+            values += [header.get_secret_value(), header.get_secret_value().split(" ")[-1]]
+        if self.url is not None:
+            parts = urlsplit(self.url)
+            values.append(parts.password or "")
+            values += [value for _, value in parse_qsl(parts.query)]
         return tuple(value for value in values if len(value) >= 4)
 
 

@@ -52,8 +52,8 @@ class McpTiming:
     retry_first_s: float = 1.0  # the first retry's delay, doubled per failure...
     retry_max_s: float = 60.0  # ...up to this
     connect_timeout_s: float = 30.0  # start, handshake and first listing of one server
-    health_every_s: float = 15.0  # a ping this often notices a server that died while idle
-    ping_timeout_s: float = 10.0
+    health_every_s: float = 15.0  # a listing this often notices a server that died while idle
+    list_timeout_s: float = 10.0  # for that listing
 
     def retry_delay(self, failures: int) -> float:
         return min(self.retry_max_s, self.retry_first_s * 2.0 ** max(0, failures - 1))
@@ -69,9 +69,10 @@ class McpServer:
         self._timing = timing
         self._client: Client | None = None
         self._tools: tuple[McpTool, ...] = ()
-        self._wake = anyio.Event()
-        self._relist = False
-        self._stop = anyio.CancelScope()
+        # asyncio's, not anyio's: the bot builds these before its loop runs.
+        self._wake = asyncio.Event()
+        self._stop: anyio.CancelScope | None = None
+        self._stopped = False
         self._was_up = False  # whether the last session got as far as listing the tools
         self.first_attempt = asyncio.Event()  # set once the first connection attempt ended
         self.connections = 0  # sessions opened so far
@@ -123,7 +124,7 @@ class McpServer:
         return ToolOutput(text=f"The tool did not answer within {timeout:g} s.", is_error=True)
 
     def _lost(self) -> ToolOutput:
-        self._wake.set()  # check the connection now rather than at the next ping
+        self._wake.set()  # check the connection now rather than at the next listing
         return ToolOutput(
             text=f"The connection to the MCP server {self.name} was lost; try again later.",
             is_error=True,
@@ -132,11 +133,16 @@ class McpServer:
     # --- the connection's lifetime ---
 
     def stop(self) -> None:
-        self._stop.cancel()
+        self._stopped = True
+        if self._stop is not None:
+            self._stop.cancel()
 
     async def keep_connected(self) -> None:
         """Connect, serve until the connection is lost, wait, connect again; until stopped."""
         failures = 0
+        self._stop = anyio.CancelScope()
+        if self._stopped:
+            self._stop.cancel()
         with self._stop:
             while True:
                 reason = await self._one_session()
@@ -209,25 +215,23 @@ class McpServer:
         )
 
     async def _watch(self, client: Client) -> None:
-        """Until the connection fails: ping now and then, relist when the server says so."""
+        """Until the connection fails: list the tools now and then, and when the server says
+        they changed. The listing doubles as the health check (`ping` is gone from the
+        2026 protocol) and finds changes on servers that cannot notify."""
         while True:
             with anyio.move_on_after(self._timing.health_every_s):
                 await self._wake.wait()
-            self._wake = anyio.Event()
-            with anyio.fail_after(self._timing.ping_timeout_s):
-                if self._relist:
-                    self._relist = False
-                    await self._list_tools(client)
-                    log.info("MCP server %s: tools changed, %d now", self.name, len(self._tools))
-                else:
-                    await client.send_ping()
+            self._wake.clear()
+            before = [tool.spec.name for tool in self._tools]
+            with anyio.fail_after(self._timing.list_timeout_s):
+                await self._list_tools(client)
+            if [tool.spec.name for tool in self._tools] != before:
+                log.info("MCP server %s: tools changed, %d now", self.name, len(self._tools))
 
     async def _on_message(self, message: Any) -> None:
-        if isinstance(message, types.ToolListChangedNotification):
-            self._relist = True
+        # A new listing, or a transport fault: either way, list the tools again now.
+        if isinstance(message, types.ToolListChangedNotification | Exception):
             self._wake.set()
-        elif isinstance(message, Exception):
-            self._wake.set()  # a transport fault: see whether the connection still answers
 
     def _reason(self, error: BaseException) -> str:
         while isinstance(error, BaseExceptionGroup) and error.exceptions:
