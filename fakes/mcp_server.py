@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 from typing import Any
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.utilities.types import Image
 
@@ -58,6 +59,18 @@ def build_server() -> MCPServer[Any]:
     @server.tool(description="Whether an environment variable is set (never its value).")
     def env_present(name: str) -> str:
         return "set" if os.environ.get(name) else "not set"
+
+    @server.tool(description="Print an environment variable's value (to test redaction).")
+    def echo_env(name: str) -> str:
+        return os.environ.get(name, "")
+
+    @server.tool(description="Add a tool named `late` and tell the client its tools changed.")
+    async def grow(ctx: Context[Any]) -> str:
+        server.add_tool(lambda: "late ok", name="late", description="Added while running.")
+        await ctx.notify_tools_changed()  # to 2026 clients listening for changes
+        with contextlib.suppress(Exception):  # to older clients, on the session
+            await ctx.request_context.session.send_tool_list_changed()
+        return "grown"
 
     @server.tool(description="A picture and a caption.", structured_output=False)
     def picture() -> list[Any]:

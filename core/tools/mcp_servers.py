@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import math
 import re
@@ -34,7 +35,7 @@ from mcp.shared.exceptions import MCPError
 from pydantic import ValidationError
 
 from config.mcp import McpConfig, McpServerConfig
-from core.tools.base import ToolCallContext, ToolOutput
+from core.tools.base import DEFAULT_OUTPUT_CHARS, ToolCallContext, ToolOutput
 from core.tools.mcp_tools import McpTool, qualified_names, result_output
 
 log = logging.getLogger("core.tools.mcp")
@@ -52,6 +53,7 @@ class McpTiming:
     retry_first_s: float = 1.0  # the first retry's delay, doubled per failure...
     retry_max_s: float = 60.0  # ...up to this
     connect_timeout_s: float = 30.0  # start, handshake and first listing of one server
+    start_wait_s: float = 10.0  # the bot's start waits this long for the servers, then goes on
     health_every_s: float = 15.0  # a listing this often notices a server that died while idle
     list_timeout_s: float = 10.0  # for that listing
 
@@ -118,7 +120,12 @@ class McpServer:
             return ToolOutput(text="The tool answered something unreadable.", is_error=True)
         except (OSError, anyio.ClosedResourceError, anyio.BrokenResourceError, httpx2.HTTPError):
             return self._lost()
-        return result_output(result)
+        output = result_output(result, limit=4 * DEFAULT_OUTPUT_CHARS)
+        # A server may echo its own credentials; they are ours to keep out of the chat.
+        text = output.text
+        for secret in self.config.secrets():
+            text = text.replace(secret, "***")
+        return dataclasses.replace(output, text=text) if text != output.text else output
 
     def _timed_out(self, timeout: float) -> ToolOutput:
         return ToolOutput(text=f"The tool did not answer within {timeout:g} s.", is_error=True)
@@ -171,7 +178,9 @@ class McpServer:
                     self.connections += 1
                     self.first_attempt.set()
                     log.info("MCP server %s: connected, %d tools", self.name, len(self._tools))
-                    await self._watch(client)
+                    async with anyio.create_task_group() as session_tasks:
+                        session_tasks.start_soon(self._listen_for_changes, client)
+                        await self._watch(client)
             return f"no answer within {self._timing.connect_timeout_s:g} s"
         except Exception as error:
             return self._reason(error)
@@ -228,6 +237,17 @@ class McpServer:
             if [tool.spec.name for tool in self._tools] != before:
                 log.info("MCP server %s: tools changed, %d now", self.name, len(self._tools))
 
+    async def _listen_for_changes(self, client: Client) -> None:
+        """A 2026 server tells of new tools on a `subscriptions/listen` stream (older ones
+        send a notification, which `_on_message` gets). Without either, the periodic
+        listing still finds them."""
+        try:
+            async with client.listen(tools_list_changed=True) as changes:
+                async for _ in changes:
+                    self._wake.set()
+        except Exception as error:  # not offered, or the connection ended: _watch sees to it
+            log.debug("MCP server %s: no change stream (%s)", self.name, type(error).__name__)
+
     async def _on_message(self, message: Any) -> None:
         # A new listing, or a transport fault: either way, list the tools again now.
         if isinstance(message, types.ToolListChangedNotification | Exception):
@@ -275,7 +295,7 @@ class McpServers:
         # Start with the servers that answer at once; a slow one joins when it is up.
         waits = [asyncio.ensure_future(server.first_attempt.wait()) for server in self._servers]
         if waits:
-            await asyncio.wait(waits, timeout=self._timing.connect_timeout_s + 1)
+            await asyncio.wait(waits, timeout=self._timing.start_wait_s)
             for wait in waits:
                 wait.cancel()
         return self

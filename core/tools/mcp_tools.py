@@ -71,13 +71,22 @@ class McpTool:
         return await self._server.call(self.mcp_name, dict(arguments))
 
 
-def result_output(result: types.CallToolResult) -> ToolOutput:
+def result_output(result: types.CallToolResult, limit: int) -> ToolOutput:
     """The text of an MCP result for the model: its text parts, a short note for each picture,
-    sound or resource (their bytes mean nothing to the model), `isError` kept."""
-    parts = [_content_text(block) for block in result.content]
+    sound or resource (their bytes mean nothing to the model), `isError` kept. Cut at `limit`
+    characters, above the loop's own cap, so that the loop still marks the cut for the model
+    while a huge answer is not copied whole."""
+    parts: list[str] = []
+    size = 0
+    for block in result.content:
+        if size > limit:
+            break
+        part = _content_text(block)
+        parts.append(part)
+        size += len(part) + 1
     if not parts and result.structured_content is not None:
         parts.append(json.dumps(result.structured_content, ensure_ascii=False))
-    text = "\n".join(part for part in parts if part) or "(no output)"
+    text = "\n".join(part for part in parts if part)[:limit] or "(no output)"
     return ToolOutput(text=text, is_error=bool(result.is_error))
 
 

@@ -75,7 +75,11 @@ def http_fake(port: int, token: str = "") -> Iterator[subprocess.Popen[bytes]]:
         yield process
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # uvicorn waits for open streams to end
+            process.kill()
+            process.wait(timeout=10)
 
 
 def alive(pid: int) -> bool:

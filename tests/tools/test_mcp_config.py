@@ -16,7 +16,7 @@ from config.mcp import McpServerConfig, parse_mcp_config, server_prefix
 from config.settings import ConfigError, load_settings
 from core.boundary import ConversationKey
 from core.tools.mcp_servers import McpServer, McpTiming
-from core.tools.mcp_tools import McpTool, qualified_names
+from core.tools.mcp_tools import McpTool, qualified_names, result_output
 from tests.tools.mcp_helpers import context
 
 ENV_SECRET = "ghp_env-secret-value-1234"
@@ -186,3 +186,39 @@ async def test_a_call_while_disconnected_is_a_readable_error() -> None:
     output = await tools[0].run({}, PRIVATE_OWNER)
     assert output.is_error and output.text == "The MCP server gh is not connected."
     assert parse_mcp_config("").servers == {}
+
+
+def test_a_results_parts_become_text_for_the_model() -> None:
+    result = types.CallToolResult(
+        content=[
+            types.TextContent(type="text", text="first"),
+            types.ImageContent(type="image", data="aGVsbG8=", mime_type="image/png"),
+            types.AudioContent(type="audio", data="aGk=", mime_type="audio/wav"),
+            types.ResourceLink(type="resource_link", name="r", uri="file:///a.txt"),
+            types.EmbeddedResource(
+                type="resource",
+                resource=types.TextResourceContents(uri="file:///b.txt", text="inside"),
+            ),
+            types.EmbeddedResource(
+                type="resource",
+                resource=types.BlobResourceContents(uri="file:///c.bin", blob="AAAA"),
+            ),
+        ],
+        is_error=True,
+    )
+    output = result_output(result, limit=1000)
+    assert output.is_error
+    assert output.text.split("\n") == [
+        "first",
+        "[image: image/png, 5 bytes, not shown]",
+        "[audio: audio/wav, 2 bytes, not played]",
+        "[resource: file:///a.txt]",
+        "[resource: file:///b.txt]",
+        "inside",
+        "[resource: file:///c.bin, binary, not shown]",
+    ]
+    structured = types.CallToolResult(content=[], structured_content={"temp": 21})
+    assert result_output(structured, limit=1000).text == '{"temp": 21}'
+    assert result_output(types.CallToolResult(content=[]), limit=1000).text == "(no output)"
+    huge = types.CallToolResult(content=[types.TextContent(type="text", text="x" * 10_000)] * 500)
+    assert len(result_output(huge, limit=64_000).text) == 64_000  # not 5 MB copied whole

@@ -4,6 +4,8 @@ or dies, and no secret in any log line or result."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import json
 import logging
@@ -52,8 +54,10 @@ async def test_a_stdio_server_offers_its_tools_and_answers(tmp_path: Path) -> No
         assert sorted(tools) == [
             "fake__add",
             "fake__dotted_name_tool",  # "dotted.name tool" on the server
+            "fake__echo_env",
             "fake__env_present",
             "fake__fail",
+            "fake__grow",
             "fake__lookup_order",
             "fake__picture",
             "fake__pid",
@@ -73,6 +77,21 @@ async def test_a_stdio_server_offers_its_tools_and_answers(tmp_path: Path) -> No
         assert dotted.text == "dotted ok"  # called by its own name on the server
         picture = await tools["fake__picture"].run({}, OWNER)
         assert picture.text == "a red dot\n[image: image/png, 67 bytes, not shown]"
+        # The loop runs a round's calls at once: one session carries them side by side.
+        slow, quick = await asyncio.gather(
+            tools["fake__slow"].run({"seconds": 0.2}, OWNER),
+            tools["fake__add"].run({"a": 1, "b": 1}, OWNER),
+        )
+        assert (slow.text, quick.text) == ("waited 0.2s", "2")
+
+
+async def test_new_tools_a_server_announces_are_offered(tmp_path: Path) -> None:
+    no_polling = dataclasses.replace(FAST, health_every_s=3600)  # only the change stream
+    async with McpServers(config(tmp_path, {"fake": stdio()}), no_polling) as servers:
+        assert "fake__late" not in tools_of(servers)
+        assert (await tools_of(servers)["fake__grow"].run({}, OWNER)).text == "grown"
+        await until(lambda: "fake__late" in tools_of(servers))
+        assert (await tools_of(servers)["fake__late"].run({}, OWNER)).text == "late ok"
 
 
 async def test_a_failing_tool_and_bad_arguments_are_error_results(tmp_path: Path) -> None:
@@ -111,6 +130,9 @@ async def test_env_reaches_a_stdio_server_and_never_a_log(
         tools = tools_of(servers)
         assert (await tools["fake__env_present"].run({"name": "FAKE_SECRET"}, OWNER)).text == "set"
         assert (await tools["fake__env_present"].run({"name": "OTHER"}, OWNER)).text == "not set"
+        # A server that prints its own credentials does not get them into the chat.
+        echoed = await tools["fake__echo_env"].run({"name": "FAKE_SECRET"}, OWNER)
+        assert echoed.text == "***"
         await until(lambda: "broken" in caplog.text)
     assert ENV_SECRET not in caplog.text
 
@@ -140,7 +162,7 @@ async def test_a_server_that_does_not_start_is_logged_in_one_line_and_retried_un
         assert {tool.spec.name for tool in later.tools()} >= {"later__add", "later__slow"}
         add = next(tool for tool in later.tools() if tool.spec.name == "later__add")
         assert (await add.run({"a": 5, "b": 5}, OWNER)).text == "10"
-    assert "MCP server later: connected, 8 tools" in caplog.text
+    assert "MCP server later: connected, 10 tools" in caplog.text
 
 
 async def test_a_server_killed_mid_session_comes_back_and_closing_leaves_no_process(
@@ -225,14 +247,15 @@ async def test_an_http_server_gets_its_headers_and_no_secret_reaches_a_log(
 async def test_an_http_server_restarted_is_reconnected(tmp_path: Path) -> None:
     port = free_port()
     servers_config = config(tmp_path, {"web": {"url": f"http://127.0.0.1:{port}/mcp"}})
-    with http_fake(port) as first:
+    with contextlib.ExitStack() as fakes:  # the servers stop after the client has closed
+        first = fakes.enter_context(http_fake(port))
         async with McpServers(servers_config, FAST) as servers:
             web = by_name(servers, "web")
             assert web.connections == 1 and web.tools()
-            first.terminate()
+            first.kill()  # it crashed
             first.wait(timeout=10)
-            await until(lambda: not web.tools())  # the next ping finds it gone
-            with http_fake(port):
-                await until(lambda: web.connections == 2 and bool(web.tools()))
-                add = tools_of(servers)["web__add"]
-                assert (await add.run({"a": 20, "b": 22}, OWNER)).text == "42"
+            await until(lambda: not web.tools())  # the next listing finds it gone
+            fakes.enter_context(http_fake(port))
+            await until(lambda: web.connections == 2 and bool(web.tools()))
+            add = tools_of(servers)["web__add"]
+            assert (await add.run({"a": 20, "b": 22}, OWNER)).text == "42"
