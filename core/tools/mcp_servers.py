@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import importlib
 import logging
 import math
 import re
@@ -39,6 +40,8 @@ from core.tools.base import DEFAULT_OUTPUT_CHARS, ToolCallContext, ToolOutput
 from core.tools.mcp_tools import McpTool, qualified_names, result_output
 
 log = logging.getLogger("core.tools.mcp")
+# The SDK imports jsonschema at the first tool call, blocking the loop ~0.1 s: do it now.
+importlib.import_module("jsonschema")
 
 CLIENT_INFO = types.Implementation(name="gpt-chat-bot", version="0.1.0")
 REASON_CHARS = 160

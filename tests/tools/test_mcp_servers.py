@@ -182,7 +182,7 @@ async def test_a_server_killed_mid_session_comes_back_and_closing_leaves_no_proc
 
 
 async def test_a_call_to_a_dead_server_is_a_readable_error(tmp_path: Path) -> None:
-    never_again = dataclasses.replace(FAST, retry_first_s=3600)  # stays down for the test
+    never_again = dataclasses.replace(FAST, retry_first_s=3600, retry_max_s=3600)  # stays down
     async with McpServers(config(tmp_path, {"fake": stdio()}), never_again) as servers:
         tools = tools_of(servers)
         pid = int((await tools["fake__pid"].run({}, OWNER)).text)
