@@ -222,3 +222,12 @@ def test_a_results_parts_become_text_for_the_model() -> None:
     assert result_output(types.CallToolResult(content=[]), limit=1000).text == "(no output)"
     huge = types.CallToolResult(content=[types.TextContent(type="text", text="x" * 10_000)] * 500)
     assert len(result_output(huge, limit=64_000).text) == 64_000  # not 5 MB copied whole
+
+
+def test_a_log_line_is_scrubbed_of_secrets_and_url_queries() -> None:
+    url = "https://user:pa55word@mcp.example.com/mcp?token=abc123xyz"
+    config = McpServerConfig.model_validate({"url": url, "headers": {"X-Key": HEADER_SECRET}})
+    server = McpServer("docs", "docs", config, McpTiming())
+    line = server.scrub(f"failed for {url} with {HEADER_SECRET}\nand more")
+    assert line == "failed for https://***@mcp.example.com/mcp?… with *** and more"
+    assert len(server.scrub("x" * 500)) == 160
