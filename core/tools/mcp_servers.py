@@ -150,6 +150,7 @@ class McpServer:
     async def keep_connected(self) -> None:
         """Connect, serve until the connection is lost, wait, connect again; until stopped."""
         failures = 0
+        last_reason = ""
         self._stop = anyio.CancelScope()
         if self._stopped:
             self._stop.cancel()
@@ -159,7 +160,10 @@ class McpServer:
                 self.first_attempt.set()
                 failures = 1 if self._was_up else failures + 1
                 delay = self._timing.retry_delay(failures)
-                log.warning("MCP server %s: %s; retrying in %g s", self.name, reason, delay)
+                # The same failure again (a server down for the night) is not news.
+                level = logging.DEBUG if reason == last_reason and failures > 1 else logging.WARNING
+                log.log(level, "MCP server %s: %s; retrying in %g s", self.name, reason, delay)
+                last_reason = reason
                 await anyio.sleep(delay)
 
     async def _one_session(self) -> str:

@@ -140,7 +140,7 @@ async def test_env_reaches_a_stdio_server_and_never_a_log(
 async def test_a_server_that_does_not_start_is_logged_in_one_line_and_retried_until_fixed(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="core.tools.mcp")
+    caplog.set_level(logging.DEBUG, logger="core.tools.mcp")
     script = tmp_path / "server.sh"  # not there yet: the owner has not installed it
     servers_config = config(tmp_path, {"later": {"command": str(script)}, "fake": stdio()})
     async with McpServers(servers_config, FAST) as servers:
@@ -148,8 +148,14 @@ async def test_a_server_that_does_not_start_is_logged_in_one_line_and_retried_un
         assert not later.tools()
         # The other server works meanwhile.
         assert (await tools_of(servers)["fake__add"].run({"a": 1, "b": 2}, OWNER)).text == "3"
+        await until(lambda: sum("MCP server later" in r.getMessage() for r in caplog.records) > 2)
         failures = [r for r in caplog.records if "later" in r.getMessage()]
-        assert failures and all(record.levelno == logging.WARNING for record in failures)
+        # Retried with backoff, but logged once: the same failure again is at DEBUG.
+        assert [record.levelno for record in failures][:3] == [
+            logging.WARNING,
+            logging.DEBUG,
+            logging.DEBUG,
+        ]
         assert not any(record.exc_info for record in failures)  # no traceback, one line
         first = failures[0].getMessage()
         assert first.startswith("MCP server later: FileNotFoundError: ") and "retrying in" in first
