@@ -23,7 +23,7 @@ import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import httpx2
@@ -36,7 +36,7 @@ from mcp.shared.exceptions import MCPError
 from pydantic import ValidationError
 
 from config.mcp import McpConfig, McpServerConfig
-from core.tools.base import DEFAULT_OUTPUT_CHARS, ToolCallContext, ToolOutput
+from core.tools.base import DEFAULT_OUTPUT_CHARS, Tool, ToolCallContext, ToolOutput, ToolSource
 from core.tools.mcp_tools import McpTool, qualified_names, result_output
 
 log = logging.getLogger("core.tools.mcp")
@@ -123,6 +123,9 @@ class McpServer:
             return ToolOutput(text="The tool answered something unreadable.", is_error=True)
         except (OSError, anyio.ClosedResourceError, anyio.BrokenResourceError, httpx2.HTTPError):
             return self._lost()
+        except Exception as error:  # e.g. a server asking the user for input the bot cannot give
+            log.warning("MCP server %s: %s failed: %s", self.name, tool_name, self._reason(error))
+            return ToolOutput(text="The tool failed.", is_error=True)
         output = result_output(result, limit=4 * DEFAULT_OUTPUT_CHARS)
         # A server may echo its own credentials; they are ours to keep out of the chat.
         text = output.text
@@ -278,6 +281,12 @@ class McpServer:
         text = URL_USER.sub("//***@", URL_TAIL.sub(r"\1?…", text))
         text = " ".join(text.split())
         return text if len(text) <= REASON_CHARS else text[: REASON_CHARS - 1] + "…"
+
+
+if TYPE_CHECKING:  # mypy checks that both keep the contract of core/tools/base.py
+
+    def _keeps_the_contract(server: McpServer, tool: McpTool) -> tuple[ToolSource, Tool]:
+        return server, tool
 
 
 class McpServers:
