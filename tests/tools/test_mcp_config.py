@@ -12,10 +12,10 @@ from typing import Any
 import mcp_types as types
 import pytest
 
-from config.mcp import McpServerConfig, parse_mcp_config, server_prefix
+from config.mcp import McpConfig, McpServerConfig, parse_mcp_config, server_prefix
 from config.settings import ConfigError, load_settings
 from core.boundary import ConversationKey
-from core.tools.mcp_servers import McpServer, McpTiming
+from core.tools.mcp_servers import McpServer, McpServers, McpTiming
 from core.tools.mcp_tools import McpTool, qualified_names, result_output
 from tests.tools.mcp_helpers import context
 
@@ -231,3 +231,8 @@ def test_a_log_line_is_scrubbed_of_secrets_and_url_queries() -> None:
     line = server.scrub(f"failed for {url} with {HEADER_SECRET}\nand more")
     assert line == "failed for https://***@mcp.example.com/mcp?… with *** and more"
     assert len(server.scrub("x" * 500)) == 160
+
+
+async def test_no_servers_open_and_close_at_once() -> None:
+    async with McpServers(McpConfig()) as servers:
+        assert servers.sources() == []
