@@ -116,9 +116,10 @@ async def test_a_slow_tool_hits_the_servers_timeout(tmp_path: Path) -> None:
 
 
 async def test_env_reaches_a_stdio_server_and_never_a_log(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-the-bots-own-key")
     servers_config = config(
         tmp_path,
         {
@@ -130,6 +131,9 @@ async def test_env_reaches_a_stdio_server_and_never_a_log(
         tools = tools_of(servers)
         assert (await tools["fake__env_present"].run({"name": "FAKE_SECRET"}, OWNER)).text == "set"
         assert (await tools["fake__env_present"].run({"name": "OTHER"}, OWNER)).text == "not set"
+        # A server gets its own env and PATH, HOME and the like; never the bot's keys.
+        bots_key = await tools["fake__env_present"].run({"name": "OPENAI_API_KEY"}, OWNER)
+        assert bots_key.text == "not set"
         # A server that prints its own credentials does not get them into the chat.
         echoed = await tools["fake__echo_env"].run({"name": "FAKE_SECRET"}, OWNER)
         assert echoed.text == "***"
