@@ -79,6 +79,10 @@ class McpServerConfig(BaseModel):
                 raise ValueError(f"headers: '{name[:40]}' is not a header name")
         if isinstance(self.chats, tuple) and not self.chats:
             raise ValueError("chats: an empty list lets no chat use it; remove the server instead")
+        for chat in self.chats if isinstance(self.chats, tuple) else ():
+            platform, _, chat_id = chat.partition(":")
+            if not platform or not chat_id:
+                raise ValueError(f"chats: '{chat[:40]}' is not a chat such as telegram:123")
         return self
 
     @property

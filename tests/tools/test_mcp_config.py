@@ -85,6 +85,7 @@ def test_no_file_means_no_servers() -> None:
         ({"gh": {"url": "https://a", "type": "sse"}}, "SSE transport is not supported"),
         ({"gh": {"command": "x", "chats": "everyone"}}, "mcpServers.gh: chats: Input should be"),
         ({"gh": {"command": "x", "chats": []}}, "chats: an empty list"),
+        ({"gh": {"command": "x", "chats": ["123"]}}, "chats: '123' is not a chat such as"),
         ({"gh": {"command": "x", "timeout": 0}}, "mcpServers.gh: timeout: Input should be"),
         ({"gh": {"command": "x", "confrim": True}}, "mcpServers.gh: confrim: Extra inputs"),
         ({"gh": {"command": "x", "env": {"A B": ENV_SECRET}}}, "'A B' is not an environment"),
