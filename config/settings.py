@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from config.mcp import McpConfig, parse_mcp_config
+from config.mcp_config import McpConfig, parse_mcp_config
 from config.providers import ProviderConfig, parse_providers
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///gptbot.db"
@@ -150,8 +150,8 @@ class Settings(BaseSettings):
     images_enabled: bool = True  # photos go to models that read images
     max_image_mb: float = Field(20.0, gt=0, le=50)
 
-    # MCP servers whose tools the model may call (config/mcp.py): the path of a JSON file in the
-    # `mcpServers` format of Claude Desktop and Cursor; "" = none.
+    # MCP servers whose tools the model may call (config/mcp_config.py): the path of a JSON file
+    # in the `mcpServers` format of Claude Desktop and Cursor; "" = none.
     mcp_config: Annotated[McpConfig, NoDecode] = Field(default_factory=McpConfig)
 
     log_level: str = "INFO"

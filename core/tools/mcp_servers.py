@@ -35,7 +35,7 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import MCPError
 from pydantic import ValidationError
 
-from config.mcp import McpConfig, McpServerConfig
+from config.mcp_config import McpConfig, McpServerConfig
 from core.tools.base import DEFAULT_OUTPUT_CHARS, Tool, ToolCallContext, ToolOutput, ToolSource
 from core.tools.mcp_tools import McpTool, qualified_names, result_output
 
@@ -230,7 +230,8 @@ class McpServer:
                 break
         names = qualified_names(self.prefix, [tool.name for tool in listed])
         self._tools = tuple(
-            McpTool(self, tool, name) for tool, name in zip(listed, names, strict=True)
+            McpTool(self.name, self.config, tool, name, self.call)
+            for tool, name in zip(listed, names, strict=True)
         )
 
     async def _watch(self, client: Client) -> None:

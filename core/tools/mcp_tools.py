@@ -6,16 +6,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
 
 import mcp_types as types
 
-from config.mcp import McpServerConfig
+from config.mcp_config import McpServerConfig
 from core.tools.base import ToolCallContext, ToolOutput, ToolSpec
 
-if TYPE_CHECKING:
-    from core.tools.mcp_servers import McpServer
+# How a tool reaches its server's current session: (the tool's own name, arguments) -> result.
+CallTool = Callable[[str, dict[str, Any]], Awaitable[ToolOutput]]
 
 NAME_MAX = 64  # OpenAI's limit on a function's name: ^[a-zA-Z0-9_-]{1,64}$
 NOT_NAME_CHARS = re.compile(r"[^A-Za-z0-9_-]+")
@@ -44,10 +44,17 @@ def qualified_names(prefix: str, tool_names: Sequence[str]) -> list[str]:
 class McpTool:
     """One tool of a connected MCP server; calls go through the server's current session."""
 
-    def __init__(self, server: McpServer, tool: types.Tool, qualified_name: str) -> None:
-        self._server = server
+    def __init__(
+        self,
+        server_name: str,
+        config: McpServerConfig,
+        tool: types.Tool,
+        qualified_name: str,
+        call: CallTool,
+    ) -> None:
+        self._server_name = server_name
+        self._call = call
         self.mcp_name = tool.name
-        config: McpServerConfig = server.config
         description = tool.description or tool.title or tool.name
         schema: Mapping[str, object] = tool.input_schema or EMPTY_SCHEMA
         self._spec = ToolSpec(
@@ -57,7 +64,7 @@ class McpTool:
             acts_outside=config.acts_outside,
             needs_confirmation=config.needs_confirmation(tool.name, qualified_name),
             timeout_s=config.timeout,
-            source=server.name,
+            source=server_name,
         )
 
     @property
@@ -65,10 +72,10 @@ class McpTool:
         return self._spec
 
     def progress(self, arguments: Mapping[str, object]) -> str:
-        return f"🔧 {self._server.name}: {self.mcp_name}"
+        return f"🔧 {self._server_name}: {self.mcp_name}"
 
     async def run(self, arguments: Mapping[str, object], context: ToolCallContext) -> ToolOutput:
-        return await self._server.call(self.mcp_name, dict(arguments))
+        return await self._call(self.mcp_name, dict(arguments))
 
 
 def result_output(result: types.CallToolResult, limit: int) -> ToolOutput:

@@ -12,7 +12,7 @@ from typing import Any
 import mcp_types as types
 import pytest
 
-from config.mcp import McpConfig, McpServerConfig, parse_mcp_config, server_prefix
+from config.mcp_config import McpConfig, McpServerConfig, parse_mcp_config, server_prefix
 from config.settings import ConfigError, load_settings
 from core.boundary import ConversationKey
 from core.tools.mcp_servers import McpServer, McpServers, McpTiming
@@ -140,7 +140,10 @@ def server_with(config: McpServerConfig, tool_names: list[str]) -> tuple[McpServ
     server = McpServer("gh", "gh", config, McpTiming())
     listed = [types.Tool(name=name, input_schema={"type": "object"}) for name in tool_names]
     names = qualified_names("gh", tool_names)
-    return server, [McpTool(server, tool, name) for tool, name in zip(listed, names, strict=True)]
+    return server, [
+        McpTool(server.name, config, tool, name, server.call)
+        for tool, name in zip(listed, names, strict=True)
+    ]
 
 
 PRIVATE_OWNER = context(is_private=True, is_owner=True)

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from bots.logging_setup import RedactSecrets, secrets_of
-from config.mcp import McpConfig, parse_mcp_config
+from config.mcp_config import McpConfig, parse_mcp_config
 from config.settings import load_settings
 from core.tools.mcp_servers import McpServer, McpServers
 from core.tools.mcp_tools import McpTool
