@@ -30,7 +30,8 @@ MIN_SECRET_LEN = 6  # shorter values would redact ordinary words
 _known_secrets: set[str] = set()
 
 # Libraries that log full request URLs (the Telegram token is part of every Bot API URL).
-CHATTY_LOGGERS = ("httpx", "httpx2", "httpcore", "telegram.ext", "discord.http", "openai")
+# The MCP SDK logs every message it sends (a tool's arguments) at DEBUG.
+CHATTY_LOGGERS = ("httpx", "httpx2", "httpcore", "telegram.ext", "discord.http", "openai", "mcp")
 
 
 class RedactSecrets(logging.Filter):
@@ -115,6 +116,9 @@ def secrets_of(settings: Settings) -> list[str]:
         settings.user_identifier_salt.get_secret_value(),
     ]
     values += [provider_api_key(config) for config in settings.providers.values()]
+    values += [
+        secret for server in settings.mcp_config.servers.values() for secret in server.secrets()
+    ]
     password = _database_password(settings.database_url)
     if password:
         values.append(password)

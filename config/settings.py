@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from config.mcp_config import McpConfig, parse_mcp_config
 from config.providers import ProviderConfig, parse_providers
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///gptbot.db"
@@ -176,6 +177,10 @@ class Settings(BaseSettings):
     # private, link-local or reserved address stays refused.
     web_fetch_allow_loopback: bool = False
 
+    # MCP servers whose tools the model may call (config/mcp_config.py): the path of a JSON file
+    # in the `mcpServers` format of Claude Desktop and Cursor; "" = none.
+    mcp_config: Annotated[McpConfig, NoDecode] = Field(default_factory=McpConfig)
+
     log_level: str = "INFO"
     tiktoken_cache_dir: Path | None = None
 
@@ -198,6 +203,11 @@ class Settings(BaseSettings):
     @classmethod
     def _providers(cls, value: Any) -> Any:
         return parse_providers(value)
+
+    @field_validator("mcp_config", mode="before")
+    @classmethod
+    def _mcp_config(cls, value: Any) -> Any:
+        return parse_mcp_config(value)
 
     @field_validator("allowed_models")
     @classmethod
