@@ -45,6 +45,7 @@ from core.tokens import (
 from core.tools.base import ToolSource
 from core.tools.builtin import builtin_tools
 from core.tools.reminders import ReminderConfig, ReminderTools
+from core.tools.sources import opened_tool_sources
 from core.tools.toolbox import ToolBox
 from core.turn.admission import Admission
 from core.turn.attachments import MB, AttachmentReader, MediaConfig
@@ -87,6 +88,7 @@ async def bootstrap(
     providers: dict[str, Provider] = {}
     pruning: asyncio.Task[None] | None = None
     reminders: ReminderScheduler | None = None
+    tools_opened = contextlib.AsyncExitStack()  # web sessions, MCP servers
     try:
         try:
             await migrate_when_reachable(database, settings.database_url, settings.database_retry_s)
@@ -119,7 +121,10 @@ async def bootstrap(
         reminders = ReminderScheduler(storage.reminders, clock)
         timekeeping = reminder_tools(settings, storage, reminders)
         builtin = builtin_tools(media_out, storage, settings.image_generation_enabled)
-        toolbox = ToolBox([builtin, timekeeping, *tool_sources], enabled=settings.tools_enabled)
+        opened = await tools_opened.enter_async_context(opened_tool_sources(settings))
+        toolbox = ToolBox(
+            [builtin, timekeeping, *opened, *tool_sources], enabled=settings.tools_enabled
+        )
         service = ChatService(
             storage=storage,
             model=model,
@@ -176,6 +181,7 @@ async def bootstrap(
     finally:
         if reminders is not None:
             await reminders.stop()  # a reminder being sent is marked delivered before closing
+        await tools_opened.aclose()
         database.close()  # first: nothing still running may write once the bot has stopped
         if pruning is not None:
             pruning.cancel()

@@ -71,9 +71,11 @@ class ScriptedSource:
         return self.allowed
 
 
-# The tools every bot has besides a test's own (the clock and reminders): left out of the
-# assertions about what a test's sources offer.
-TIMEKEEPING = frozenset({"current_time", "set_reminder", "list_reminders", "cancel_reminder"})
+# The tools every bot has by default besides a test's own (the clock, reminders, reading a web
+# page): left out of the assertions about what a test's sources offer.
+TIMEKEEPING = frozenset(
+    {"current_time", "set_reminder", "list_reminders", "cancel_reminder", "read_web_page"}
+)
 
 
 def without_timekeeping(names_or_lines: list[str]) -> list[str]:
