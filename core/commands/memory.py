@@ -22,6 +22,8 @@ async def forget(tools: CommandTools, context: CommandContext, args: str) -> Com
         # A private chat is the user's own: it goes whole. In a group, only their part goes.
         private_chat_id=key.chat_id if context.message.is_private else None,
     )
+    # Reminders quote what the user wrote: theirs go too (pending ones are not sent).
+    await tools.storage.reminders.forget_user(context.message.author.user_id, key.platform)
     return CommandReply(
         context.texts.get(
             "forget.done",

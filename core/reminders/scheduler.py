@@ -75,6 +75,7 @@ class ReminderScheduler:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._sending = False  # a push is under way: stopping waits for it to be marked
         self.delivered = 0  # in this process, for tests and logs
 
     def offer(self, platform: str, push: ChatPush) -> Callable[[], None]:
@@ -97,13 +98,15 @@ class ReminderScheduler:
             self._task = asyncio.create_task(self._run(), name="reminders")
 
     async def stop(self) -> None:
-        """Let a delivery in progress finish (bounded), then end."""
+        """Let a reminder being sent finish and be marked (bounded), then end. Anything else
+        (waiting, reading the database, retrying it) is simply cancelled."""
         if self._task is None:
             return
         self._stopping = True
         self.poke()
-        done, _ = await asyncio.wait({self._task}, timeout=STOP_TIMEOUT_S)
-        if not done:
+        if self._sending:
+            await asyncio.wait({self._task}, timeout=STOP_TIMEOUT_S)
+        if not self._task.done():
             self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
@@ -152,6 +155,13 @@ class ReminderScheduler:
         return count
 
     async def _deliver(self, reminder: Reminder, now: datetime) -> int:
+        self._sending = True
+        try:
+            return await self._send(reminder, now)
+        finally:
+            self._sending = False
+
+    async def _send(self, reminder: Reminder, now: datetime) -> int:
         push = self._pushers.get(reminder.key.platform)
         sent = False
         if push is not None:
