@@ -16,6 +16,7 @@ from config.providers import DEFAULT_PROVIDER, provider_api_key
 from config.settings import ConfigError, Settings, StartupError
 from core.commands.context import CommandTools
 from core.commands.runner import CommandRunner
+from core.console.backend import ConsoleBackend
 from core.media.image_generation import OpenAIImageGenerator
 from core.media.out_params import MediaOutConfig, MediaOutOptions
 from core.media.speech import OpenAISynthesizer
@@ -32,6 +33,7 @@ from core.personas import PersonaBook, PersonaCatalog
 from core.policy.access import AccessPolicy
 from core.policy.limits import AbuseLimits, LimitConfig
 from core.policy.retention import prune_forever, prune_once
+from core.storage.console_queries import ConsoleQueries
 from core.storage.engine import Database, open_database
 from core.storage.first_connect import DatabaseUnusable, migrate_when_reachable
 from core.storage.stores import Storage
@@ -54,6 +56,7 @@ class App:
     settings: Settings
     service: ChatService  # what adapters get, as a ChatPort
     storage: Storage  # for tests and benchmarks; adapters never see it
+    console: ConsoleBackend  # what the owner's web console gets, as a ConsolePort
 
 
 @asynccontextmanager
@@ -135,7 +138,15 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
         if settings.retention_days:
             await prune_once(storage.erasure, settings.retention_days)
             pruning = asyncio.create_task(prune_forever(storage.erasure, settings.retention_days))
-        yield App(settings=settings, service=service, storage=storage)
+        console = ConsoleBackend(
+            service,
+            ConsoleQueries(database, settings.database_retry_s),
+            models,
+            personas,
+            limit_config,
+            transcripts=settings.web_console_transcripts,
+        )
+        yield App(settings=settings, service=service, storage=storage, console=console)
     finally:
         database.close()  # first: nothing still running may write once the bot has stopped
         if pruning is not None:
