@@ -69,7 +69,7 @@ class ConsoleBackend:
         if facts is None:
             return None
         lines = await self._queries.newest_lines(conversation_id, LINES_SHOWN)
-        plan, window = await self._service.next_window(
+        plan, window = await self._service.owner.next_window(
             facts.key, is_private=_looks_private(facts.key, lines)
         )
         sent = {message.id for message in window.messages}
@@ -110,7 +110,7 @@ class ConsoleBackend:
         if facts is None:
             return None
         lines = await self._queries.newest_lines(conversation_id, 50)
-        return await self._service.owner_command(
+        return await self._service.owner.command(
             facts.key, command, args, is_private=_looks_private(facts.key, lines)
         )
 

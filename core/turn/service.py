@@ -13,8 +13,6 @@ from functools import lru_cache
 
 from core.boundary import (
     Answering,
-    Author,
-    CommandReply,
     ConversationKey,
     Failure,
     IncomingMessage,
@@ -43,11 +41,12 @@ from core.turn.conversation_locks import ConversationQueue, Place
 from core.turn.deciding import Decision, decide
 from core.turn.history import read_window
 from core.turn.media_out import MediaOut
+from core.turn.owner_actions import OwnerActions
 from core.turn.prompt_plan import Prompt, PromptPlan, PromptPlanner
 from core.turn.recording import learned_ratio, record_turn, usage_of
 from core.turn.reporting import TurnReporter, TurnStats, log_turn, turn_stats
 from core.turn.user_input import fit_input, storable_message, storable_text
-from core.turn.window import MIN_HISTORY_BUDGET, Window, rows_to_read
+from core.turn.window import MIN_HISTORY_BUDGET, rows_to_read
 
 log = logging.getLogger("core.turn")
 
@@ -56,7 +55,6 @@ DEFAULT_BACKLOG = 8
 # A file's text is cut at this many characters per token of the budget before it is counted:
 # more could never be sent, and counting a whole 10 MB file would take seconds.
 FILE_CHARS_PER_TOKEN = 8
-OWNER_CONSOLE_ID = "web-console"  # the author of what the owner does from the web console
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +106,10 @@ class ChatService:
         )
         self._reporter = TurnReporter()
         self._locks = ConversationQueue(config.conversation_backlog)
+        # What the owner's web console does in a conversation, with these same parts.
+        self.owner = OwnerActions(
+            storage, self._planner, commands, self._locks, config.window_low_watermark
+        )
         self.on_turn = on_turn
 
     # -- queries for adapters -------------------------------------------------------------------
@@ -124,48 +126,6 @@ class ChatService:
         async with self._locks.hold(key):
             conversation = await self._storage.conversations.conversation(key)
             await self._storage.conversations.update_conversation(conversation.id, answer_all=on)
-
-    # -- for the owner's web console (core/console) --------------------------------------------
-
-    async def next_window(
-        self, key: ConversationKey, *, is_private: bool, space_id: str = ""
-    ) -> tuple[PromptPlan, Window]:
-        """The plan and window the conversation's next turn would send, before its new message:
-        the same planner and window reading as a turn."""
-        message = _owner_message(key, "", is_private, space_id)
-        conversation = await self._storage.conversations.conversation(key)
-        plan = await self._planner.plan(message, conversation)
-        window = await read_window(
-            self._storage.messages,
-            conversation,
-            plan.spec,
-            max(plan.budget, MIN_HISTORY_BUDGET),
-            self._config.window_low_watermark,
-        )
-        return plan, window
-
-    async def owner_command(
-        self,
-        key: ConversationKey,
-        name: str,
-        args: str,
-        *,
-        is_private: bool,
-        space_id: str = "",
-        language: str | None = None,
-    ) -> CommandReply:
-        """Run a chat command in a conversation as its owner: the same handler as in the chat,
-        in the conversation's turn order."""
-        message = _owner_message(key, f"/{name} {args}".strip(), is_private, space_id, language)
-        async with self._locks.hold(key):
-            context = CommandContext(
-                message=message,
-                conversation=await self._storage.conversations.conversation(key),
-                texts=Texts(language),
-                space_id=space_id or key.chat_id,
-                is_owner=True,
-            )
-            return await self._commands.run(context, name, args)
 
     # -- the entry point -----------------------------------------------------------------------
 
@@ -419,14 +379,6 @@ def stored_image(image: PreparedImage, spec: ModelSpec) -> NewImage:
         image.tokens,
         "" if rule is None else rule.key,
     )
-
-
-def _owner_message(
-    key: ConversationKey, text: str, is_private: bool, space_id: str, language: str | None = None
-) -> IncomingMessage:
-    """What the owner's console does in a conversation, as the message a chat would send."""
-    owner = Author(OWNER_CONSOLE_ID, "owner", language, can_manage=True)
-    return IncomingMessage(key, owner, text, True, is_private, space_id=space_id)
 
 
 def _user_hash(salt: bytes, platform: str, user_id: str) -> str:
