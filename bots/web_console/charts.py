@@ -36,7 +36,7 @@ class Chart:
     days: tuple[date, ...]
     day_totals: tuple[float, ...]  # per day, all slices: what a reader compares with
     peak: float
-    labels: tuple[tuple[float, str], ...]  # (x, text) under some bars
+    labels: tuple[tuple[float, str, str], ...]  # (x, anchor, text) under a bar a week
     width: int = WIDTH
     height: int = HEIGHT
 
@@ -78,9 +78,15 @@ def stacked(series: tuple[UsageSeries, ...], metric: str, days: tuple[date, ...]
     legend = tuple(
         (colour, name, sum(values.values())) for colour, (name, values) in enumerate(slices)
     )
+    # Weekly labels counted back from today, the last one (today) flush right.
+    last = len(days) - 1
     labels = tuple(
-        (index * step + step / 2, day.strftime("%m-%d"))
+        (
+            WIDTH if index == last else max(index * step + step / 2, 0),
+            "end" if index == last else ("start" if index == 0 else "middle"),
+            day.strftime("%m-%d"),
+        )
         for index, day in enumerate(days)
-        if index % 7 == 0 or index == len(days) - 1
+        if (last - index) % 7 == 0
     )
     return Chart(metric, tuple(bars), legend, days, totals, peak, labels)
