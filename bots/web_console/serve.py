@@ -21,7 +21,10 @@ log = logging.getLogger("bots.web_console")
 
 def console_enabled(settings: Settings) -> bool:
     """Off unless the owner set a secret."""
-    return bool(settings.web_console_token.get_secret_value())
+    return bool(
+        settings.web_console_token.get_secret_value()
+        or settings.web_console_password_hash.get_secret_value()
+    )
 
 
 def console_deps(settings: Settings, core: ConsolePort) -> ConsoleDeps:
@@ -30,6 +33,7 @@ def console_deps(settings: Settings, core: ConsolePort) -> ConsoleDeps:
         settings.web_console_token.get_secret_value(),
         ConsoleConfig.of(settings),
         settings=settings,
+        password_hash=settings.web_console_password_hash.get_secret_value(),
     )
 
 

@@ -27,7 +27,10 @@ async def test_the_token_signs_in_and_the_cookie_is_httponly_and_strict(
 
 async def test_a_wrong_token_is_refused(page: Any, console: RunningConsole) -> None:
     await sign_in(page, console, token="not-the-token-at-all")
-    assert await page.inner_text("[role=alert]") == "That is not the console's token."
+    assert (
+        await page.inner_text("[role=alert]")
+        == "That is neither the console's token nor its password."
+    )
     assert page.url == f"{console.url}/signin"
     names = {c["name"] for c in await page.context.cookies()}
     assert "console_session" not in names
