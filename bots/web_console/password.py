@@ -36,7 +36,7 @@ def password_matches(password: str, stored: str) -> bool:
     given = hashlib.scrypt(
         password.encode(), salt=salt, n=n, r=r, p=p, dklen=len(digest), maxmem=256 * 1024 * 1024
     )
-    return False
+    return hmac.compare_digest(given, digest)
 
 
 def _parse(value: str) -> tuple[int, int, int, bytes, bytes]:
