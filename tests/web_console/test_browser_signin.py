@@ -7,6 +7,8 @@ from typing import Any
 
 from tests.web_console.conftest import RunningConsole, screenshot, sign_in
 
+SEED = False
+
 
 async def test_the_token_signs_in_and_the_cookie_is_httponly_and_strict(
     page: Any, console: RunningConsole
