@@ -16,6 +16,7 @@ from config.providers import DEFAULT_PROVIDER, provider_api_key
 from config.settings import ConfigError, Settings, StartupError
 from core.commands.context import CommandTools
 from core.commands.runner import CommandRunner
+from core.console.backend import ConsoleBackend
 from core.media.image_generation import OpenAIImageGenerator
 from core.media.out_params import MediaOutConfig, MediaOutOptions
 from core.media.speech import OpenAISynthesizer
@@ -33,6 +34,7 @@ from core.policy.access import AccessPolicy
 from core.policy.limits import AbuseLimits, LimitConfig
 from core.policy.retention import prune_forever, prune_once
 from core.reminders.scheduler import Clock, ReminderScheduler, system_clock
+from core.storage.console_queries import ConsoleQueries
 from core.storage.engine import Database, open_database
 from core.storage.first_connect import DatabaseUnusable, migrate_when_reachable
 from core.storage.stores import Storage
@@ -63,6 +65,7 @@ class App:
     storage: Storage  # for tests and benchmarks; adapters never see it
     reminders: ReminderScheduler  # delivers reminders through the adapters that offer a push
     reminder_tools: ReminderTools  # current_time and the reminder tools, for the tool loop
+    console: ConsoleBackend  # what the owner's web console gets, as a ConsolePort
     clock: Clock = system_clock  # the time tools and reminders go by (tests move it)
 
 
@@ -169,6 +172,14 @@ async def bootstrap(
         if settings.retention_days:
             await prune_once(storage.erasure, settings.retention_days)
             pruning = asyncio.create_task(prune_forever(storage.erasure, settings.retention_days))
+        console = ConsoleBackend(
+            service,
+            ConsoleQueries(database, settings.database_retry_s),
+            models,
+            personas,
+            limit_config,
+            transcripts=settings.web_console_transcripts,
+        )
         reminders.start()
         yield App(
             settings=settings,
@@ -176,6 +187,7 @@ async def bootstrap(
             storage=storage,
             reminders=reminders,
             reminder_tools=timekeeping,
+            console=console,
             clock=clock,
         )
     finally:

@@ -41,6 +41,7 @@ from core.turn.conversation_locks import ConversationQueue, Place
 from core.turn.deciding import Decision, decide
 from core.turn.history import read_window
 from core.turn.media_out import MediaOut
+from core.turn.owner_actions import OwnerActions
 from core.turn.prompt_plan import NO_TOOLS, Prompt, PromptPlanner, PromptTools
 from core.turn.recording import learned_ratio, record_turn, usage_of
 from core.turn.reporting import TurnReporter, TurnStats, log_turn, turn_stats
@@ -123,6 +124,10 @@ class ChatService:
         self._confirmations = Confirmations()
         self._reporter = TurnReporter()
         self._locks = ConversationQueue(config.conversation_backlog)
+        # What the owner's web console does in a conversation, with these same parts.
+        self.owner = OwnerActions(
+            storage, self._planner, commands, self._locks, config.window_low_watermark
+        )
         self.on_turn = on_turn
         self._pushes = pushes
         self._clock = clock
