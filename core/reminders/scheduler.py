@@ -22,6 +22,7 @@ import socket
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from core.boundary import ChatPush, Notice
 from core.reminders.timezones import local_time
@@ -30,6 +31,15 @@ from core.storage.reminders import DELIVERED, FAILED, Reminder, ReminderStore
 from core.texts import Texts
 
 log = logging.getLogger("core.reminders")
+
+
+class PushOffer(Protocol):
+    """Where an adapter offers the way it sends to its chats unasked (the scheduler)."""
+
+    def offer(self, platform: str, push: ChatPush) -> Callable[[], None]:
+        """Use `push` for `platform` from now on; the returned call withdraws it."""
+        ...
+
 
 Clock = Callable[[], datetime]
 

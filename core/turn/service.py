@@ -8,7 +8,6 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
 
 from core.boundary import (
     Answering,
@@ -29,6 +28,7 @@ from core.model.client import ChatModel
 from core.model.params import DEFAULT_REPLY_TOKENS
 from core.model.token_ratios import TokenRatios
 from core.personas import PersonaBook
+from core.reminders.scheduler import PushOffer
 from core.storage.errors import StorageError
 from core.storage.records import NewImage
 from core.storage.stores import Storage
@@ -63,10 +63,6 @@ DEFAULT_BACKLOG = 8
 # A file's text is cut at this many characters per token of the budget before it is counted:
 # more could never be sent, and counting a whole 10 MB file would take seconds.
 FILE_CHARS_PER_TOKEN = 8
-
-
-class PushOffer(Protocol):
-    def offer(self, platform: str, push: ChatPush) -> Callable[[], None]: ...
 
 
 @dataclass(frozen=True, slots=True)
