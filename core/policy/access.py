@@ -25,6 +25,10 @@ class AccessPolicy:
         self._denied_chats = frozenset(denied_chats)
 
     def is_owner(self, message: IncomingMessage) -> bool:
+        # The console is the terminal of whoever runs the bot: its one user owns the bot (and
+        # so may use the MCP servers kept for owners, say).
+        if message.key.platform == "console":
+            return True
         return _listed(self._owners, message.key.platform, message.author.user_id)
 
     def allows(self, message: IncomingMessage) -> bool:
