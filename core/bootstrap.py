@@ -16,6 +16,7 @@ from config.providers import DEFAULT_PROVIDER, provider_api_key
 from config.settings import ConfigError, Settings, StartupError
 from core.commands.context import CommandTools
 from core.commands.runner import CommandRunner
+from core.console.workbench import Workbench, build_workbench
 from core.media.image_generation import OpenAIImageGenerator
 from core.media.out_params import MediaOutConfig, MediaOutOptions
 from core.media.speech import OpenAISynthesizer
@@ -54,6 +55,7 @@ class App:
     settings: Settings
     service: ChatService  # what adapters get, as a ChatPort
     storage: Storage  # for tests and benchmarks; adapters never see it
+    workbench: Workbench  # the web console's Playground, Tokenizer and Personas
 
 
 @asynccontextmanager
@@ -135,7 +137,10 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
         if settings.retention_days:
             await prune_once(storage.erasure, settings.retention_days)
             pruning = asyncio.create_task(prune_forever(storage.erasure, settings.retention_days))
-        yield App(settings=settings, service=service, storage=storage)
+        workbench = build_workbench(
+            settings, model, models, choice, providers, personas, storage.personas, token_ratios
+        )
+        yield App(settings=settings, service=service, storage=storage, workbench=workbench)
     finally:
         database.close()  # first: nothing still running may write once the bot has stopped
         if pruning is not None:
