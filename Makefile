@@ -9,7 +9,7 @@ PY_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info
 RUNTIME := $(VENV)/.runtime-$(PY_VERSION)
 STAMP := $(VENV)/.dev-$(PY_VERSION)
 
-.PHONY: run test lint format typecheck bench soak clean lock test-local-model
+.PHONY: run test lint format typecheck bench soak clean lock test-local-model screenshots
 
 $(RUNTIME): pyproject.toml requirements.txt
 	@if [ "$$($(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)" \
@@ -54,6 +54,10 @@ format: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+# The README's screenshots of the web console, taken by its browser tests (needs chromium).
+screenshots: $(STAMP)
+	SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest -q tests/web_console -k browser
 
 # Many chats at once against the fake OpenAI server on loopback; bounded by SOAK_SECONDS.
 SOAK_SECONDS ?= 120

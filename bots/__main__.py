@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import io
 import logging
 import os
@@ -20,7 +21,8 @@ from bots.logging_setup import configure_logging, redact_uncaught_exceptions
 from bots.supervisor import Runner, supervise
 from config.settings import ConfigError, Settings, load_settings
 from config.startup_warnings import PAAS_MARKERS, startup_warnings
-from core.bootstrap import bootstrap, open_providers
+from core.bootstrap import App, bootstrap, open_providers
+from core.boundary import ChatPort
 from core.model.catalog import ModelCatalog
 from core.model.catalog_check import check_catalog, report
 from core.model.routes import ProviderRoutes
@@ -108,6 +110,8 @@ async def serve(settings: Settings, which: str) -> int:
         log.warning("%s", warning)
     async with bootstrap(settings) as app:
         log.info("starting %s", ", ".join(adapters))
+        console_stop = asyncio.Event()
+        web_console = _web_console(settings, app, adapters, console_stop)
         supervisors = [
             asyncio.create_task(supervise(name, runner, app.service, settings, stop), name=name)
             for name, runner in adapters.items()
@@ -119,12 +123,47 @@ async def serve(settings: Settings, which: str) -> int:
             await asyncio.wait(supervisors)
         finally:
             watchdog.cancel()
+            console_stop.set()  # the console serves as long as a chat adapter runs
+            if web_console is not None:
+                await asyncio.gather(web_console, return_exceptions=True)
         could_run = [task.cancelled() or task.result() for task in supervisors]
         if not any(could_run):
             log.error("no adapter could start: fix the settings named above")
             return 1
         log.info("stopped")
     return 0
+
+
+def _web_console(
+    settings: Settings, app: App, adapters: dict[str, Runner], stop: asyncio.Event
+) -> asyncio.Task[bool] | None:
+    """Start the owner's web console when WEB_CONSOLE_TOKEN is set: mounted on the Telegram
+    webhook's server when that one takes PORT, else on a server of its own there (supervised
+    like an adapter: a port in use is retried with backoff)."""
+    from bots.web_console.serve import (
+        Mounter,
+        announce,
+        console_deps,
+        console_enabled,
+        run_console_server,
+    )
+
+    if not console_enabled(settings):
+        return None
+    console = console_deps(settings, app.console)
+    announce(settings)
+    if "telegram" in adapters and settings.telegram_webhook_url:
+        from bots.telegram_adapter import run_telegram
+
+        adapters["telegram"] = functools.partial(run_telegram, web_mount=Mounter(console))
+        return None
+
+    async def serve_console(chat: ChatPort, settings: Settings, stop: asyncio.Event) -> None:
+        await run_console_server(console, settings.port, stop)
+
+    return asyncio.create_task(
+        supervise("web console", serve_console, app.service, settings, stop), name="web console"
+    )
 
 
 async def _end_after_grace(

@@ -23,6 +23,7 @@ SECRET_VARIABLES = (
     "TELEGRAM_WEBHOOK_SECRET",
     "DISCORD_BOT_TOKEN",
     "USER_IDENTIFIER_SALT",
+    "WEB_CONSOLE_TOKEN",
 )
 MIN_SECRET_LEN = 6  # shorter values would redact ordinary words
 
@@ -113,6 +114,7 @@ def secrets_of(settings: Settings) -> list[str]:
         settings.telegram_webhook_secret.get_secret_value(),
         settings.discord_bot_token.get_secret_value(),
         settings.user_identifier_salt.get_secret_value(),
+        settings.web_console_token.get_secret_value(),
     ]
     values += [provider_api_key(config) for config in settings.providers.values()]
     password = _database_password(settings.database_url)

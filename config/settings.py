@@ -21,6 +21,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 
 IdList = Annotated[frozenset[str], NoDecode]
+MIN_CONSOLE_TOKEN = 16
 # A model name as providers spell them; nothing else is stored or sent as a model.
 MODEL_NAME = re.compile(r"[\w.:/@+-]{1,128}")
 
@@ -149,6 +150,14 @@ class Settings(BaseSettings):
     images_enabled: bool = True  # photos go to models that read images
     max_image_mb: float = Field(20.0, gt=0, le=50)
 
+    # The owner's web console (bots/web_console), served on PORT: off unless a secret is set.
+    web_console_token: SecretStr = SecretStr("")
+    # Proxies whose X-Forwarded-Proto / X-Forwarded-For are believed (ids: IP addresses, or * for
+    # a PaaS router in front of every request); the session cookie is Secure behind HTTPS.
+    web_console_trusted_proxies: IdList = frozenset()
+    web_console_transcripts: bool = True  # false: the console shows no message of any chat
+    web_console_session_hours: float = Field(12.0, gt=0, le=24 * 30)
+
     log_level: str = "INFO"
     tiktoken_cache_dir: Path | None = None
 
@@ -159,12 +168,24 @@ class Settings(BaseSettings):
         "denied_users",
         "denied_chats",
         "allowed_models",
+        "web_console_trusted_proxies",
         mode="before",
     )
     @classmethod
     def _split_ids(cls, value: Any) -> Any:
         if isinstance(value, str):
             return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("web_console_token")
+    @classmethod
+    def _long_console_token(cls, value: SecretStr) -> SecretStr:
+        # The console shows every chat: a guessable secret would give them all away.
+        if value.get_secret_value() and len(value.get_secret_value()) < MIN_CONSOLE_TOKEN:
+            raise ValueError(
+                f"must be at least {MIN_CONSOLE_TOKEN} characters (e.g. from "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(24))'`)"
+            )
         return value
 
     @field_validator("providers", mode="before")

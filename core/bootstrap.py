@@ -16,6 +16,7 @@ from config.providers import DEFAULT_PROVIDER, provider_api_key
 from config.settings import ConfigError, Settings, StartupError
 from core.commands.context import CommandTools
 from core.commands.runner import CommandRunner
+from core.console.backend import ConsoleBackend
 from core.console.workbench import Workbench, build_workbench
 from core.media.image_generation import OpenAIImageGenerator
 from core.media.out_params import MediaOutConfig, MediaOutOptions
@@ -33,6 +34,7 @@ from core.personas import PersonaBook, PersonaCatalog
 from core.policy.access import AccessPolicy
 from core.policy.limits import AbuseLimits, LimitConfig
 from core.policy.retention import prune_forever, prune_once
+from core.storage.console_queries import ConsoleQueries
 from core.storage.engine import Database, open_database
 from core.storage.first_connect import DatabaseUnusable, migrate_when_reachable
 from core.storage.stores import Storage
@@ -55,6 +57,7 @@ class App:
     settings: Settings
     service: ChatService  # what adapters get, as a ChatPort
     storage: Storage  # for tests and benchmarks; adapters never see it
+    console: ConsoleBackend  # what the owner's web console gets, as a ConsolePort
     workbench: Workbench  # the web console's Playground, Tokenizer and Personas
 
 
@@ -140,7 +143,21 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
         workbench = build_workbench(
             settings, model, models, choice, providers, personas, storage.personas, token_ratios
         )
-        yield App(settings=settings, service=service, storage=storage, workbench=workbench)
+        console = ConsoleBackend(
+            service,
+            ConsoleQueries(database, settings.database_retry_s),
+            models,
+            personas,
+            limit_config,
+            transcripts=settings.web_console_transcripts,
+        )
+        yield App(
+            settings=settings,
+            service=service,
+            storage=storage,
+            console=console,
+            workbench=workbench,
+        )
     finally:
         database.close()  # first: nothing still running may write once the bot has stopped
         if pruning is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from telegram import Update
@@ -33,6 +34,8 @@ from bots.telegram_adapter.webhook import WebhookServer
 from config.settings import ConfigError
 
 if TYPE_CHECKING:
+    from aiohttp import web
+
     from config.settings import Settings
     from core.boundary import ChatPort
 
@@ -43,9 +46,16 @@ AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 
 
-async def run_telegram(chat: ChatPort, settings: Settings, stop: asyncio.Event) -> None:
-    """Run the bot until `stop` is set; then let replies in flight finish (bounded) and return."""
-    await serve(chat, TelegramOptions.from_settings(settings), stop)
+async def run_telegram(
+    chat: ChatPort,
+    settings: Settings,
+    stop: asyncio.Event,
+    *,
+    web_mount: Callable[[web.Application], None] | None = None,
+) -> None:
+    """Run the bot until `stop` is set; then let replies in flight finish (bounded) and return.
+    `web_mount` adds routes (the web console) to the webhook's server, when there is one."""
+    await serve(chat, TelegramOptions.from_settings(settings), stop, web_mount)
 
 
 def build_application(
@@ -78,7 +88,12 @@ def add_handlers(application: AnyApplication, handlers: TelegramHandlers) -> Non
     application.add_error_handler(handlers.on_error)
 
 
-async def serve(chat: ChatPort, options: TelegramOptions, stop: asyncio.Event) -> None:
+async def serve(
+    chat: ChatPort,
+    options: TelegramOptions,
+    stop: asyncio.Event,
+    web_mount: Callable[[web.Application], None] | None = None,
+) -> None:
     """Long polling (or webhook when configured) until `stop`, with PTB's manual lifecycle."""
     # PTB >= 22.2 warns on every RetryAfter unless durations are opted in to timedelta, which
     # send_pacing.retry_after_seconds already handles.
@@ -113,6 +128,7 @@ async def serve(chat: ChatPort, options: TelegramOptions, stop: asyncio.Event) -
                     path=options.webhook_path,
                     secret=options.effective_webhook_secret,
                     port=options.port,
+                    mount=web_mount,
                 )
                 await webhook.start()  # listening before Telegram is told to send here
                 await application.bot.set_webhook(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -33,6 +34,7 @@ class WebhookServer:
         secret: str,
         port: int,
         listen: str = "0.0.0.0",  # a PaaS routes its public port here
+        mount: Callable[[web.Application], None] | None = None,  # more routes (the web console)
     ) -> None:
         self._application = application
         self._ledger = ledger
@@ -42,6 +44,8 @@ class WebhookServer:
         app = web.Application()
         app.router.add_post(f"/{path}", self._receive)
         app.router.add_get("/", self._health)
+        if mount is not None:
+            mount(app)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
 
     async def start(self) -> None:

@@ -1,2 +1,3 @@
-"""What the owner's web console asks of the core (Tokenizer, Playground, Personas): small ports
-over the same counting, validation, client and storage the chats use; no web library here."""
+"""The core's side of the owner's web console (core/console_port.py): reports and actions built
+on the same stores, planner and command handlers the chats use; and the Playground, Tokenizer
+and Personas ports over the chats' own counting, validation, model client and storage."""

@@ -41,6 +41,7 @@ from core.turn.conversation_locks import ConversationQueue, Place
 from core.turn.deciding import Decision, decide
 from core.turn.history import read_window
 from core.turn.media_out import MediaOut
+from core.turn.owner_actions import OwnerActions
 from core.turn.prompt_plan import Prompt, PromptPlan, PromptPlanner
 from core.turn.recording import learned_ratio, record_turn, usage_of
 from core.turn.reporting import TurnReporter, TurnStats, log_turn, turn_stats
@@ -105,6 +106,10 @@ class ChatService:
         )
         self._reporter = TurnReporter()
         self._locks = ConversationQueue(config.conversation_backlog)
+        # What the owner's web console does in a conversation, with these same parts.
+        self.owner = OwnerActions(
+            storage, self._planner, commands, self._locks, config.window_low_watermark
+        )
         self.on_turn = on_turn
 
     # -- queries for adapters -------------------------------------------------------------------
