@@ -14,6 +14,7 @@ from bots.web_console.app import mount, standalone_app
 from bots.web_console.deps import ConsoleConfig, ConsoleDeps, build_deps
 from bots.web_console.rendering import CONSOLE_PATH
 from config.settings import Settings
+from core.console.workbench import Workbench
 from core.console_port import ConsolePort
 
 log = logging.getLogger("bots.web_console")
@@ -24,12 +25,15 @@ def console_enabled(settings: Settings) -> bool:
     return bool(settings.web_console_token.get_secret_value())
 
 
-def console_deps(settings: Settings, core: ConsolePort) -> ConsoleDeps:
+def console_deps(
+    settings: Settings, core: ConsolePort, workbench: Workbench | None = None
+) -> ConsoleDeps:
     return build_deps(
         core,
         settings.web_console_token.get_secret_value(),
         ConsoleConfig.of(settings),
         settings=settings,
+        workbench=workbench,
     )
 
 

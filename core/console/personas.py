@@ -9,9 +9,10 @@ written: a built-in persona is copied under a new name.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
+from core.boundary import ConversationKey
 from core.console.playground import PLAYGROUND_PARAMS, Playground
 from core.model.params import InvalidParam
 from core.personas import (
@@ -92,6 +93,16 @@ class ConsolePersonas:
         rows = await self._store.every_custom_persona(LISTED)
         saved = [SavedPersona(Space(row.platform, row.space_id), from_row(row)) for row in rows]
         return sorted(saved, key=lambda s: (not s.space.is_global, s.space, s.persona.name))
+
+    async def spaces(self, chats: Iterable[ConversationKey]) -> list[Space]:
+        """Where a persona may go: the global list, the spaces that saved some, and the chats
+        whose space is the chat itself (a Discord server's id is not stored with its channels:
+        a server shows once it saved one, or is typed in as discord:ID)."""
+        rows = await self._store.every_custom_persona(LISTED)
+        found = {Space(row.platform, row.space_id) for row in rows}
+        found |= {Space(key.platform, key.chat_id) for key in chats if key.platform != "discord"}
+        found.discard(GLOBAL)
+        return [GLOBAL, *sorted(found)]
 
     async def find(self, space: Space, name: str) -> Persona | None:
         """A saved persona of that space (not the catalog's, not another space's)."""

@@ -12,6 +12,8 @@ from typing import Any
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 INDENT = "    "
+FIRST_KEYS = ("model", "messages", "prompt")
+INLINE_CHARS = 60  # a list or object this short stays on one line
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +32,8 @@ class CodeSnippets:
 
 
 def snippets(endpoint: Endpoint, path: str, body: Mapping[str, Any]) -> CodeSnippets:
+    # The same object, read in the order people write it: the model and the prompt first.
+    body = {key: body[key] for key in FIRST_KEYS if key in body} | dict(body)
     return CodeSnippets(
         curl=_curl(endpoint, path, body),
         python=_python(endpoint, path, body),
@@ -51,6 +55,7 @@ def _python(endpoint: Endpoint, path: str, body: Mapping[str, Any]) -> str:
     client_args = [f"api_key={key}"]
     if endpoint.base_url:
         client_args.append(f"base_url={_py(endpoint.base_url)}")
+    client = "".join(f"{INDENT}{argument},\n" for argument in client_args)
     legacy = path == "/completions"
     method = "completions" if legacy else "chat.completions"
     piece = "chunk.choices[0].text" if legacy else "chunk.choices[0].delta.content"
@@ -58,7 +63,7 @@ def _python(endpoint: Endpoint, path: str, body: Mapping[str, Any]) -> str:
     imports = "import os\n\n" if endpoint.key_env else ""
     return (
         f"{imports}from openai import OpenAI\n\n"
-        f"client = OpenAI({', '.join(client_args)})\n\n"
+        f"client = OpenAI(\n{client})\n\n"
         f"stream = client.{method}.create(\n{arguments})\n"
         "for chunk in stream:\n"
         f"{INDENT}if chunk.choices and {piece}:\n"
@@ -94,6 +99,9 @@ def _py(value: Any, depth: int = 0) -> str:
     if isinstance(value, str | int | float):
         return json.dumps(value, ensure_ascii=False)
     inner = INDENT * (depth + 1)
+    short = _py_inline(value)
+    if len(short) <= INLINE_CHARS:
+        return short
     if isinstance(value, Mapping):
         if not value:
             return "{}"
@@ -101,3 +109,11 @@ def _py(value: Any, depth: int = 0) -> str:
         return "{\n" + "\n".join(items) + "\n" + INDENT * depth + "}"
     items = [f"{inner}{_py(item, depth + 1)}," for item in value]
     return "[\n" + "\n".join(items) + "\n" + INDENT * depth + "]" if items else "[]"
+
+
+def _py_inline(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{_py(str(k))}: {_py_inline(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_py_inline(item) for item in value) + "]"
+    return _py(value)
