@@ -10,6 +10,7 @@ from typing import Any
 import tiktoken
 
 from bots.console import CONSOLE_KEY as CONSOLE_CHAT  # the console adapter's chat
+from core.boundary import ConversationKey
 from fakes.openai_server import FakeOpenAI, count_prompt_tokens
 from tests.core.helpers import private, say
 from tests.web_console.conftest import RunningConsole, screenshot
@@ -115,3 +116,50 @@ async def test_playground_refuses_a_bad_parameter_with_sets_text(
         "() => document.querySelector('#form-error').textContent.includes('temperature')"
     )
     assert await page.inner_text("#form-error") == "temperature must be a number from 0.0 to 2.0."
+
+
+async def test_a_persona_edited_in_the_console_is_what_persona_uses(
+    signed_in: Any, console: RunningConsole, llm: FakeOpenAI
+) -> None:
+    page = signed_in
+    service = console.app.service
+    await say(service, private("Hello", key=CONSOLE_CHAT))  # the console chat exists
+    await page.goto(f"{console.url}/personas")
+    create = page.locator("#create")
+    await create.locator("select[name=space]").select_option("console:local")
+    await create.locator("input[name=name]").fill("pirate")
+    await create.locator("textarea[name=system_prompt]").fill("You are a pirate.")
+    await create.locator("details summary").click()  # the parameters
+    await create.locator("input[name=p_temperature]").fill("1.2")
+    await create.locator("button[type=submit]").click()
+    await page.wait_for_selector("#said.ok")
+    assert await page.inner_text("#said") == "Saved 'pirate' for console:local."
+    # Edit it.
+    saved = page.locator("details.persona[data-space='console:local'][data-name=pirate]")
+    await saved.locator("summary").first.click()
+    await saved.locator("form.edit textarea[name=system_prompt]").fill("You are a pirate poet.")
+    await saved.locator("form.edit button[type=submit]").click()
+    await page.wait_for_selector("#said.ok")
+    assert await page.inner_text("#said") == "Updated 'pirate' for console:local."
+    # The console chat uses the edited persona, with the parameter it was created with.
+    assert "Persona is now pirate" in await say(
+        service, private("/persona pirate", key=CONSOLE_CHAT)
+    )
+    await say(service, private("Sing", key=CONSOLE_CHAT))
+    assert llm.last_messages[0] == {"role": "system", "content": "You are a pirate poet."}
+    assert llm.last_body["temperature"] == 1.2
+    # A bad value is refused with /set's text, and changes nothing.
+    await saved.locator("summary").first.click()
+    await saved.locator("form.edit details summary").click()
+    await saved.locator("form.edit input[name=p_temperature]").fill("7")
+    await saved.locator("form.edit button[type=submit]").click()
+    await page.wait_for_selector("#said.error")
+    assert await page.inner_text("#said") == "temperature must be a number from 0.0 to 2.0."
+    # Copied into the global list, it is found in another chat too.
+    await saved.locator("summary").first.click()
+    copy = saved.locator("form.copy")
+    await copy.locator("select[name=target]").select_option("global")
+    await copy.locator("button[type=submit]").click()
+    await page.wait_for_selector("details.persona[data-space=global][data-name=pirate]")
+    other = private("/persona pirate", key=ConversationKey("telegram", "777"))
+    assert "Persona is now pirate" in await say(service, other)
