@@ -43,6 +43,11 @@ async def test_tokenizer_counts_korean_and_english_as_tiktoken_does(
     assert korean_cl100k > len(tiktoken.get_encoding("cl100k_base").encode(ENGLISH))
     await page.check("#show-ids")
     assert "show-ids" in (await page.get_attribute("#tok-result", "class") or "")
+    both = f"{ENGLISH}\n{KOREAN}"
+    await page.fill("#tok-text", both)
+    await page.wait_for_function(
+        "n => document.querySelector('#count-cl100k_base')?.dataset.chars == n", arg=len(both)
+    )
     await screenshot(page, "tokenizer")
 
 
