@@ -10,8 +10,8 @@ from aiohttp import web
 
 from bots.web_console.security import LockoutPolicy, Secret, Sessions, SignInGuard
 from config.settings import Settings
-from core.console.workbench import Workbench
 from core.console_port import ConsolePort
+from core.workbench_port import WorkbenchPort
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +45,8 @@ class ConsoleDeps:
     sessions: Sessions
     guard: SignInGuard
     settings: Settings | None = field(default=None, repr=False)  # for pages with own settings
-    # The Playground, Tokenizer and Personas pages' ports (core/console/workbench.py).
-    workbench: Workbench | None = field(default=None, repr=False)
+    # The Playground, Tokenizer and Personas pages' ports (core/workbench_port.py).
+    workbench: WorkbenchPort | None = field(default=None, repr=False)
 
 
 DEPS = web.AppKey("console_deps", ConsoleDeps)
@@ -59,7 +59,7 @@ def deps(request: web.Request) -> ConsoleDeps:
     return request.config_dict[DEPS]
 
 
-def workbench(request: web.Request) -> Workbench:
+def workbench(request: web.Request) -> WorkbenchPort:
     """The Playground, Tokenizer and Personas ports; those pages are missing without them."""
     bench = deps(request).workbench
     if bench is None:
@@ -73,7 +73,7 @@ def build_deps(
     config: ConsoleConfig | None = None,
     *,
     settings: Settings | None = None,
-    workbench: Workbench | None = None,
+    workbench: WorkbenchPort | None = None,
     lockout: LockoutPolicy | None = None,
     clock: Callable[[], float] = time.monotonic,
     wall_clock: Callable[[], float] = time.time,

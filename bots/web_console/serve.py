@@ -14,8 +14,8 @@ from bots.web_console.app import mount, standalone_app
 from bots.web_console.deps import ConsoleConfig, ConsoleDeps, build_deps
 from bots.web_console.rendering import CONSOLE_PATH
 from config.settings import Settings
-from core.console.workbench import Workbench
 from core.console_port import ConsolePort
+from core.workbench_port import WorkbenchPort
 
 log = logging.getLogger("bots.web_console")
 
@@ -26,7 +26,7 @@ def console_enabled(settings: Settings) -> bool:
 
 
 def console_deps(
-    settings: Settings, core: ConsolePort, workbench: Workbench | None = None
+    settings: Settings, core: ConsolePort, workbench: WorkbenchPort | None = None
 ) -> ConsoleDeps:
     return build_deps(
         core,

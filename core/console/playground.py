@@ -151,6 +151,17 @@ class Playground:
         self._reasoning_tokens = reasoning_tokens
         self._token_ratios = token_ratios or TokenRatios()
 
+    @property
+    def default_model(self) -> str:
+        return self.models.default_model
+
+    def model_names(self) -> list[str]:
+        return self.models.names()
+
+    def fields(self, model: str) -> list[ParamField]:
+        """The parameters `model` takes, for the form."""
+        return param_fields(self.models.get(model))
+
     async def preset(self, model: str, params: Mapping[str, str]) -> Preset:
         """The model (as /model checks it for an owner) and parameters (one by one, as /set
         parses them); InvalidParam with /model's or /set's own text otherwise."""

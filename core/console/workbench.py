@@ -28,6 +28,13 @@ class Tokenizer:
         self.models = models
         self._token_ratios = token_ratios or TokenRatios()
 
+    @property
+    def default_model(self) -> str:
+        return self.models.default_model
+
+    def model_names(self) -> list[str]:
+        return self.models.names()
+
     def tokenize(self, text: str, model: str) -> Tokenized:
         """TextTooLong past /tokens' limit; an unknown model name gets the fallback encoding,
         said by `estimated_tokens` (as /tokens says it)."""

@@ -73,7 +73,7 @@ async def _page(
         catalog=bench.personas.catalog(),
         saved=await bench.personas.saved(),
         spaces=await persona_spaces(request),
-        models=bench.playground.models.names(),
+        models=bench.playground.model_names(),
         params=PLAYGROUND_PARAMS,
         as_set_value=as_set_value,
         said=said,

@@ -20,7 +20,6 @@ from core.console.playground import (
     PlaygroundFailed,
     PlaygroundForm,
     PlaygroundMessage,
-    param_fields,
 )
 from core.model.catalog import valid_model_name
 from core.model.client import ReasoningDelta
@@ -37,15 +36,15 @@ DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant."
 @routes.get("/playground")
 async def playground(request: web.Request) -> web.Response:
     bench = workbench(request)
-    model = bench.playground.models.default_model
+    model = bench.playground.default_model
     return render(
         request,
         "playground.html",
         page="/playground",
         title="Playground",
-        models=bench.playground.models.names(),
+        models=bench.playground.model_names(),
         model=model,
-        fields=param_fields(bench.playground.models.get(model)),
+        fields=bench.playground.fields(model),
         system_prompt=DEFAULT_SYSTEM_PROMPT,
         spaces=await persona_spaces(request),
     )
@@ -54,11 +53,10 @@ async def playground(request: web.Request) -> web.Response:
 @routes.get("/playground/params")
 async def params(request: web.Request) -> web.Response:
     """The parameter inputs for the chosen model (what it takes, with /set's bounds)."""
-    models = workbench(request).playground.models
     model = request.query.get("model", "").strip()
     if not valid_model_name(model):
         raise web.HTTPBadRequest(text="no such model")
-    return render(request, "_params.html", fields=param_fields(models.get(model)))
+    return render(request, "_params.html", fields=workbench(request).playground.fields(model))
 
 
 @routes.post("/playground/count")

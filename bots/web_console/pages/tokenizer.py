@@ -22,7 +22,7 @@ COLOURS = 6  # span classes t0..t5 in console.css
 @routes.get("/tokenizer")
 async def tokenizer(request: web.Request) -> web.Response:
     bench = workbench(request)
-    model = bench.tokenizer.models.default_model
+    model = bench.tokenizer.default_model
     return _page(request, EXAMPLE, model)
 
 
@@ -41,7 +41,7 @@ async def tokens(request: web.Request) -> web.Response:
 
 
 def _page(request: web.Request, text: str, model: str) -> web.Response:
-    models = workbench(request).tokenizer.models.names()
+    models = workbench(request).tokenizer.model_names()
     return render(
         request,
         "tokenizer.html",
@@ -56,7 +56,7 @@ def _page(request: web.Request, text: str, model: str) -> web.Response:
 
 def _result(request: web.Request, text: str, model: str) -> dict[str, Any]:
     bench = workbench(request)
-    model = model.strip() or bench.tokenizer.models.default_model
+    model = model.strip() or bench.tokenizer.default_model
     if not valid_model_name(model):
         return {"model": model, "result": None, "error": "Pick a model from the list."}
     try:
