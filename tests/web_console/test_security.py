@@ -111,9 +111,13 @@ async def test_a_change_without_the_csrf_token_is_refused(open_console: Opener) 
 
 
 async def test_signing_in_needs_the_forms_own_csrf_token(open_console: Opener) -> None:
-    async with open_console() as console, aiohttp.ClientSession() as client, client.post(
-        f"{console.url}/signin", data={"token": TOKEN}, allow_redirects=False
-    ) as response:
+    async with (
+        open_console() as console,
+        aiohttp.ClientSession() as client,
+        client.post(
+            f"{console.url}/signin", data={"token": TOKEN}, allow_redirects=False
+        ) as response,
+    ):
         assert response.status == 403
         assert "console_session" not in response.cookies
 
