@@ -141,7 +141,7 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
             await prune_once(storage.erasure, settings.retention_days)
             pruning = asyncio.create_task(prune_forever(storage.erasure, settings.retention_days))
         workbench = build_workbench(
-            settings, model, models, choice, providers, personas, storage.personas, token_ratios
+            settings, model, models, choice, providers, personas, storage, token_ratios
         )
         console = ConsoleBackend(
             service,

@@ -4,11 +4,13 @@ client, and priced by the catalog as a turn is."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from config.providers import DEFAULT_PROVIDER
+from core.boundary import ConversationKey
 from core.console.view_code import CodeSnippets, Endpoint, snippets
 from core.model.capabilities import OPTIONAL_PARAMS
 from core.model.catalog import ModelCatalog, ModelSpec
@@ -34,7 +36,9 @@ from core.model.params import (
 )
 from core.model.request_params import ignored_params, wants_json
 from core.model.token_ratios import TokenRatios
+from core.storage.errors import StorageError
 from core.storage.records import UsageRecord
+from core.storage.stores import Storage
 from core.tokens import count_prompt
 from core.turn.prompt_plan import JSON_NOTE, reply_caps
 from core.turn.recording import usage_record
@@ -46,6 +50,8 @@ MESSAGE_ROLES = ("user", "assistant")
 MAX_MESSAGES = 100
 MODELS_SHOWN = 30
 CONSOLE_USER = "console"  # who a Playground request is billed to, in the usage it reports
+PLAYGROUND_KEY = ConversationKey("console", "playground")  # where its usage is recorded
+log = logging.getLogger("core")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +102,7 @@ class PreparedRequest:
 class PlaygroundDone:
     finish_reason: str
     usage: UsageRecord  # tokens and cost_usd, priced by the catalog
+    recorded: bool = False  # counted in the usage table (the overview, budgets' totals)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,8 +149,10 @@ class Playground:
         default_reply_tokens: int = DEFAULT_REPLY_TOKENS,
         reasoning_tokens: int = 0,
         token_ratios: TokenRatios | None = None,
+        storage: Storage | None = None,  # where its spending is recorded; None: not recorded
     ) -> None:
         self._model = model
+        self._storage = storage
         self.models = models
         self._choice = choice
         self._endpoints = dict(endpoints)
@@ -266,4 +275,17 @@ class Playground:
             prepared.prompt_tokens,
             CONSOLE_USER,
         )
-        yield PlaygroundDone(result.finish_reason, usage)
+        yield PlaygroundDone(result.finish_reason, usage, await self._record(usage))
+
+    async def _record(self, usage: UsageRecord) -> bool:
+        """The owner pays for the Playground too: its requests are counted as a conversation
+        of their own (PLAYGROUND_KEY), so the overview's figures include them."""
+        if self._storage is None:
+            return False
+        try:
+            conversation = await self._storage.conversations.conversation(PLAYGROUND_KEY)
+            await self._storage.usage.add_usage(conversation.id, [usage])
+        except StorageError:
+            log.exception("web console: the Playground's usage could not be recorded")
+            return False
+        return True

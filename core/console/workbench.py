@@ -18,7 +18,7 @@ from core.model.client import ChatModel
 from core.model.providers import Provider
 from core.model.token_ratios import TokenRatios
 from core.personas import PersonaBook
-from core.storage.custom_personas import CustomPersonaStore
+from core.storage.stores import Storage
 
 
 class Tokenizer:
@@ -68,7 +68,7 @@ def build_workbench(
     choice: ModelChoice,
     providers: Mapping[str, Provider],
     personas: PersonaBook,
-    store: CustomPersonaStore,
+    storage: Storage,
     token_ratios: TokenRatios,
 ) -> Workbench:
     playground = Playground(
@@ -79,9 +79,10 @@ def build_workbench(
         default_reply_tokens=settings.default_reply_tokens,
         reasoning_tokens=settings.reasoning_tokens,
         token_ratios=token_ratios,
+        storage=storage,
     )
     return Workbench(
         playground=playground,
         tokenizer=Tokenizer(models, token_ratios),
-        personas=ConsolePersonas(personas, store, playground),
+        personas=ConsolePersonas(personas, storage.personas, playground),
     )

@@ -13,6 +13,7 @@ import pytest
 from core.bootstrap import App
 from core.boundary import CommandReply
 from core.console.playground import (
+    PLAYGROUND_KEY,
     PlaygroundDone,
     PlaygroundFailed,
     PlaygroundForm,
@@ -155,6 +156,11 @@ async def test_answer_streams_and_is_priced_by_the_catalog(app: App, llm: FakeOp
     )
     assert usage.cost_usd == spec.cost_usd(usage.prompt_tokens, 0, usage.completion_tokens)
     assert done.finish_reason == "stop"
+    # Counted where the overview and the owner's totals read spending, as a chat of its own.
+    conversation = await app.storage.conversations.conversation(PLAYGROUND_KEY)
+    (total,) = await app.storage.usage.usage_totals(conversation.id)
+    assert done.recorded and total.requests == 1 and total.cost_usd == usage.cost_usd
+    assert total.prompt_tokens == usage.prompt_tokens
 
 
 async def test_json_mode_gets_the_note_a_chat_gets(app: App, llm: FakeOpenAI) -> None:
