@@ -4,7 +4,7 @@ Protocols, implemented in core/console/ and built by core/bootstrap.py as `App.w
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, Iterable
 from typing import Protocol
 
 from core.boundary import ConversationKey
@@ -31,7 +31,7 @@ class PlaygroundPort(Protocol):
 
     def code(self, prepared: PreparedRequest) -> CodeSnippets: ...
 
-    def run(self, prepared: PreparedRequest) -> AsyncIterator[PlaygroundEvent]:
+    def run(self, prepared: PreparedRequest) -> AsyncGenerator[PlaygroundEvent, None]:
         """The answer as it streams, then its usage and cost (or a failure's text key)."""
         ...
 

@@ -5,7 +5,7 @@ client, and priced by the catalog as a turn is."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -251,7 +251,7 @@ class Playground:
         endpoint = self._endpoints.get(provider) or self._endpoints.get(DEFAULT_PROVIDER)
         return snippets(endpoint or Endpoint(None, "OPENAI_API_KEY"), prepared.path, prepared.body)
 
-    async def run(self, prepared: PreparedRequest) -> AsyncIterator[PlaygroundEvent]:
+    async def run(self, prepared: PreparedRequest) -> AsyncGenerator[PlaygroundEvent, None]:
         """The answer as it streams, then what it cost (or what failed, in one line's key)."""
         text: list[str] = []
         thoughts: list[str] = []

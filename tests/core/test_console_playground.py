@@ -7,6 +7,8 @@ import ast
 import json
 import re
 import shlex
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 
 import pytest
 
@@ -174,3 +176,29 @@ async def test_provider_failure_is_one_readable_line(app: App, llm: FakeOpenAI) 
     llm.fail_next(500)
     events = [event async for event in app.workbench.playground.run(prepared)]
     assert events == [PlaygroundFailed("error.server")]
+
+
+async def test_another_providers_model_goes_there_and_its_code_names_its_key(
+    make_app: Callable[..., AbstractAsyncContextManager[App]],
+    llm: FakeOpenAI,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LOCAL_LLM_KEY", "sk-local-SECRET-424242")
+    async with FakeOpenAI(api_key="sk-local-SECRET-424242", models=("llama-3.1-8b",)) as local:
+        declared = {
+            "local": {
+                "base_url": local.base_url,
+                "api_key_env": "LOCAL_LLM_KEY",
+                "models": ["llama*"],
+            }
+        }
+        async with make_app(providers=json.dumps(declared)) as app:
+            playground = app.workbench.playground
+            prepared = await playground.prepare(form("llama-3.1-8b"))
+            await run(app, prepared)
+            assert local.last_body == prepared.body and llm.chat_requests == []
+            code = playground.code(prepared)
+    assert "$LOCAL_LLM_KEY" in code.curl and f"{local.base_url}/chat/completions" in code.curl
+    assert 'os.environ["LOCAL_LLM_KEY"]' in code.python
+    assert "process.env.LOCAL_LLM_KEY" in code.node and local.base_url in code.node
+    assert all("SECRET" not in snippet for snippet in (code.curl, code.python, code.node))

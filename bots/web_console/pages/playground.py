@@ -5,6 +5,7 @@ persona". The page's script talks to the JSON and fragment endpoints below."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from typing import Any
@@ -17,6 +18,7 @@ from core.console.personas import GLOBAL, PersonaDraft, Space
 from core.console.playground import (
     PLAYGROUND_PARAMS,
     PlaygroundDone,
+    PlaygroundEvent,
     PlaygroundFailed,
     PlaygroundForm,
     PlaygroundMessage,
@@ -104,28 +106,11 @@ async def run(request: web.Request) -> web.StreamResponse:
     )
     await response.prepare(request)
     try:
-        async for event in bench.playground.run(prepared):
-            if isinstance(event, PlaygroundDone):
-                usage = event.usage
-                line: dict[str, Any] = {
-                    "done": {
-                        "prompt_tokens": usage.prompt_tokens,
-                        "cached_tokens": usage.cached_tokens,
-                        "completion_tokens": usage.completion_tokens,
-                        "reasoning_tokens": usage.reasoning_tokens,
-                        "cost_usd": usage.cost_usd,
-                        "cost": _dollars(usage.cost_usd),
-                        "finish_reason": event.finish_reason,
-                        "model": usage.model,
-                    }
-                }
-            elif isinstance(event, PlaygroundFailed):
-                line = {"error": TEXTS.get(event.key)}
-            elif isinstance(event, ReasoningDelta):
-                line = {"reasoning": event.text}
-            else:
-                line = {"delta": event.text}
-            await response.write(json.dumps(line, ensure_ascii=False).encode() + b"\n")
+        # Closed at once when the owner leaves the page: the provider's stream with it.
+        async with contextlib.aclosing(bench.playground.run(prepared)) as events:
+            async for event in events:
+                line = json.dumps(_line(event), ensure_ascii=False)
+                await response.write(line.encode() + b"\n")
     except ConnectionResetError:
         return response  # the owner closed the page: the stream stops with it
     except Exception:
@@ -179,6 +164,29 @@ async def _form(request: web.Request) -> PlaygroundForm:
             if PARAM_PREFIX + name in form
         },
     )
+
+
+def _line(event: PlaygroundEvent) -> dict[str, Any]:
+    """One event as a line of the streamed answer."""
+    if isinstance(event, PlaygroundDone):
+        usage = event.usage
+        return {
+            "done": {
+                "prompt_tokens": usage.prompt_tokens,
+                "cached_tokens": usage.cached_tokens,
+                "completion_tokens": usage.completion_tokens,
+                "reasoning_tokens": usage.reasoning_tokens,
+                "cost_usd": usage.cost_usd,
+                "cost": _dollars(usage.cost_usd),
+                "finish_reason": event.finish_reason,
+                "model": usage.model,
+            }
+        }
+    if isinstance(event, PlaygroundFailed):
+        return {"error": TEXTS.get(event.key)}
+    if isinstance(event, ReasoningDelta):
+        return {"reasoning": event.text}
+    return {"delta": event.text}
 
 
 def _dollars(value: float) -> str:
