@@ -1,5 +1,6 @@
 """`python -m bots [all|web|console|telegram|discord]`: start the bot; `python -m bots models
---check`: compare the model catalog with what each provider lists.
+--check`: compare the model catalog with what each provider lists; `python -m bots
+console-password`: hash a password for the web console (WEB_CONSOLE_PASSWORD_HASH).
 
 `web` is `all` for a PaaS web process (the Procfile's `web:`): Telegram by webhook on PORT, so it
 refuses to start without TELEGRAM_WEBHOOK_URL instead of polling where a port is expected.
@@ -29,7 +30,10 @@ from core.model.routes import ProviderRoutes
 
 log = logging.getLogger("bots")
 MODES = ("all", "web", "console", "telegram", "discord")
-USAGE = f"usage: python -m bots [{'|'.join(MODES)}], or python -m bots models --check"
+USAGE = (
+    f"usage: python -m bots [{'|'.join(MODES)}], python -m bots models --check, or python -m "
+    "bots console-password"
+)
 BACKSTOP_MARGIN_S = 2.0
 NO_PLATFORM = (
     "TELEGRAM_BOT_TOKEN / DISCORD_BOT_TOKEN: neither is set, and there is no terminal or "
@@ -204,6 +208,10 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     which = args[0] if args else "all"
     checking = args == ["models", "--check"]
+    if args == ["console-password"]:
+        from bots.web_console.password import main as console_password
+
+        return console_password()
     if not checking and (which not in MODES or len(args) > 1):
         print(USAGE, file=sys.stderr)
         return 2

@@ -24,6 +24,7 @@ SECRET_VARIABLES = (
     "DISCORD_BOT_TOKEN",
     "USER_IDENTIFIER_SALT",
     "WEB_CONSOLE_TOKEN",
+    "WEB_CONSOLE_PASSWORD_HASH",
 )
 MIN_SECRET_LEN = 6  # shorter values would redact ordinary words
 
@@ -115,6 +116,7 @@ def secrets_of(settings: Settings) -> list[str]:
         settings.discord_bot_token.get_secret_value(),
         settings.user_identifier_salt.get_secret_value(),
         settings.web_console_token.get_secret_value(),
+        settings.web_console_password_hash.get_secret_value(),
     ]
     values += [provider_api_key(config) for config in settings.providers.values()]
     password = _database_password(settings.database_url)

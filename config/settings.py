@@ -22,6 +22,7 @@ SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full"
 
 IdList = Annotated[frozenset[str], NoDecode]
 MIN_CONSOLE_TOKEN = 16
+SCRYPT_HASH = re.compile(r"scrypt:\d+:\d+:\d+:[A-Za-z0-9+/]+=*:[A-Za-z0-9+/]+=*")
 # A model name as providers spell them; nothing else is stored or sent as a model.
 MODEL_NAME = re.compile(r"[\w.:/@+-]{1,128}")
 
@@ -152,6 +153,8 @@ class Settings(BaseSettings):
 
     # The owner's web console (bots/web_console), served on PORT: off unless a secret is set.
     web_console_token: SecretStr = SecretStr("")
+    # Or (and) a password, kept as its scrypt hash: `python -m bots console-password` makes it.
+    web_console_password_hash: SecretStr = SecretStr("")
     # Proxies whose X-Forwarded-Proto / X-Forwarded-For are believed (ids: IP addresses, or * for
     # a PaaS router in front of every request); the session cookie is Secure behind HTTPS.
     web_console_trusted_proxies: IdList = frozenset()
@@ -186,6 +189,13 @@ class Settings(BaseSettings):
                 f"must be at least {MIN_CONSOLE_TOKEN} characters (e.g. from "
                 "`python -c 'import secrets; print(secrets.token_urlsafe(24))'`)"
             )
+        return value
+
+    @field_validator("web_console_password_hash")
+    @classmethod
+    def _scrypt_hash(cls, value: SecretStr) -> SecretStr:
+        if value.get_secret_value() and not SCRYPT_HASH.fullmatch(value.get_secret_value()):
+            raise ValueError("is not a hash from `python -m bots console-password`")
         return value
 
     @field_validator("providers", mode="before")

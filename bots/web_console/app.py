@@ -62,9 +62,7 @@ async def require_session(request: web.Request, handler: Handler) -> web.StreamR
     console = deps(request)
     nonce = console.sessions.nonce(request.cookies.get(SESSION_COOKIE))
     if nonce is None:
-        if request.method in SAFE_METHODS:
-            raise web.HTTPFound(url("/signin"))
-        raise web.HTTPFound(url("/signin"))  # the same answer for a change
+        raise web.HTTPFound(url("/signin"))  # for a GET or a change, found or not
     request[CSRF_TOKEN] = console.sessions.csrf_token(nonce)
     if request.method not in SAFE_METHODS:
         given = request.headers.get(CSRF_HEADER, "")

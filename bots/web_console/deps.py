@@ -77,9 +77,10 @@ def build_deps(
     lockout: LockoutPolicy | None = None,
     clock: Callable[[], float] = time.monotonic,
     wall_clock: Callable[[], float] = time.time,
+    password_hash: str = "",
 ) -> ConsoleDeps:
     config = config or ConsoleConfig()
-    secret = Secret(token)
+    secret = Secret(token, password_hash)
     return ConsoleDeps(
         core=core,
         secret=secret,

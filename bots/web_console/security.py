@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bots.web_console.password import password_matches
+
 SESSION_COOKIE = "console_session"
 PRESESSION_COOKIE = "console_signin"  # binds the sign-in form's CSRF token to this browser
 CSRF_FIELD = "csrf"
@@ -78,15 +80,23 @@ class SignInGuard:
 
 
 class Secret:
-    """The owner's secret: compared in constant time, never shown, the root of every key."""
+    """The owner's secret (the token, and or the password's hash): compared in constant time,
+    never shown, the root of every key."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, password_hash: str = "") -> None:
+        self._token = bool(token)
         self._digest = hashlib.sha256(token.encode()).digest()
-        self._key = hmac.new(token.encode(), b"gpt-chat-bot web console", "sha256").digest()
+        self._password_hash = password_hash
+        root = f"{token}\0{password_hash}".encode()
+        self._key = hmac.new(root, b"gpt-chat-bot web console", "sha256").digest()
 
     def matches(self, given: str) -> bool:
+        """Whether `given` is the token or the password (scrypt: call it off the event loop)."""
         # Digests first: compare_digest is constant-time only for inputs of equal length.
-        return hmac.compare_digest(hashlib.sha256(given.encode()).digest(), self._digest)
+        token = hmac.compare_digest(hashlib.sha256(given.encode()).digest(), self._digest)
+        if self._token and token:
+            return True
+        return bool(self._password_hash) and password_matches(given, self._password_hash)
 
     def sign(self, purpose: str, value: str) -> str:
         return hmac.new(self._key, f"{purpose}:{value}".encode(), "sha256").hexdigest()

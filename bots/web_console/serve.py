@@ -22,7 +22,10 @@ log = logging.getLogger("bots.web_console")
 
 def console_enabled(settings: Settings) -> bool:
     """Off unless the owner set a secret."""
-    return bool(settings.web_console_token.get_secret_value())
+    return bool(
+        settings.web_console_token.get_secret_value()
+        or settings.web_console_password_hash.get_secret_value()
+    )
 
 
 def console_deps(
@@ -34,6 +37,7 @@ def console_deps(
         ConsoleConfig.of(settings),
         settings=settings,
         workbench=workbench,
+        password_hash=settings.web_console_password_hash.get_secret_value(),
     )
 
 

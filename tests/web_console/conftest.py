@@ -113,10 +113,12 @@ async def seed(app: App) -> None:
 
 @pytest.fixture
 async def console_bot(
-    make_app: Callable[..., AbstractAsyncContextManager[App]],
+    request: pytest.FixtureRequest, make_app: Callable[..., AbstractAsyncContextManager[App]]
 ) -> AsyncIterator[App]:
+    """The bot, seeded unless the test's module says `SEED = False` (sign-in needs no chats)."""
     async with make_app(web_console_token=TOKEN) as app:
-        await seed(app)
+        if getattr(request.module, "SEED", True):
+            await seed(app)
         yield app
 
 

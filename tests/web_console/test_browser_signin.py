@@ -7,6 +7,8 @@ from typing import Any
 
 from tests.web_console.conftest import RunningConsole, screenshot, sign_in
 
+SEED = False
+
 
 async def test_the_token_signs_in_and_the_cookie_is_httponly_and_strict(
     page: Any, console: RunningConsole
@@ -27,7 +29,10 @@ async def test_the_token_signs_in_and_the_cookie_is_httponly_and_strict(
 
 async def test_a_wrong_token_is_refused(page: Any, console: RunningConsole) -> None:
     await sign_in(page, console, token="not-the-token-at-all")
-    assert await page.inner_text("[role=alert]") == "That is not the console's token."
+    assert (
+        await page.inner_text("[role=alert]")
+        == "That is neither the console's token nor its password."
+    )
     assert page.url == f"{console.url}/signin"
     names = {c["name"] for c in await page.context.cookies()}
     assert "console_session" not in names

@@ -15,6 +15,8 @@ import pytest
 
 from bots.web_console.app import CONTENT_SECURITY_POLICY
 from bots.web_console.deps import ConsoleConfig, build_deps
+from bots.web_console.password import hash_password
+from bots.web_console.serve import console_deps, console_enabled
 from config.settings import ConfigError, load_settings
 from core.bootstrap import App
 from tests.core.helpers import private, say
@@ -197,3 +199,37 @@ def test_a_short_token_stops_the_bot_at_start() -> None:
         "WEB_CONSOLE_TOKEN: must be at least 16 characters (e.g. from `python -c 'import "
         "secrets; print(secrets.token_urlsafe(24))'`)"
     ]
+
+
+def test_a_malformed_password_hash_stops_the_bot_at_start() -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings(web_console_password_hash="hunter2-in-plain", _env_file=None)
+    assert raised.value.problems == [
+        "WEB_CONSOLE_PASSWORD_HASH: is not a hash from `python -m bots console-password`"
+    ]
+
+
+async def test_a_password_kept_as_its_hash_signs_in(
+    make_app: Callable[..., AbstractAsyncContextManager[App]],
+) -> None:
+    password = "correct horse battery staple"
+    stored = hash_password(password)
+    assert password not in stored
+    async with make_app(web_console_password_hash=stored) as app:
+        assert console_enabled(app.settings)
+        deps = console_deps(app.settings, app.console)
+        async for url in serve(app, deps):
+            console = RunningConsole(url, app, deps, Clock())
+            for given, status in (("correct horse battery stapler", 401), (password, 303)):
+                jar = aiohttp.CookieJar(unsafe=True)
+                async with aiohttp.ClientSession(cookie_jar=jar) as client:
+                    async with client.get(f"{console.url}/signin") as response:
+                        csrf = _csrf(await response.text())
+                    async with client.post(
+                        f"{console.url}/signin",
+                        data={"csrf": csrf, "token": given},
+                        allow_redirects=False,
+                    ) as response:
+                        assert response.status == status
+            # The hash itself is no password.
+            assert not deps.secret.matches(stored)

@@ -3,6 +3,7 @@ repeated failures (security.SignInGuard)."""
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import math
@@ -37,7 +38,8 @@ async def signin(request: web.Request) -> web.Response:
         return _form(request, nonce or secrets.token_urlsafe(18), status=403, error="expired")
     if console.guard.locked_for(address):
         return _locked(request, nonce, address)
-    if not console.secret.matches(str(form.get("token", ""))):
+    # Off the event loop: a password is checked by scrypt, tens of milliseconds of CPU.
+    if not await asyncio.to_thread(console.secret.matches, str(form.get("token", ""))):
         console.guard.failed(address)
         log.warning("web console: a failed sign-in from %s", address)  # never what was typed
         if console.guard.locked_for(address):
