@@ -19,6 +19,17 @@ ENGLISH = "Hello, how are you today? I would like a cup of coffee."
 KOREAN = "안녕하세요, 오늘 어떠세요? 커피 한 잔 마시고 싶어요."
 
 
+async def fits_a_phone(page: Any) -> None:
+    """At a phone's width nothing sticks out of the page (no sideways scrolling)."""
+    await page.set_viewport_size({"width": 390, "height": 844})
+    wide = await page.evaluate(
+        "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right"
+        " > window.innerWidth + 1).map(e => e.tagName + '#' + e.id + '.' + e.className)"
+    )
+    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), wide
+    await page.set_viewport_size({"width": 1200, "height": 900})
+
+
 async def test_tokenizer_counts_korean_and_english_as_tiktoken_does(
     signed_in: Any, console: RunningConsole
 ) -> None:
@@ -49,6 +60,7 @@ async def test_tokenizer_counts_korean_and_english_as_tiktoken_does(
         "n => document.querySelector('#count-cl100k_base')?.dataset.chars == n", arg=len(both)
     )
     await screenshot(page, "tokenizer")
+    await fits_a_phone(page)
 
 
 async def test_playground_streams_the_answer_with_its_cost_and_code(
@@ -100,6 +112,7 @@ async def test_playground_streams_the_answer_with_its_cost_and_code(
     await page.click("[data-tab=code-python]")
     assert 'os.environ["OPENAI_API_KEY"]' in await page.inner_text("#code-python")
     await screenshot(page, "playground")
+    await fits_a_phone(page)  # the code scrolls inside its own box
     # Save as persona, then a chat uses it.
     await page.fill("#persona-name", "geographer")
     await page.click("#save-persona")
@@ -166,5 +179,6 @@ async def test_a_persona_edited_in_the_console_is_what_persona_uses(
     await copy.locator("select[name=target]").select_option("global")
     await copy.locator("button[type=submit]").click()
     await page.wait_for_selector("details.persona[data-space=global][data-name=pirate]")
+    await fits_a_phone(page)
     other = private("/persona pirate", key=ConversationKey("telegram", "777"))
     assert "Persona is now pirate" in await say(service, other)
