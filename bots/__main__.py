@@ -154,7 +154,7 @@ def _web_console(
 
     if not console_enabled(settings):
         return None
-    console = console_deps(settings, app.console)
+    console = console_deps(settings, app.console, app.workbench)
     announce(settings)
     if "telegram" in adapters and settings.telegram_webhook_url:
         from bots.telegram_adapter import run_telegram

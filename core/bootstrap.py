@@ -17,6 +17,7 @@ from config.settings import ConfigError, Settings, StartupError
 from core.commands.context import CommandTools
 from core.commands.runner import CommandRunner
 from core.console.backend import ConsoleBackend
+from core.console.workbench import Workbench, build_workbench
 from core.media.image_generation import OpenAIImageGenerator
 from core.media.out_params import MediaOutConfig, MediaOutOptions
 from core.media.speech import OpenAISynthesizer
@@ -66,6 +67,7 @@ class App:
     reminders: ReminderScheduler  # delivers reminders through the adapters that offer a push
     reminder_tools: ReminderTools  # current_time and the reminder tools, for the tool loop
     console: ConsoleBackend  # what the owner's web console gets, as a ConsolePort
+    workbench: Workbench  # the web console's Playground, Tokenizer and Personas
     clock: Clock = system_clock  # the time tools and reminders go by (tests move it)
 
 
@@ -172,6 +174,9 @@ async def bootstrap(
         if settings.retention_days:
             await prune_once(storage.erasure, settings.retention_days)
             pruning = asyncio.create_task(prune_forever(storage.erasure, settings.retention_days))
+        workbench = build_workbench(
+            settings, model, models, choice, providers, personas, storage, token_ratios
+        )
         console = ConsoleBackend(
             service,
             ConsoleQueries(database, settings.database_retry_s),
@@ -188,6 +193,7 @@ async def bootstrap(
             reminders=reminders,
             reminder_tools=timekeeping,
             console=console,
+            workbench=workbench,
             clock=clock,
         )
     finally:

@@ -9,7 +9,12 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from config.files import read_toml
-from core.storage.custom_personas import CustomPersonaStore, Saved
+from core.storage.custom_personas import (
+    GLOBAL_PLATFORM,
+    GLOBAL_SPACE_ID,
+    CustomPersonaStore,
+    Saved,
+)
 from core.storage.records import CustomPersona
 
 MAX_PROMPT_CHARS = 8000  # default of MAX_PERSONA_PROMPT_CHARS
@@ -23,6 +28,7 @@ PERSONA_PARAMS = (
     "presence_penalty",
     "frequency_penalty",
 )
+QUOTED_NAME_CHARS = 40  # a bad name quoted back, cut as commands cut what they quote
 PERSONA_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
 
@@ -35,9 +41,18 @@ class Persona:
     model: str | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
     builtin: bool = True
+    shared: bool = False  # saved in the owner's global list, for every chat
 
     def describe(self, language: str) -> str:
         return self.descriptions.get(language) or self.description
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a persona cannot be saved: the key and values of the text that says so."""
+
+    key: str
+    values: Mapping[str, Any] = field(default_factory=dict)
 
 
 class PersonaCatalog:
@@ -103,19 +118,53 @@ class PersonaBook:
         the cap: a space may hold more from before the cap)."""
         limit = self.max_per_space if custom_limit is None else custom_limit
         custom = await self._store.custom_personas(platform, space_id, limit) if limit > 0 else []
-        return self.builtin() + [_from_row(row) for row in custom]
+        if not is_global(platform, space_id) and len(custom) < limit:
+            # Then the owner's global ones, but for those the space has its own of.
+            own = {row.name for row in custom}
+            shared = await self._store.custom_personas(
+                GLOBAL_PLATFORM, GLOBAL_SPACE_ID, limit - len(custom)
+            )
+            custom += [row for row in shared if row.name not in own]
+        return self.builtin() + [from_row(row) for row in custom]
 
     async def count_custom(self, platform: str, space_id: str) -> int:
-        return await self._store.count_custom_personas(platform, space_id)
+        """The space's own personas and the global ones."""
+        count = await self._store.count_custom_personas(platform, space_id)
+        if not is_global(platform, space_id):
+            count += await self._store.count_custom_personas(GLOBAL_PLATFORM, GLOBAL_SPACE_ID)
+        return count
 
     async def find(self, platform: str, space_id: str, name: str) -> Persona | None:
+        """A built-in persona, else the space's own, else the owner's global one."""
         builtin = self.catalog.get(name)
         if builtin is not None:
             return builtin
         if not valid_name(name):
             return None  # no such row can exist: no query
         row = await self._store.custom_persona(platform, space_id, name)
-        return None if row is None else _from_row(row)
+        if row is None and not is_global(platform, space_id):
+            row = await self._store.custom_persona(GLOBAL_PLATFORM, GLOBAL_SPACE_ID, name)
+        return None if row is None else from_row(row)
+
+    def refusal(self, name: str, prompt: str) -> Refusal | None:
+        """Why a persona of that name and prompt cannot be saved (None: it can), for
+        /newpersona and the console alike."""
+        if not valid_name(name):
+            quoted = name if len(name) <= QUOTED_NAME_CHARS else name[: QUOTED_NAME_CHARS - 1] + "…"
+            return Refusal("newpersona.bad_name", {"name": quoted})
+        if len(prompt) > self.max_prompt_chars:
+            return Refusal("newpersona.too_long", {"limit": self.max_prompt_chars})
+        if self.catalog.get(name) is not None:
+            return Refusal("newpersona.builtin", {"name": name})
+        return None
+
+    def save_refusal(self, outcome: Saved, name: str) -> Refusal | None:
+        """What a store's answer to saving means for the one saving (None: saved)."""
+        if outcome is Saved.EXISTS:
+            return Refusal("newpersona.exists", {"name": name})
+        if outcome is Saved.FULL:
+            return Refusal("newpersona.full", {"limit": self.max_per_space})
+        return None
 
     async def save(self, persona: CustomPersona) -> Saved:
         return await self._store.add_custom_persona(persona, self.max_per_space)
@@ -144,6 +193,10 @@ class PersonaBook:
         self._seen_today.add((platform, space_id))
 
 
+def is_global(platform: str, space_id: str) -> bool:
+    return platform == GLOBAL_PLATFORM and space_id == GLOBAL_SPACE_ID
+
+
 def valid_name(name: str) -> bool:
     return bool(PERSONA_NAME.match(name))
 
@@ -156,7 +209,7 @@ def describe_prompt(prompt: str) -> str:
     return first[: DESCRIPTION_CHARS - 1].rstrip() + "…"
 
 
-def _from_row(row: CustomPersona) -> Persona:
+def from_row(row: CustomPersona) -> Persona:
     return Persona(
         name=row.name,
         system_prompt=row.system_prompt,
@@ -164,4 +217,5 @@ def _from_row(row: CustomPersona) -> Persona:
         model=row.model,
         params=dict(row.params or {}),
         builtin=False,
+        shared=is_global(row.platform, row.space_id),
     )

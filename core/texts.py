@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import texts_media_out, texts_reminders, texts_tools, texts_vision
+from core import texts_console, texts_media_out, texts_reminders, texts_tools, texts_vision
 from core.boundary import CommandReply
 from core.model.catalog import ModelSpec
 from core.storage.records import UsageTotal
@@ -334,8 +334,8 @@ KO: dict[str, str] = {
 }
 
 # Texts of later features live in modules of their own (this one is at its size limit).
-EN.update(texts_vision.EN_VISION | texts_tools.EN | texts_reminders.EN)
-KO.update(texts_vision.KO_VISION | texts_tools.KO | texts_reminders.KO)
+EN.update(texts_vision.EN_VISION | texts_tools.EN | texts_reminders.EN | texts_console.EN)
+KO.update(texts_vision.KO_VISION | texts_tools.KO | texts_reminders.KO | texts_console.KO)
 CATALOG = {"en": EN | texts_media_out.EN, "ko": KO | texts_media_out.KO}
 
 

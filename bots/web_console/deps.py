@@ -11,6 +11,7 @@ from aiohttp import web
 from bots.web_console.security import LockoutPolicy, Secret, Sessions, SignInGuard
 from config.settings import Settings
 from core.console_port import ConsolePort
+from core.workbench_port import WorkbenchPort
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,8 @@ class ConsoleDeps:
     sessions: Sessions
     guard: SignInGuard
     settings: Settings | None = field(default=None, repr=False)  # for pages with own settings
+    # The Playground, Tokenizer and Personas pages' ports (core/workbench_port.py).
+    workbench: WorkbenchPort | None = field(default=None, repr=False)
 
 
 DEPS = web.AppKey("console_deps", ConsoleDeps)
@@ -56,12 +59,21 @@ def deps(request: web.Request) -> ConsoleDeps:
     return request.config_dict[DEPS]
 
 
+def workbench(request: web.Request) -> WorkbenchPort:
+    """The Playground, Tokenizer and Personas ports; those pages are missing without them."""
+    bench = deps(request).workbench
+    if bench is None:
+        raise web.HTTPNotFound()
+    return bench
+
+
 def build_deps(
     core: ConsolePort,
     token: str,
     config: ConsoleConfig | None = None,
     *,
     settings: Settings | None = None,
+    workbench: WorkbenchPort | None = None,
     lockout: LockoutPolicy | None = None,
     clock: Callable[[], float] = time.monotonic,
     wall_clock: Callable[[], float] = time.time,
@@ -76,4 +88,5 @@ def build_deps(
         sessions=Sessions(secret, config.session_hours * 3600, wall_clock),
         guard=SignInGuard(lockout, clock),
         settings=settings,
+        workbench=workbench,
     )

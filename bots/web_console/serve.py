@@ -15,6 +15,7 @@ from bots.web_console.deps import ConsoleConfig, ConsoleDeps, build_deps
 from bots.web_console.rendering import CONSOLE_PATH
 from config.settings import Settings
 from core.console_port import ConsolePort
+from core.workbench_port import WorkbenchPort
 
 log = logging.getLogger("bots.web_console")
 
@@ -27,12 +28,15 @@ def console_enabled(settings: Settings) -> bool:
     )
 
 
-def console_deps(settings: Settings, core: ConsolePort) -> ConsoleDeps:
+def console_deps(
+    settings: Settings, core: ConsolePort, workbench: WorkbenchPort | None = None
+) -> ConsoleDeps:
     return build_deps(
         core,
         settings.web_console_token.get_secret_value(),
         ConsoleConfig.of(settings),
         settings=settings,
+        workbench=workbench,
         password_hash=settings.web_console_password_hash.get_secret_value(),
     )
 

@@ -6,8 +6,7 @@ from dataclasses import replace
 
 from core.boundary import Choice, CommandReply
 from core.commands.context import CommandContext, CommandTools, clip, handles
-from core.personas import describe_prompt, valid_name
-from core.storage.custom_personas import Saved
+from core.personas import describe_prompt
 from core.storage.records import CustomPersona
 
 # /personas stays one readable message with a keyboard every platform accepts (Discord takes 25
@@ -30,7 +29,9 @@ async def list_personas(tools: CommandTools, context: CommandContext, args: str)
     lines = [context.texts.get("personas.title")]
     for persona in personas:
         mark = "▶ " if persona.name == active.name else "• "
-        own = context.texts.get("personas.custom") if not persona.builtin else ""
+        own = ""
+        if not persona.builtin:
+            own = context.texts.get("personas.shared" if persona.shared else "personas.custom")
         description = clip(persona.describe(language), DESCRIPTION_SHOWN)
         lines.append(f"{mark}{persona.name}{own} — {description}")
     if unlisted > 0:
@@ -71,13 +72,9 @@ async def new_persona(tools: CommandTools, context: CommandContext, args: str) -
     name, prompt = name.strip().lower(), prompt.strip()
     if not name or not prompt:
         return context.texts.error("newpersona.usage")
-    if not valid_name(name):
-        return context.texts.error("newpersona.bad_name", name=clip(name))
-    limit = tools.personas.max_prompt_chars
-    if len(prompt) > limit:
-        return context.texts.error("newpersona.too_long", limit=limit)
-    if tools.personas.catalog.get(name) is not None:
-        return context.texts.error("newpersona.builtin", name=name)
+    refusal = tools.personas.refusal(name, prompt)
+    if refusal is not None:
+        return context.texts.error(refusal.key, **refusal.values)
     conversation = context.conversation
     saved = CustomPersona(
         platform=conversation.key.platform,
@@ -89,11 +86,9 @@ async def new_persona(tools: CommandTools, context: CommandContext, args: str) -
         params=replace(conversation.params, context_tokens=None, tools=()).to_json(),
         created_by=context.message.author.user_id,
     )
-    outcome = await tools.personas.save(saved)
-    if outcome is Saved.EXISTS:
-        return context.texts.error("newpersona.exists", name=name)
-    if outcome is Saved.FULL:
-        return context.texts.error("newpersona.full", limit=tools.personas.max_per_space)
+    refusal = tools.personas.save_refusal(await tools.personas.save(saved), name)
+    if refusal is not None:
+        return context.texts.error(refusal.key, **refusal.values)
     return CommandReply(context.texts.get("newpersona.saved", name=name))
 
 

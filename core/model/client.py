@@ -123,14 +123,7 @@ class OpenAIChatModel:
         return self._listing.endpoint_not_found(error)
 
     async def _chat(self, request: ModelRequest) -> AsyncIterator[ModelEvent]:
-        kwargs = self._common_args(request)
-        kwargs[request.model.token_param] = request.max_tokens
-        kwargs.update(
-            model=request.model.name,
-            messages=list(request.messages),
-            stream=True,
-            stream_options={"include_usage": True},
-        )
+        kwargs = request_body(request, self._send_user_identifier)
         # The documented raw `post` sends the same request as `chat.completions.create` and
         # keeps the client's HTTP, retries and errors for the status, minus the costs that
         # dominate a turn's CPU: the parameter transform (it walks every message of the window
@@ -139,7 +132,7 @@ class OpenAIChatModel:
         # SSE layers (several async generators and a text decode per line of every chunk).
         # The body is read here as the server sent it; chunks stay plain JSON objects.
         response = await self._client.post(
-            "/chat/completions",
+            request_path(request.model),
             body=kwargs,
             cast_to=httpx2.Response,
             options={"security": {"bearer_auth": True}},
@@ -187,14 +180,7 @@ class OpenAIChatModel:
         yield _result(finish_reason, usage)
 
     async def _legacy(self, request: ModelRequest) -> AsyncIterator[ModelEvent]:
-        kwargs = self._common_args(request)
-        kwargs.update(
-            model=request.model.name,
-            prompt=legacy_prompt(request.messages),
-            max_tokens=request.max_tokens,
-            stream=True,
-            stream_options={"include_usage": True},
-        )
+        kwargs = request_body(request, self._send_user_identifier)
         stream: AsyncStream[Completion] = await self._client.completions.create(**kwargs)
         finish_reason = ""
         usage: Any = None
@@ -215,19 +201,34 @@ class OpenAIChatModel:
             raise ProviderError("broken_stream", "the stream ended without a finish reason")
         yield _result(finish_reason, usage)
 
-    def _common_args(self, request: ModelRequest) -> dict[str, Any]:
-        legacy = request.model.endpoint == "completions"
-        kwargs = request_args(request.params, request.model.caps, legacy=legacy)
-        if request.tools and request.model.caps.tools and not legacy:
-            kwargs["tools"] = list(request.tools)
-            if request.tool_choice is not None:
-                kwargs["tool_choice"] = request.tool_choice
-        if request.user_hash and self._send_user_identifier:
-            if request.model.endpoint == "completions":
-                kwargs["user"] = request.user_hash
-            else:
-                kwargs["safety_identifier"] = request.user_hash
-        return kwargs
+
+def request_path(model: ModelSpec) -> str:
+    """Where a request to `model` is posted, under the provider's base URL."""
+    return "/completions" if model.endpoint == "completions" else "/chat/completions"
+
+
+def request_body(request: ModelRequest, send_user_identifier: bool = True) -> dict[str, Any]:
+    """The JSON body `OpenAIChatModel` sends for `request` (the console's "View code" shows
+    the same)."""
+    legacy = request.model.endpoint == "completions"
+    body = request_args(request.params, request.model.caps, legacy=legacy)
+    if request.tools and request.model.caps.tools and not legacy:
+        body["tools"] = list(request.tools)
+        if request.tool_choice is not None:
+            body["tool_choice"] = request.tool_choice
+    if request.user_hash and send_user_identifier:
+        body["user" if legacy else "safety_identifier"] = request.user_hash
+    if legacy:
+        body.update(
+            model=request.model.name,
+            prompt=legacy_prompt(request.messages),
+            max_tokens=request.max_tokens,
+        )
+    else:
+        body[request.model.token_param] = request.max_tokens
+        body.update(model=request.model.name, messages=list(request.messages))
+    body.update(stream=True, stream_options={"include_usage": True})
+    return body
 
 
 async def _sse_json(response: httpx2.Response) -> AsyncGenerator[Any, None]:

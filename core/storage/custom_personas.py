@@ -27,6 +27,13 @@ _PERSONA_COLUMNS = (
 )
 
 
+# The global list the owner keeps from the web console: a space no platform has ("*" is no
+# platform's name, and no chat's id), which /persona in every chat searches after the chat's
+# own. Retention and /forget leave it alone: it belongs to no chat and no user.
+GLOBAL_PLATFORM = "*"
+GLOBAL_SPACE_ID = "*"
+
+
 class Saved(enum.Enum):
     SAVED = "saved"
     EXISTS = "exists"  # a persona of that name is already in the space
@@ -68,6 +75,35 @@ class CustomPersonaStore(Store):
         )
         row = await self.database.run(lambda c: c.execute(query).first())
         return None if row is None else CustomPersona(*row)
+
+    @retried
+    async def every_custom_persona(self, limit: int) -> list[CustomPersona]:
+        """Every space's personas (the owner's view), by platform, space and name."""
+        query = (
+            select(*_PERSONA_COLUMNS)
+            .order_by(CustomPersonaRow.platform, CustomPersonaRow.space_id, CustomPersonaRow.name)
+            .limit(limit)
+        )
+        return await self.database.run(lambda c: [CustomPersona(*row) for row in c.execute(query)])
+
+    @retried
+    async def update_custom_persona(self, persona: CustomPersona) -> bool:
+        """Replace the description, prompt, model and parameters of the persona of that space
+        and name (who created it stays); False when there is none."""
+        statement = (
+            update(CustomPersonaRow)
+            .where(
+                _in_space(persona.platform, persona.space_id),
+                CustomPersonaRow.name == persona.name,
+            )
+            .values(
+                description=persona.description,
+                system_prompt=persona.system_prompt,
+                model=persona.model,
+                params=persona.params,
+            )
+        )
+        return await self.database.run(lambda c: c.execute(statement).rowcount > 0)
 
     @retried
     async def add_custom_persona(self, persona: CustomPersona, limit: int) -> Saved:

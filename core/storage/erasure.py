@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, delete, exists, select, update
 
+from core.storage.custom_personas import GLOBAL_PLATFORM
 from core.storage.engine import Database
 from core.storage.records import ForgetReport, RetentionReport, StoredMessage
 from core.storage.retry import Store, retried
@@ -119,7 +120,10 @@ class ErasureStore(Store):
                 delete(UsageRow).where(UsageRow.created_at < usage_before)
             ).rowcount
             personas = connection.execute(
-                delete(CustomPersonaRow).where(CustomPersonaRow.space_seen_at < idle_before)
+                delete(CustomPersonaRow).where(
+                    CustomPersonaRow.space_seen_at < idle_before,
+                    CustomPersonaRow.platform != GLOBAL_PLATFORM,
+                )
             ).rowcount
             conversations = connection.execute(
                 delete(ConversationRow).where(

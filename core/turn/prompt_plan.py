@@ -92,13 +92,9 @@ class PromptPlanner:
         persona = await self._personas.active(message.key.platform, space_id, conversation.persona)
         spec = self._models.get(self._models.name_for_chat(conversation.model, persona.model))
         params = conversation.params.merged_over(persona.params)
-        reply_tokens = params.max_tokens or min(spec.max_output_tokens, self._default_reply_tokens)
-        # A reasoning model's thinking comes out of the same cap as its answer: it gets room
-        # on top, or a hard question leaves nothing for the answer.
-        thinking = 0
-        if spec.caps.reasoning:
-            thinking = self._reasoning_tokens or spec.caps.reasoning_tokens
-        completion_tokens = min(reply_tokens + thinking, spec.max_output_tokens)
+        reply_tokens, completion_tokens = reply_caps(
+            spec, params, self._default_reply_tokens, self._reasoning_tokens
+        )
         system_prompt = persona.system_prompt + ("" if message.is_private else GROUP_NOTE)
         if wants_json(params, spec.caps):
             system_prompt += JSON_NOTE
@@ -121,6 +117,21 @@ class PromptPlanner:
             low_watermark_share=self._low_watermark_share,
             room=room,
         )
+
+
+def reply_caps(
+    spec: ModelSpec, params: ChatParams, default_reply_tokens: int, reasoning_tokens: int
+) -> tuple[int, int]:
+    """(the visible answer's cap, that plus room to reason within the model's maximum): a
+    reasoning model's thinking comes out of the same cap as its answer, so it gets room on top,
+    or a hard question leaves nothing for the answer. `reasoning_tokens` 0: the model's own
+    allowance. A request asks for the larger of the two."""
+    reply_tokens = params.max_tokens or min(spec.max_output_tokens, default_reply_tokens)
+    thinking = 0
+    if spec.caps.reasoning:
+        thinking = reasoning_tokens or spec.caps.reasoning_tokens
+    completion_tokens = min(reply_tokens + thinking, spec.max_output_tokens)
+    return reply_tokens, completion_tokens
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from core.boundary import IncomingMessage
+from core.model.catalog import ModelSpec
 from core.model.client import ModelResult
 from core.model.token_ratios import TokenRatios
 from core.storage.messages import MessageStore
@@ -17,22 +18,41 @@ def usage_of(answer: AnswerStream, message: IncomingMessage) -> UsageRecord | No
     """What the answer cost; None when nothing came back at all."""
     if answer.result is None and not answer.text and not answer.reasoning:
         return None
-    spec = answer.prompt.plan.spec
-    reported = answer.result or ModelResult(finish_reason="error")
-    # Servers that report no usage (some local ones) get our own exact counts.
+    return usage_record(
+        answer.prompt.plan.spec,
+        answer.result,
+        answer.text,
+        answer.reasoning,
+        answer.prompt.sent_tokens,
+        message.author.user_id,
+    )
+
+
+def usage_record(
+    spec: ModelSpec,
+    result: ModelResult | None,
+    text: str,
+    reasoning_text: str,
+    sent_tokens: int,
+    user_id: str | None,
+) -> UsageRecord:
+    """What an answer cost, priced by the catalog: the server's usage, or (from servers that
+    report none, as some local ones) our own exact counts of the `sent_tokens` prompt and of
+    what came back."""
+    reported = result or ModelResult(finish_reason="error")
     prompt = reported.prompt_tokens
     if prompt is None:
-        prompt = answer.prompt.sent_tokens
+        prompt = sent_tokens
     # Thinking the server streamed (a <think> block, reasoning_content) is output it bills.
     reasoning = reported.reasoning_tokens
     if reasoning is None:
-        reasoning = count_text(answer.reasoning, spec.encoding) if answer.reasoning else 0
+        reasoning = count_text(reasoning_text, spec.encoding) if reasoning_text else 0
     completion = reported.completion_tokens
     if completion is None:
-        completion = count_text(answer.text, spec.encoding) + reasoning
+        completion = count_text(text, spec.encoding) + reasoning
     completion = max(completion, 0)
     return UsageRecord(
-        user_id=message.author.user_id,
+        user_id=user_id,
         model=spec.name,
         prompt_tokens=prompt,
         cached_tokens=reported.cached_tokens,

@@ -142,6 +142,7 @@ async def console(console_bot: App) -> AsyncIterator[RunningConsole]:
         TOKEN,
         ConsoleConfig(),
         settings=console_bot.settings,
+        workbench=console_bot.workbench,
         lockout=LockoutPolicy(max_failures=3, window_s=600, lock_s=900),
         clock=clock,
     )
