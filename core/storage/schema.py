@@ -211,6 +211,7 @@ class ReminderRow(Base):
     __table_args__ = (
         # What the scheduler reads: the next pending reminder, and a chat's pending ones.
         Index("ix_reminders_state_due", "state", "due_at"),
+        Index("ix_reminders_state_claimed", "state", "claimed_at"),  # leases that run out
         Index("ix_reminders_conversation", "platform", "chat_id", "thread_id", "state"),
         Index("ix_reminders_user", "user_id"),  # /forget
     )

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bots.console import CONSOLE_KEY, ConsolePush
 from config.settings import Settings
@@ -30,21 +31,19 @@ from tests.core.reminder_helpers import (
     context,
     eventually,
 )
-from tests.database import session_on
 
 
-async def states(app_settings: Settings) -> dict[int, tuple[str, int]]:
+async def states(settings: Settings) -> dict[int, tuple[str, int]]:
     """Each reminder's state and attempts, read on a connection of the test's own."""
-    from core.bootstrap import App  # noqa: F401  (session_on takes an App; a stand-in below)
-
-    class _Stub:
-        settings = app_settings
-
-    async with session_on(_Stub()) as session:  # type: ignore[arg-type]
-        rows = await session.execute(
-            select(ReminderRow.id, ReminderRow.state, ReminderRow.attempts)
-        )
-        return {rid: (state, attempts) for rid, state, attempts in rows}
+    engine = create_async_engine(settings.database_url)
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                select(ReminderRow.id, ReminderRow.state, ReminderRow.attempts)
+            )
+            return {rid: (state, attempts) for rid, state, attempts in rows}
+    finally:
+        await engine.dispose()
 
 
 async def test_a_reminder_set_by_the_tool_is_delivered_once_when_its_time_comes(

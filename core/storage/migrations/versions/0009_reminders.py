@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
     )
     op.create_index("ix_reminders_state_due", "reminders", ["state", "due_at"])
+    op.create_index("ix_reminders_state_claimed", "reminders", ["state", "claimed_at"])
     op.create_index(
         "ix_reminders_conversation", "reminders", ["platform", "chat_id", "thread_id", "state"]
     )
@@ -45,5 +46,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_reminders_user", table_name="reminders")
     op.drop_index("ix_reminders_conversation", table_name="reminders")
+    op.drop_index("ix_reminders_state_claimed", table_name="reminders")
     op.drop_index("ix_reminders_state_due", table_name="reminders")
     op.drop_table("reminders")
