@@ -4,14 +4,19 @@ command handlers, in the conversation's turn order)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
+
 from core.boundary import Author, CommandReply, ConversationKey, IncomingMessage
 from core.commands.context import CommandContext
 from core.commands.runner import CommandRunner
 from core.storage.stores import Storage
 from core.texts import Texts
+from core.tools.toolbox import ToolBox
 from core.turn.conversation_locks import ConversationQueue
 from core.turn.history import read_window
 from core.turn.prompt_plan import PromptPlan, PromptPlanner
+from core.turn.tool_loop import plan_with_tools
 from core.turn.window import MIN_HISTORY_BUDGET, Window
 
 OWNER_CONSOLE_ID = "web-console"  # the author of what the owner does from the web console
@@ -31,6 +36,12 @@ class OwnerActions:
         self._commands = commands
         self._locks = locks
         self._low_watermark_share = low_watermark_share
+        self._toolbox = ToolBox(enabled=False)
+        self._clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+    def offered(self, toolbox: ToolBox, clock: Callable[[], datetime]) -> None:
+        """The tools turns offer (their definitions take room from the window) and their clock."""
+        self._toolbox, self._clock = toolbox, clock
 
     async def next_window(
         self, key: ConversationKey, *, is_private: bool, space_id: str = ""
@@ -39,7 +50,10 @@ class OwnerActions:
         message."""
         message = owner_message(key, "", is_private, space_id)
         conversation = await self._storage.conversations.conversation(key)
-        plan = await self._planner.plan(message, conversation)
+        # As a member's turn would plan it: an owner's may also offer the owners' MCP servers.
+        plan, _ = await plan_with_tools(
+            self._planner, self._toolbox, message, False, conversation, self._clock()
+        )
         window = await read_window(
             self._storage.messages,
             conversation,

@@ -45,7 +45,7 @@ from core.turn.owner_actions import OwnerActions
 from core.turn.prompt_plan import NO_TOOLS, Prompt, PromptPlanner, PromptTools
 from core.turn.recording import learned_ratio, record_turn, usage_of
 from core.turn.reporting import TurnReporter, TurnStats, log_turn, turn_stats
-from core.turn.tool_loop import ToolLoop, ToolLoopConfig, confirmation_reply, turn_tools
+from core.turn.tool_loop import ToolLoop, ToolLoopConfig, confirmation_reply, plan_with_tools
 from core.turn.user_input import (
     fit_input,
     storable_message,
@@ -124,6 +124,7 @@ class ChatService:
         self.owner = OwnerActions(
             storage, self._planner, commands, self._locks, config.window_low_watermark
         )
+        self.owner.offered(self._toolbox, clock)
         self.on_turn = on_turn
         self._pushes = pushes
         self._clock = clock
@@ -293,14 +294,11 @@ class ChatService:
                 if refused.said is not None:
                     yield refused.said
                 return
-        plan = await self._planner.plan(message, conversation)
-        tools = None
-        if answers:
-            is_owner = self._admission.is_owner(message)
-            tools = turn_tools(
-                self._toolbox, message, is_owner, conversation, plan.spec, self._clock()
-            )
-            plan = plan.minus(tools.definitions.tokens if tools else 0)  # they are sent too
+        is_owner = self._admission.is_owner(message)
+        toolbox = self._toolbox if answers else ToolBox(enabled=False)
+        plan, tools = await plan_with_tools(
+            self._planner, toolbox, message, is_owner, conversation, self._clock()
+        )
         unpriced = self._admission.refuse_model(message, plan.spec, texts) if answers else None
         if unpriced is not None:
             if unpriced.said is not None:

@@ -41,7 +41,7 @@ from core.tools.confirmations import Answered, Confirmations
 from core.tools.running import parsed_arguments, run_call
 from core.tools.toolbox import Definitions, ToolBox, call_context, definitions, switches
 from core.turn.answering import AnswerStream, StreamTiming
-from core.turn.prompt_plan import Prompt, PromptTools
+from core.turn.prompt_plan import Prompt, PromptPlan, PromptPlanner, PromptTools
 
 log = logging.getLogger("core.turn")
 
@@ -219,6 +219,21 @@ def turn_tools(
     if not tools:
         return None
     return TurnTools(tools, definitions(tools, spec.encoding), context)
+
+
+async def plan_with_tools(
+    planner: PromptPlanner,
+    toolbox: ToolBox,
+    message: IncomingMessage,
+    is_owner: bool,
+    conversation: ConversationState,
+    now: datetime,
+) -> tuple[PromptPlan, TurnTools | None]:
+    """The turn's plan, its history budget less the tool definitions sent with it, and those
+    tools: one rule for the turn and for the console's preview of the next window."""
+    plan = await planner.plan(message, conversation)
+    tools = turn_tools(toolbox, message, is_owner, conversation, plan.spec, now)
+    return plan.minus(tools.definitions.tokens if tools else 0), tools
 
 
 def confirmation_reply(
