@@ -14,6 +14,7 @@ import openai
 
 from config.providers import DEFAULT_PROVIDER, provider_api_key
 from config.settings import ConfigError, Settings, StartupError
+from core.cluster.shared import Cluster
 from core.commands.context import CommandTools
 from core.commands.runner import CommandRunner
 from core.media.image_generation import OpenAIImageGenerator
@@ -32,7 +33,7 @@ from core.personas import PersonaBook, PersonaCatalog
 from core.policy.access import AccessPolicy
 from core.policy.limits import AbuseLimits, LimitConfig
 from core.policy.retention import prune_forever, prune_once
-from core.storage.engine import Database, open_database
+from core.storage.engine import AsyncServer, Database, open_database
 from core.storage.first_connect import DatabaseUnusable, migrate_when_reachable
 from core.storage.stores import Storage
 from core.tokens import (
@@ -54,6 +55,8 @@ class App:
     settings: Settings
     service: ChatService  # what adapters get, as a ChatPort
     storage: Storage  # for tests and benchmarks; adapters never see it
+    # Locks and the inbox several processes share (PostgreSQL only; None on SQLite).
+    cluster: Cluster | None = None
 
 
 @asynccontextmanager
@@ -70,6 +73,7 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
     _warn_of_undeclared_providers(models)
     providers: dict[str, Provider] = {}
     pruning: asyncio.Task[None] | None = None
+    cluster: Cluster | None = None
     try:
         try:
             await migrate_when_reachable(database, settings.database_url, settings.database_retry_s)
@@ -135,9 +139,14 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
         if settings.retention_days:
             await prune_once(storage.erasure, settings.retention_days)
             pruning = asyncio.create_task(prune_forever(storage.erasure, settings.retention_days))
-        yield App(settings=settings, service=service, storage=storage)
+        if isinstance(database, AsyncServer):
+            cluster = Cluster.open(database, settings.database_retry_s, settings.inbox_sweep_s)
+        yield App(settings=settings, service=service, storage=storage, cluster=cluster)
     finally:
         database.close()  # first: nothing still running may write once the bot has stopped
+        if cluster is not None:
+            with contextlib.suppress(Exception):
+                await cluster.close()
         if pruning is not None:
             pruning.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -175,7 +184,12 @@ def _open_what_settings_name(settings: Settings) -> tuple[PersonaCatalog, Databa
     database: Database | None = None
     try:
         # SQLite waits out another writer itself; that wait is its share of the retry time.
-        database = open_database(settings.database_url, busy_timeout_s=settings.database_retry_s)
+        database = open_database(
+            settings.database_url,
+            busy_timeout_s=settings.database_retry_s,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+        )
     except OSError as error:
         problems.append(
             f"DATABASE_URL: cannot create the SQLite file's folder {error.filename} "

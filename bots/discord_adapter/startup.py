@@ -9,6 +9,7 @@ from bots.discord_adapter.client import DiscordBot
 from bots.discord_adapter.options import DiscordOptions
 from config.settings import Settings
 from core.boundary import ChatPort
+from core.cluster.shared import Cluster, process_name
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +20,7 @@ async def run_discord(
     chat: ChatPort,
     settings: Settings,
     stop: asyncio.Event,
+    cluster: Cluster | None = None,
     *,
     drain_timeout: float = DRAIN_TIMEOUT_S,
 ) -> None:
@@ -26,7 +28,14 @@ async def run_discord(
     options = DiscordOptions.from_settings(settings)
     if not options.token:
         raise RuntimeError("DISCORD_TOKEN is not set")
-    bot = DiscordBot(chat, options)
+    bot = DiscordBot(chat, options, cluster)
+    shards = "all shards" if options.shard_ids is None else f"shards {list(options.shard_ids)}"
+    log.info(
+        "discord: %s of %s, process %s",
+        shards,
+        options.shard_count or "auto",
+        process_name(),
+    )
     async with bot:
         running = asyncio.create_task(bot.start(options.token), name="discord")
         stopping = asyncio.create_task(stop.wait(), name="discord-stop")

@@ -23,6 +23,7 @@ from core.boundary import (
 from core.commands.catalog import TURN_COMMANDS, names_another_bot, parse_command
 from core.commands.context import CommandContext
 from core.commands.runner import CommandRunner
+from core.log_context import current_conversation
 from core.media.images import PreparedImage
 from core.media.out_params import MediaOutOptions
 from core.model.catalog import ModelCatalog, ModelSpec
@@ -137,6 +138,7 @@ class ChatService:
         messages (in a group) under one reply, and a command must run on its own.
         """
         message = storable_message(message)
+        current_conversation.set(str(message.key))  # this generator's context: its log lines
         texts = Texts(message.author.language)
         refused = self._admission.refuse_user(message, texts)
         if refused is not None:
