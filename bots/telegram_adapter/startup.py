@@ -160,7 +160,7 @@ async def _serve(
                     "telegram: webhook on port %s, process %s, %s",
                     options.port,
                     process_name(),
-                    "shared inbox on PostgreSQL" if inbox else "one process",
+                    "shared inbox on PostgreSQL" if inbox is not None else "one process",
                 )
             else:
                 poller = UpdatePoller(

@@ -125,12 +125,13 @@ class Inbox:
             log.exception("inbox: %s could not be handled now", conversation)
 
     async def _drain_locked(self, conversation: str) -> None:
-        while self.accepting:
-            step = await self._store.next_step(self._platform, conversation)
-            if not step:
-                return
+        step = await self._store.next_step(self._platform, conversation)
+        while step:
             await self._handle(step)  # a cancellation leaves the step pending
-            await self._store.mark_done(self._platform, [r.update_id for r in step])
+            done = [r.update_id for r in step]
+            step = await self._store.done_then_next(self._platform, conversation, done)
+            if not self.accepting:
+                return
 
     async def sweep(self) -> int:
         """Start on the conversations whose updates have waited longer than a sweep; how many."""

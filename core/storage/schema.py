@@ -219,6 +219,8 @@ class InboundUpdateRow(Base):
     platform: Mapped[str] = mapped_column(String(16), primary_key=True)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     conversation: Mapped[str] = mapped_column(String(160))  # the lock's name: platform:chat:thread
+    # Its advisory lock's key (lock_keys.lock_key): the sweep asks pg_locks which are free.
+    lock_key: Mapped[int] = mapped_column(BigInteger)
     album: Mapped[str | None] = mapped_column(String(64), nullable=True)  # a media group's id
     payload: Mapped[str] = mapped_column(Text)  # the update's JSON, as delivered
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -20,6 +20,7 @@ def upgrade() -> None:
         sa.Column("platform", sa.String(16), primary_key=True),
         sa.Column("update_id", sa.BigInteger(), primary_key=True),
         sa.Column("conversation", sa.String(160), nullable=False),
+        sa.Column("lock_key", sa.BigInteger(), nullable=False),
         sa.Column("album", sa.String(64), nullable=True),
         sa.Column("payload", sa.Text(), nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
