@@ -4,8 +4,8 @@ core/cluster/inbox.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -42,7 +42,7 @@ _LOCKS = table(
     column("objsubid"),
     column("granted"),
 )
-_HELD = (
+_HELD: Select[Any] = (
     select(literal_column("1"))
     .select_from(_LOCKS)
     .where(_LOCKS.c.locktype == "advisory", _LOCKS.c.objsubid == 1, _LOCKS.c.granted.is_(True))
