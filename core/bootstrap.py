@@ -35,6 +35,7 @@ from core.policy.limits import AbuseLimits, LimitConfig
 from core.policy.retention import prune_forever, prune_once
 from core.storage.engine import AsyncServer, Database, open_database
 from core.storage.first_connect import DatabaseUnusable, migrate_when_reachable
+from core.storage.rate_counters import RateCounterStore
 from core.storage.stores import Storage
 from core.tokens import (
     SHIPPED_ENCODINGS,
@@ -98,7 +99,13 @@ async def bootstrap(settings: Settings, model: ChatModel | None = None) -> Async
             max_prompt_chars=settings.max_persona_prompt_chars,
         )
         limit_config = _limit_config(settings)
-        limits = AbuseLimits(storage.usage, limit_config)
+        # Several processes on PostgreSQL count rate limits in the database, one allowance each.
+        shared_rates = (
+            RateCounterStore(database, settings.database_retry_s)
+            if isinstance(database, AsyncServer)
+            else None
+        )
+        limits = AbuseLimits(storage.usage, limit_config, shared=shared_rates)
         choice = ModelChoice(models, settings.allowed_models, limit_config.usd_on(), providers)
         token_ratios = TokenRatios(await storage.token_ratios.all_ratios())
         media_options = _media_out_options(settings)

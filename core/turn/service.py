@@ -196,7 +196,7 @@ class ChatService:
     ) -> AsyncIterator[ReplyEvent]:
         known = self._commands.knows(name)
         if known or message.is_private:  # in a group an unknown one may be another bot's
-            refused = self._admission.refuse_command(message, texts)
+            refused = await self._admission.refuse_command(message, texts)
             if refused is not None:
                 if refused.said is not None:
                     yield refused.said
