@@ -33,6 +33,7 @@ class Cluster:
     inbox_store: InboxStore
     state: BotStateStore
     sweep_s: float = 2.0
+    standby_s: float = STANDBY_POLL_S  # how often a process standing by looks again
     process: str = field(default_factory=process_name)
 
     @classmethod
@@ -54,9 +55,7 @@ class Cluster:
             sweep_s=self.sweep_s,
         )
 
-    async def take_role(
-        self, role: str, stop: asyncio.Event, poll_s: float = STANDBY_POLL_S
-    ) -> bool:
+    async def take_role(self, role: str, stop: asyncio.Event) -> bool:
         """Hold the lock of a role only one process may have (Telegram's long polling); while
         another process holds it, say so once and stand by. False if `stop` came first."""
         said = False
@@ -73,7 +72,7 @@ class Cluster:
                 )
                 said = True
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), poll_s)
+                await asyncio.wait_for(stop.wait(), self.standby_s)
         return False
 
     async def release_role(self, role: str) -> None:
