@@ -150,7 +150,7 @@ def configure_logging(settings: Settings) -> None:
     # The process id and the conversation: several processes write to one PaaS log stream.
     handler.setFormatter(
         logging.Formatter(
-            "%(asctime)s %(levelname)s %(process)d %(name)s %(conversation)s%(message)s"
+            "%(asctime)s %(process)d %(conversation)s%(levelname)s %(name)s %(message)s"
         )
     )
     handler.addFilter(ConversationTag())
