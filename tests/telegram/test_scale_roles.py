@@ -51,13 +51,13 @@ async def test_a_second_poller_stands_by_and_takes_over_when_the_first_stops(
         second.cluster.standby_s = 0.1
         stop_first, stop_second = asyncio.Event(), asyncio.Event()
         polling = asyncio.create_task(serve(first.service, options, stop_first, first.cluster))
-        await tg.wait_until(lambda: bool(tg.calls_to("getUpdates")))
+        await tg.wait_until(lambda: bool(tg.calls_to("getUpdates")), within=60)
         with caplog.at_level(logging.INFO, logger="core.cluster"):
             standing_by = asyncio.create_task(
                 serve(second.service, options, stop_second, second.cluster)
             )
             tg.send_text(USER, "one")
-            await tg.wait_until(lambda: "You said: one" in tg.transcript(USER))
+            await tg.wait_until(lambda: "You said: one" in tg.transcript(USER), within=60)
             stands_by = [r for r in caplog.records if "standing by" in r.getMessage()]
             assert len(stands_by) == 1  # one line, however long it waits
             assert "another process is already the telegram-poller" in stands_by[0].getMessage()
@@ -66,10 +66,10 @@ async def test_a_second_poller_stands_by_and_takes_over_when_the_first_stops(
             assert len(tg.calls_to("getMe")) == 1  # the second has not even started PTB
 
             stop_first.set()
-            await asyncio.wait_for(polling, 15)
+            await asyncio.wait_for(polling, 60)
             tg.send_text(USER, "two")
-            await tg.wait_until(lambda: "You said: two" in tg.transcript(USER), within=15)
+            await tg.wait_until(lambda: "You said: two" in tg.transcript(USER), within=60)
             assert any("taking over" in r.getMessage() for r in caplog.records)
             assert len(tg.calls_to("getMe")) == 2
         stop_second.set()
-        await asyncio.wait_for(standing_by, 15)
+        await asyncio.wait_for(standing_by, 60)
