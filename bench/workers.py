@@ -64,6 +64,7 @@ async def run_workers(
     workdir = Workdir()
     ports = [_free_port() for _ in range(workers)]
     processes: list[asyncio.subprocess.Process] = []
+    logs = Path(os.environ.get("BENCH_LOGS", "") or workdir.path)  # BENCH_LOGS: keep them
     try:
         async with FakeModelProcess(0.0) as model, FakeTelegram() as telegram:
             for port in ports:
@@ -80,7 +81,7 @@ async def run_workers(
                     "OPENAI_API_KEY": "sk-bench-123456",
                     "OPENAI_BASE_URL": model.base_url,
                     "DATABASE_URL": database.url,
-                    "LOG_LEVEL": "WARNING",
+                    "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
                     "TIKTOKEN_CACHE_DIR": str(workdir.path / "tiktoken"),
                 }
                 processes.append(
@@ -92,7 +93,7 @@ async def run_workers(
                         env=env,
                         cwd=PROJECT_ROOT,
                         stdin=asyncio.subprocess.DEVNULL,
-                        stderr=(workdir.path / f"bot-{port}.log").open("wb"),
+                        stderr=(logs / f"bot-{port}.log").open("wb"),
                     )
                 )
             async with aiohttp.ClientSession() as session:
