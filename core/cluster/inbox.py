@@ -127,8 +127,13 @@ class Inbox:
     async def _drain_locked(self, conversation: str) -> None:
         step = await self._store.next_step(self._platform, conversation)
         while step:
-            await self._handle(step)  # a cancellation leaves the step pending
             done = [r.update_id for r in step]
+            try:
+                await self._handle(step)  # a cancellation leaves the step pending
+            except Exception:
+                # Not a turn's failure (the core answers those): an update that cannot even be
+                # read. Done anyway, or it would hold its conversation up at every sweep.
+                log.exception("inbox: update %s could not be handled; skipped", done)
             step = await self._store.done_then_next(self._platform, conversation, done)
             if not self.accepting:
                 return
