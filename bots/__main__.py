@@ -22,7 +22,7 @@ from bots.supervisor import Runner, supervise
 from config.settings import ConfigError, Settings, load_settings
 from config.startup_warnings import PAAS_MARKERS, startup_warnings
 from core.bootstrap import bootstrap, open_providers
-from core.cluster.shared import process_name
+from core.boundary import process_name
 from core.model.catalog import ModelCatalog
 from core.model.catalog_check import check_catalog, report
 from core.model.routes import ProviderRoutes

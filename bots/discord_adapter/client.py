@@ -15,8 +15,7 @@ from bots.discord_adapter.options import DiscordOptions
 from bots.discord_adapter.streaming import NO_MENTIONS
 from bots.discord_adapter.texts import CatalogTranslator
 from bots.inflight import RepliesInFlight
-from core.boundary import ChatPort
-from core.cluster.shared import Cluster
+from core.boundary import ChatPort, ProcessCluster
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +37,7 @@ class DiscordBot(discord.AutoShardedClient):
         self,
         service: ChatPort,
         options: DiscordOptions,
-        cluster: Cluster | None = None,
+        cluster: ProcessCluster | None = None,
         **client_options: Any,
     ):
         if options.shard_ids is not None:

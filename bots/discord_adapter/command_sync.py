@@ -19,7 +19,7 @@ import discord
 from discord import app_commands
 
 from bots.discord_adapter.options import DiscordOptions
-from core.cluster.shared import Cluster
+from core.boundary import ProcessCluster
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ async def sync_commands(
     options: DiscordOptions,
     *,
     application_id: int | None,
-    cluster: Cluster | None = None,
+    cluster: ProcessCluster | None = None,
 ) -> bool:
     """Sync to DISCORD_GUILD_ID when set, else globally; True when Discord was called."""
     guild = discord.Object(id=options.guild_id) if options.guild_id else None
@@ -68,25 +68,25 @@ async def _sync_once(
     scope: str,
     digest: str,
     count: int,
-    cluster: Cluster,
+    cluster: ProcessCluster,
 ) -> bool:
     """The shared record's way: whoever takes the lock compares and syncs; a process that finds
     it taken leaves the sync to the one holding it."""
     lock = f"discord-command-sync:{scope}"
-    if not await cluster.locks.try_lock(lock):
+    if not await cluster.try_lock(lock):
         log.info("slash commands: another process is syncing them (%s)", scope)
         return False
     try:
         name = f"discord-commands:{scope}"
-        if await cluster.state.get(name) == digest:
+        if await cluster.shared_value(name) == digest:
             log.info("slash commands unchanged (%s); not syncing", scope)
             return False
         await tree.sync(guild=guild)
-        await cluster.state.put(name, digest)
+        await cluster.set_shared_value(name, digest)
         log.info("synced %d slash commands (%s) for every process", count, scope)
         return True
     finally:
-        await cluster.locks.unlock(lock)
+        await cluster.unlock(lock)
 
 
 def _read(path: Path) -> dict[str, str]:

@@ -9,8 +9,7 @@ import logging
 from bots.discord_adapter.client import DiscordBot
 from bots.discord_adapter.options import DiscordOptions
 from config.settings import Settings
-from core.boundary import ChatPort
-from core.cluster.shared import Cluster, process_name
+from core.boundary import ChatPort, ProcessCluster, process_name
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +20,7 @@ async def run_discord(
     chat: ChatPort,
     settings: Settings,
     stop: asyncio.Event,
-    cluster: Cluster | None = None,
+    cluster: ProcessCluster | None = None,
     *,
     drain_timeout: float = DRAIN_TIMEOUT_S,
 ) -> None:
@@ -52,7 +51,7 @@ async def _run(
     chat: ChatPort,
     options: DiscordOptions,
     stop: asyncio.Event,
-    cluster: Cluster | None,
+    cluster: ProcessCluster | None,
     drain_timeout: float,
 ) -> None:
     bot = DiscordBot(chat, options, cluster)

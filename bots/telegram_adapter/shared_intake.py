@@ -12,7 +12,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bots.telegram_adapter.intake import UpdateSlots
-from core.storage.inbox import Received
+from core.boundary import StoredUpdate
 
 PLATFORM = "telegram"
 MESSAGE_FIELDS = ("message", "edited_message", "channel_post", "edited_channel_post")
@@ -58,7 +58,7 @@ class StoredUpdates:
         self._application = application
         self._slots = slots
 
-    async def handle(self, step: list[Received]) -> None:
+    async def handle(self, step: list[StoredUpdate]) -> None:
         updates = [Update.de_json(json.loads(r.payload), self._application.bot) for r in step]
         await asyncio.gather(*(self._one(update) for update in updates))
 

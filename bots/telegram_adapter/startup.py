@@ -33,8 +33,7 @@ from bots.telegram_adapter.send_pacing import SendPacing
 from bots.telegram_adapter.shared_intake import PLATFORM, StoredUpdates
 from bots.telegram_adapter.webhook import WebhookServer
 from config.settings import ConfigError
-from core.cluster.inbox import Inbox
-from core.cluster.shared import Cluster, process_name
+from core.boundary import ProcessCluster, UpdateInbox, process_name
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -49,7 +48,7 @@ POLLER_ROLE = "telegram-poller"
 
 
 async def run_telegram(
-    chat: ChatPort, settings: Settings, stop: asyncio.Event, cluster: Cluster | None = None
+    chat: ChatPort, settings: Settings, stop: asyncio.Event, cluster: ProcessCluster | None = None
 ) -> None:
     """Run the bot until `stop` is set; then let replies in flight finish (bounded) and return.
 
@@ -89,7 +88,10 @@ def add_handlers(application: AnyApplication, handlers: TelegramHandlers) -> Non
 
 
 async def serve(
-    chat: ChatPort, options: TelegramOptions, stop: asyncio.Event, cluster: Cluster | None = None
+    chat: ChatPort,
+    options: TelegramOptions,
+    stop: asyncio.Event,
+    cluster: ProcessCluster | None = None,
 ) -> None:
     """Long polling (or webhook when configured) until `stop`, with PTB's manual lifecycle."""
     if cluster is not None and not options.webhook_url:
@@ -107,7 +109,7 @@ async def serve(
 
 
 async def _serve(
-    chat: ChatPort, options: TelegramOptions, stop: asyncio.Event, cluster: Cluster | None
+    chat: ChatPort, options: TelegramOptions, stop: asyncio.Event, cluster: ProcessCluster | None
 ) -> None:
     # PTB >= 22.2 warns on every RetryAfter unless durations are opted in to timedelta, which
     # send_pacing.retry_after_seconds already handles.
@@ -134,7 +136,7 @@ async def _serve(
         poller: UpdatePoller | None = None
         webhook: WebhookServer | None = None
         polling: asyncio.Task[None] | None = None
-        inbox: Inbox | None = None
+        inbox: UpdateInbox | None = None
         try:
             if options.webhook_url:
                 if cluster is not None:

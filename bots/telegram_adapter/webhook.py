@@ -20,8 +20,7 @@ from telegram.ext import Application
 
 from bots.telegram_adapter.intake import UpdateLedger
 from bots.telegram_adapter.shared_intake import album_of, conversation_of, update_id_of
-from core.cluster.inbox import Inbox
-from core.storage.errors import StorageError
+from core.boundary import UpdateInbox
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +40,7 @@ class WebhookServer:
         secret: str,
         port: int,
         listen: str = "0.0.0.0",  # a PaaS routes its public port here
-        inbox: Inbox | None = None,
+        inbox: UpdateInbox | None = None,
         health: dict[str, object] | None = None,  # what GET /health tells besides "ok"
     ) -> None:
         self._application = application
@@ -98,7 +97,7 @@ class WebhookServer:
             return web.Response(status=503, text="stopping")
         return web.Response(text="ok")
 
-    async def _store(self, body: bytearray, inbox: Inbox) -> web.Response:
+    async def _store(self, body: bytearray, inbox: UpdateInbox) -> web.Response:
         """200 only once the update is committed: then no process may lose it."""
         try:
             payload = body.decode()
@@ -108,13 +107,8 @@ class WebhookServer:
         update_id = update_id_of(data)
         if update_id is None:
             return _refuse(400, "not an update")
-        try:
-            await inbox.receive(update_id, conversation_of(data), album_of(data), payload)
-        except StorageError:
-            log.warning(
-                "telegram: could not store update %d; Telegram will send it again", update_id
-            )
-            return web.Response(status=503, text="try again")
+        if not await inbox.receive(update_id, conversation_of(data), album_of(data), payload):
+            return web.Response(status=503, text="try again")  # Telegram sends it again
         return web.Response(text="ok")
 
 

@@ -22,9 +22,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+from core.boundary import StoredUpdate as Received
 from core.cluster.locks import SessionLocks
 from core.log_context import current_conversation
-from core.storage.inbox import InboxStore, Received
+from core.storage.errors import StorageError
+from core.storage.inbox import InboxStore
 from core.storage.schema import utcnow
 
 log = logging.getLogger("core.cluster")
@@ -63,10 +65,17 @@ class Inbox:
 
     async def receive(
         self, update_id: int, conversation: str, album: str | None, payload: str
-    ) -> None:
-        """Store an update (durably, when this returns) and start on its conversation."""
-        if await self._store.add(self._platform, update_id, conversation, album, payload):
+    ) -> bool:
+        """Store an update and start on its conversation: True once it is stored (now, or
+        before: a redelivery), False when the database cannot take it now."""
+        try:
+            new = await self._store.add(self._platform, update_id, conversation, album, payload)
+        except StorageError:
+            log.warning("inbox: could not store update %d; it must be delivered again", update_id)
+            return False
+        if new:
             self.kick(conversation)
+        return True
 
     def kick(self, conversation: str) -> None:
         """Handle the conversation's pending updates here, unless another process does."""

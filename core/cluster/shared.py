@@ -6,10 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
 from dataclasses import dataclass, field
 
+from core.boundary import process_name
 from core.cluster.inbox import Handler, Inbox
 from core.cluster.locks import SessionLocks
 from core.storage.bot_state import BotStateStore
@@ -19,12 +18,6 @@ from core.storage.inbox import InboxStore
 log = logging.getLogger("core.cluster")
 
 STANDBY_POLL_S = 5.0
-
-
-def process_name() -> str:
-    """This process as logs name it: host and pid (a PaaS dyno or machine id when it has one)."""
-    host = os.environ.get("DYNO") or os.environ.get("FLY_MACHINE_ID") or socket.gethostname()
-    return f"{host}/{os.getpid()}"
 
 
 @dataclass
@@ -77,6 +70,18 @@ class Cluster:
 
     async def release_role(self, role: str) -> None:
         await self.locks.unlock(f"role:{role}")
+
+    async def try_lock(self, name: str) -> bool:
+        return await self.locks.try_lock(name)
+
+    async def unlock(self, name: str) -> None:
+        await self.locks.unlock(name)
+
+    async def shared_value(self, name: str) -> str | None:
+        return await self.state.get(name)
+
+    async def set_shared_value(self, name: str, value: str) -> None:
+        await self.state.put(name, value)
 
     async def close(self) -> None:
         await self.locks.close()

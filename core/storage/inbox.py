@@ -3,7 +3,6 @@ core/cluster/inbox.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from core.boundary import StoredUpdate as Received
 from core.storage.engine import Database
 from core.storage.lock_keys import lock_key
 from core.storage.retry import Store, retried
@@ -50,13 +50,6 @@ _HELD: Select[Any] = (
 _HELD_KEY = literal_column(
     "((pg_locks.classid::text::bigint << 32) + pg_locks.objid::text::bigint)", BigInteger
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Received:
-    update_id: int
-    album: str | None
-    payload: str
 
 
 class InboxStore(Store):

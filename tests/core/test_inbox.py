@@ -9,10 +9,11 @@ from collections.abc import AsyncIterator
 import pytest
 
 from config.settings import normalize_database_url
+from core.boundary import StoredUpdate as Received
 from core.cluster.inbox import Inbox
 from core.cluster.locks import SessionLocks
 from core.storage.engine import AsyncServer, migrate, open_database
-from core.storage.inbox import InboxStore, Received
+from core.storage.inbox import InboxStore
 from tests.conftest import POSTGRES_URL, _reset_postgres
 
 
