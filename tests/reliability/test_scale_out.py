@@ -5,11 +5,11 @@ a PaaS router and Telegram's redelivery spread them; one process killed with -9 
 Every message must be answered exactly once, in its conversation's order, each answer seeing
 every earlier message and answer, whichever process took which message.
 
-The issue's figures are 200 conversations x 10 messages: `SCALE_CONVERSATIONS=200
-SCALE_MESSAGES=10` runs them (passed in 177-236 s on the shared 2-core machine at load 8-10;
-its CPU alone, ~95 s for three bots, the fakes and the sender, cannot fit make test's minute on
-two cores). make test runs 100 x 4: still every conversation spread over the three processes,
-the kill between its halves, and a backlog behind each conversation's running turn.
+The issue's figures, 200 conversations x 10 messages, are the default: 44 s on the shared
+2-core machine at load average 2 (three bots ~15 s of CPU each, the fakes and sender ~7 s), but
+177-236 s while other jobs kept it at load 8-10. SCALE_CONVERSATIONS and SCALE_MESSAGES shrink
+the run (100 x 4: 15 s) without changing what it checks: every conversation spread over the
+three processes, the kill between its halves, a backlog behind each conversation's turn.
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ from fakes.openai_server import Body, FakeOpenAI, FakeReply, default_responder
 from fakes.telegram_api import FakeTelegram
 from tests.reliability.process import ConsoleBot
 
-CONVERSATIONS = int(os.environ.get("SCALE_CONVERSATIONS", "100"))
-MESSAGES = int(os.environ.get("SCALE_MESSAGES", "4"))
+CONVERSATIONS = int(os.environ.get("SCALE_CONVERSATIONS", "200"))
+MESSAGES = int(os.environ.get("SCALE_MESSAGES", "10"))
 PROCESSES = 3
 DUPLICATES = 0.10
 SECRET = "scale-out-secret-token"
