@@ -22,6 +22,7 @@ from bench.report import Report
 from bench.through_telegram import run_telegram_bench
 from bench.tools import run_tools
 from bench.vision import run_vision
+from bench.workers import sweep
 
 FULL = {"turns": 100, "naive_turns": 20, "chats": 1000, "memory_chats": 10_000, "cost_turns": 200}
 # --quick: 30 timed turns per history size (6 naive), 200 concurrent chats instead of 1,000,
@@ -176,7 +177,28 @@ def main() -> None:
         action="store_true",
         help="only the media run: the bot's RSS while ten 20 MB voice notes arrive at once",
     )
+    parser.add_argument(
+        "--workers",
+        metavar="N,N,...",
+        help="only the worker sweep (issue 15): the same Telegram webhook load answered by N "
+        "bot processes on PostgreSQL (TEST_DATABASE_URL), e.g. --workers 1,2,3",
+    )
+    parser.add_argument(
+        "--conversations",
+        type=int,
+        default=400,
+        help="conversations of the worker sweep (3 messages each, POSTed at once: Telegram's "
+        "burst for one chat, so its pacing of one message a second does not set the pace; "
+        "default 400)",
+    )
     args = parser.parse_args()
+    if args.workers:
+        url = os.environ.get("TEST_DATABASE_URL", "")
+        if not url:
+            parser.error("--workers needs TEST_DATABASE_URL (PostgreSQL)")
+        counts = [int(n) for n in args.workers.split(",")]
+        print(asyncio.run(sweep(url, counts, args.conversations)))
+        return
     if args.media:
         print(asyncio.run(run_media()).table())
         return

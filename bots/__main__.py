@@ -16,14 +16,14 @@ import logging
 import os
 import signal
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn, cast
 
 from bots.logging_setup import configure_logging, redact_uncaught_exceptions
 from bots.supervisor import Runner, supervise
 from config.settings import ConfigError, Settings, load_settings
 from config.startup_warnings import PAAS_MARKERS, startup_warnings
 from core.bootstrap import App, bootstrap, open_providers
-from core.boundary import ChatPort
+from core.boundary import ChatPort, process_name
 from core.model.catalog import ModelCatalog
 from core.model.catalog_check import check_catalog, report
 from core.model.routes import ProviderRoutes
@@ -113,9 +113,17 @@ async def serve(settings: Settings, which: str) -> int:
     for warning in startup_warnings(settings, os.environ):
         log.warning("%s", warning)
     async with bootstrap(settings) as app:
-        log.info("starting %s", ", ".join(adapters))
+        log.info("%s", startup_line(settings, which, adapters, app.cluster is not None))
         console_stop = asyncio.Event()
         web_console = _web_console(settings, app, adapters, console_stop)
+        if app.cluster is not None:
+            # The adapters that coordinate with other processes get the shared locks and inbox.
+            adapters = {
+                name: cast(Runner, functools.partial(cast(Any, runner), cluster=app.cluster))
+                if name in ("telegram", "discord")
+                else runner
+                for name, runner in adapters.items()
+            }
         supervisors = [
             asyncio.create_task(supervise(name, runner, app.service, settings, stop), name=name)
             for name, runner in adapters.items()
@@ -168,6 +176,24 @@ def _web_console(
     return asyncio.create_task(
         supervise("web console", serve_console, app.service, settings, stop), name="web console"
     )
+
+
+def startup_line(settings: Settings, which: str, adapters: dict[str, Runner], shared: bool) -> str:
+    """One line: this process's role, its shards and who it is (issue 15)."""
+    parts = []
+    for name in adapters:
+        if name == "telegram":
+            how = "webhook" if settings.telegram_webhook_url else "long polling"
+            parts.append(f"telegram ({how})")
+        elif name == "discord":
+            ids = settings.discord_shard_ids
+            count = settings.discord_shard_count or "auto"
+            shards = "all shards" if ids is None else f"shards {','.join(map(str, ids))}"
+            parts.append(f"discord ({shards} of {count})")
+        else:
+            parts.append(name)
+    database = "shared PostgreSQL" if shared else "one process (SQLite)"
+    return f"starting as {which}: {', '.join(parts)}; {database}; process {process_name()}"
 
 
 async def _end_after_grace(

@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 
 from config.providers import provider_api_key
 from config.settings import Settings
+from core.log_context import current_conversation
 
 # Variables whose values are secrets, known before the settings are read (see
 # redact_uncaught_exceptions).
@@ -58,6 +59,15 @@ class RedactSecrets(logging.Filter):
             if record.stack_info:
                 record.stack_info = record.stack_info.replace(secret, "[REDACTED]")
         record.msg, record.args = message, None
+        return True
+
+
+class ConversationTag(logging.Filter):
+    """Adds `conversation`: "[platform:chat:thread] " inside a conversation's work, else ""."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = current_conversation.get()
+        record.conversation = f"[{key}] " if key else ""
         return True
 
 
@@ -145,7 +155,13 @@ def configure_logging(settings: Settings) -> None:
     secrets = secrets_of(settings)
     _remember(secrets)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    # The process id and the conversation: several processes write to one PaaS log stream.
+    handler.setFormatter(
+        logging.Formatter(
+            "%(asctime)s %(process)d %(conversation)s%(levelname)s %(name)s %(message)s"
+        )
+    )
+    handler.addFilter(ConversationTag())
     handler.addFilter(RedactSecrets(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]

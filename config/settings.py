@@ -67,6 +67,13 @@ class Settings(BaseSettings):
     # How long a storage call keeps retrying a locked or unreachable database before giving up.
     database_retry_s: float = Field(30.0, ge=0)
     retention_days: int = Field(0, ge=0)  # delete stored messages older than this; 0 keeps all
+    # PostgreSQL connections per process: kept open, and opened beyond them under load (then
+    # closed). Size N processes x (pool + overflow + 1 lock session) to the plan's limit.
+    database_pool_size: int = Field(10, ge=1)
+    database_max_overflow: int = Field(10, ge=0)
+    # Several processes on PostgreSQL: how often each looks for received updates that no process
+    # is handling (one that died), and takes them over.
+    inbox_sweep_s: float = Field(2.0, gt=0)
 
     default_model: str = "gpt-4o-mini"
     # Models that non-owners may pick with /model: names, or * for any; empty = the priced catalog

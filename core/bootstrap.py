@@ -14,14 +14,11 @@ import openai
 
 from config.providers import DEFAULT_PROVIDER, provider_api_key
 from config.settings import ConfigError, Settings, StartupError
+from core.cluster.shared import Cluster
 from core.commands.context import CommandTools
 from core.commands.runner import CommandRunner
 from core.console.backend import ConsoleBackend
 from core.console.workbench import Workbench, build_workbench
-from core.media.image_generation import OpenAIImageGenerator
-from core.media.out_params import MediaOutConfig, MediaOutOptions
-from core.media.speech import OpenAISynthesizer
-from core.media.transcription import OpenAITranscriber, TranscriptionPrices
 from core.model.catalog import ModelCatalog
 from core.model.choice import ModelChoice
 from core.model.client import ChatModel, OpenAIChatModel
@@ -31,13 +28,20 @@ from core.model.routes import ProviderRoutes
 from core.model.server_models import OpenAIModelList
 from core.model.token_ratios import TokenRatios
 from core.personas import PersonaBook, PersonaCatalog
-from core.policy.access import AccessPolicy
-from core.policy.limits import AbuseLimits, LimitConfig
+from core.policy.limits import AbuseLimits
 from core.policy.retention import prune_forever, prune_once
 from core.reminders.scheduler import Clock, ReminderScheduler, system_clock
+from core.settings_parts import (
+    access_policy_of,
+    attachment_reader_of,
+    limit_config_of,
+    media_out_of,
+    media_out_options_of,
+)
 from core.storage.console_queries import ConsoleQueries
-from core.storage.engine import Database, open_database
+from core.storage.engine import AsyncServer, Database, open_database
 from core.storage.first_connect import DatabaseUnusable, migrate_when_reachable
+from core.storage.rate_counters import RateCounterStore
 from core.storage.stores import Storage
 from core.tokens import (
     SHIPPED_ENCODINGS,
@@ -51,8 +55,6 @@ from core.tools.reminders import ReminderConfig, ReminderTools
 from core.tools.sources import opened_tool_sources
 from core.tools.toolbox import ToolBox
 from core.turn.admission import Admission
-from core.turn.attachments import MB, AttachmentReader, MediaConfig
-from core.turn.media_out import MediaOut
 from core.turn.service import ChatService, ServiceConfig
 from core.turn.tool_loop import ToolLoopConfig
 
@@ -69,6 +71,8 @@ class App:
     console: ConsoleBackend  # what the owner's web console gets, as a ConsolePort
     workbench: Workbench  # the web console's Playground, Tokenizer and Personas
     clock: Clock = system_clock  # the time tools and reminders go by (tests move it)
+    # Locks and the inbox several processes share (PostgreSQL only; None on SQLite).
+    cluster: Cluster | None = None
 
 
 @asynccontextmanager
@@ -94,6 +98,7 @@ async def bootstrap(
     pruning: asyncio.Task[None] | None = None
     reminders: ReminderScheduler | None = None
     tools_opened = contextlib.AsyncExitStack()  # web sessions, MCP servers
+    cluster: Cluster | None = None
     try:
         try:
             await migrate_when_reachable(database, settings.database_url, settings.database_retry_s)
@@ -117,12 +122,18 @@ async def bootstrap(
             max_per_space=settings.max_personas_per_space,
             max_prompt_chars=settings.max_persona_prompt_chars,
         )
-        limit_config = _limit_config(settings)
-        limits = AbuseLimits(storage.usage, limit_config)
+        limit_config = limit_config_of(settings)
+        # Several processes on PostgreSQL count rate limits in the database, one allowance each.
+        shared_rates = (
+            RateCounterStore(database, settings.database_retry_s)
+            if isinstance(database, AsyncServer)
+            else None
+        )
+        limits = AbuseLimits(storage.usage, limit_config, shared=shared_rates)
         choice = ModelChoice(models, settings.allowed_models, limit_config.usd_on(), providers)
         token_ratios = TokenRatios(await storage.token_ratios.all_ratios())
-        media_options = _media_out_options(settings)
-        media_out = _media_out(media_options, providers[DEFAULT_PROVIDER].client, storage, limits)
+        media_options = media_out_options_of(settings)
+        media_out = media_out_of(media_options, providers[DEFAULT_PROVIDER].client, storage, limits)
         reminders = ReminderScheduler(storage.reminders, clock)
         timekeeping = reminder_tools(settings, storage, reminders)
         builtin = builtin_tools(media_out, storage, settings.image_generation_enabled)
@@ -135,7 +146,7 @@ async def bootstrap(
             model=model,
             models=models,
             personas=personas,
-            admission=Admission(_access_policy(settings), limits),
+            admission=Admission(access_policy_of(settings), limits),
             config=ServiceConfig(
                 default_context_tokens=settings.default_context_tokens,
                 window_low_watermark=settings.window_low_watermark,
@@ -163,7 +174,7 @@ async def bootstrap(
                 )
             ),
             token_ratios=token_ratios,
-            attachments=_attachment_reader(
+            attachments=attachment_reader_of(
                 settings, providers[DEFAULT_PROVIDER].client, models, choice
             ),
             media_out=media_out,
@@ -185,6 +196,8 @@ async def bootstrap(
             limit_config,
             transcripts=settings.web_console_transcripts,
         )
+        if isinstance(database, AsyncServer):
+            cluster = Cluster.open(database, settings.database_retry_s, settings.inbox_sweep_s)
         reminders.start()
         yield App(
             settings=settings,
@@ -195,12 +208,16 @@ async def bootstrap(
             console=console,
             workbench=workbench,
             clock=clock,
+            cluster=cluster,
         )
     finally:
         if reminders is not None:
             await reminders.stop()  # a reminder being sent is marked delivered before closing
         await tools_opened.aclose()
         database.close()  # first: nothing still running may write once the bot has stopped
+        if cluster is not None:
+            with contextlib.suppress(Exception):
+                await cluster.close()
         if pruning is not None:
             pruning.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -238,7 +255,12 @@ def _open_what_settings_name(settings: Settings) -> tuple[PersonaCatalog, Databa
     database: Database | None = None
     try:
         # SQLite waits out another writer itself; that wait is its share of the retry time.
-        database = open_database(settings.database_url, busy_timeout_s=settings.database_retry_s)
+        database = open_database(
+            settings.database_url,
+            busy_timeout_s=settings.database_retry_s,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+        )
     except OSError as error:
         problems.append(
             f"DATABASE_URL: cannot create the SQLite file's folder {error.filename} "
@@ -296,77 +318,6 @@ def _warn_of_undeclared_providers(models: ModelCatalog) -> None:
             "models go to the default provider",
             name,
         )
-
-
-def _access_policy(settings: Settings) -> AccessPolicy:
-    return AccessPolicy(
-        settings.allowed_users,
-        settings.allowed_chats,
-        settings.admin_users,
-        denied_users=settings.denied_users,
-        denied_chats=settings.denied_chats,
-    )
-
-
-def _limit_config(settings: Settings) -> LimitConfig:
-    return LimitConfig(
-        user_per_min=settings.rate_limit_user_per_min,
-        chat_per_min=settings.rate_limit_chat_per_min,
-        user_commands_per_min=settings.rate_limit_user_commands_per_min,
-        user_daily_usd=settings.budget_user_daily_usd,
-        user_monthly_usd=settings.budget_user_monthly_usd,
-        chat_daily_usd=settings.budget_chat_daily_usd,
-        chat_monthly_usd=settings.budget_chat_monthly_usd,
-        user_daily_tokens=settings.budget_user_daily_tokens,
-        user_monthly_tokens=settings.budget_user_monthly_tokens,
-        chat_daily_tokens=settings.budget_chat_daily_tokens,
-        chat_monthly_tokens=settings.budget_chat_monthly_tokens,
-    )
-
-
-def _attachment_reader(
-    settings: Settings, client: openai.AsyncOpenAI, models: ModelCatalog, choice: ModelChoice
-) -> AttachmentReader:
-    config = MediaConfig(
-        files_enabled=settings.files_enabled,
-        voice_enabled=settings.voice_enabled,
-        max_file_bytes=int(settings.max_file_mb * MB),
-        max_voice_bytes=int(settings.max_voice_mb * MB),
-        max_voice_s=settings.max_voice_minutes * 60,
-        transcription_model=settings.transcription_model,
-        images_enabled=settings.images_enabled,
-        max_image_bytes=int(settings.max_image_mb * MB),
-    )
-    transcriber = OpenAITranscriber(client, settings.transcription_model)
-
-    async def seeing_models() -> list[str]:
-        """The models a chat may pick that read images (offered when its own cannot)."""
-        return [name for name in await choice.pickable() if models.get(name).caps.images]
-
-    return AttachmentReader(config, transcriber, TranscriptionPrices.load(), seeing_models)
-
-
-def _media_out_options(settings: Settings) -> MediaOutOptions:
-    return MediaOutOptions(
-        MediaOutConfig(
-            image_generation_enabled=settings.image_generation_enabled,
-            speech_enabled=settings.speech_enabled,
-            image_model=settings.image_model,
-            image_size=settings.image_size,
-            image_quality=settings.image_quality,
-            speech_model=settings.tts_model,
-            voice=settings.tts_voice,
-        )
-    )
-
-
-def _media_out(
-    options: MediaOutOptions, client: openai.AsyncOpenAI, storage: Storage, limits: AbuseLimits
-) -> MediaOut:
-    """/image and /speak on the default provider's client, as transcription is."""
-    return MediaOut(
-        options, OpenAIImageGenerator(client), OpenAISynthesizer(client), storage, limits
-    )
 
 
 def reminder_tools(

@@ -8,6 +8,7 @@ the core answers with a stream of `ReplyEvent`s. Nothing platform-specific (no t
 from __future__ import annotations
 
 import mimetypes
+from asyncio import Event
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, TypeAlias
@@ -255,3 +256,68 @@ class ChatPort(Protocol):
         """While an adapter runs, the core may send to `platform`'s chats through `push`
         (reminders); the adapter calls the returned function when it stops."""
         ...
+
+
+# -- several processes on one database (issue 15) ----------------------------------------------
+
+
+def process_name() -> str:
+    """This process as logs name it: host and pid (a PaaS dyno or machine id when it has one)."""
+    import os
+    import socket
+
+    host = os.environ.get("DYNO") or os.environ.get("FLY_MACHINE_ID") or socket.gethostname()
+    return f"{host}/{os.getpid()}"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredUpdate:
+    """A platform update as the shared inbox stored it: handed back to its adapter in order."""
+
+    update_id: int
+    album: str | None  # a media group's id: its updates come back together, as one step
+    payload: str  # the update's JSON, as delivered
+
+
+class UpdateInbox(Protocol):
+    """Received updates, stored before they are acknowledged and handled by whichever process
+    holds their conversation (core/cluster/inbox.py)."""
+
+    def __len__(self) -> int: ...
+
+    async def receive(
+        self, update_id: int, conversation: str, album: str | None, payload: str
+    ) -> bool:
+        """Store (durably, when it returns True) and start on the conversation; False when the
+        database cannot take it now (the platform should deliver it again)."""
+        ...
+
+    def start(self) -> None: ...
+
+    async def stop(self, grace_s: float) -> None: ...
+
+
+class ProcessCluster(Protocol):
+    """What the processes of one deployment share (PostgreSQL only): the inbox, roles only one
+    process may hold, named locks and small shared values."""
+
+    process: str
+
+    def inbox(
+        self,
+        platform: str,
+        handle: Callable[[list[StoredUpdate]], Awaitable[None]],
+        concurrency: int,
+    ) -> UpdateInbox: ...
+
+    async def take_role(self, role: str, stop: Event) -> bool: ...
+
+    async def release_role(self, role: str) -> None: ...
+
+    async def try_lock(self, name: str) -> bool: ...
+
+    async def unlock(self, name: str) -> None: ...
+
+    async def shared_value(self, name: str) -> str | None: ...
+
+    async def set_shared_value(self, name: str, value: str) -> None: ...

@@ -15,7 +15,7 @@ from bots.discord_adapter.options import DiscordOptions
 from bots.discord_adapter.streaming import NO_MENTIONS
 from bots.discord_adapter.texts import CatalogTranslator
 from bots.inflight import RepliesInFlight
-from core.boundary import ChatPort
+from core.boundary import ChatPort, ProcessCluster
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,13 @@ def intents() -> discord.Intents:
 class DiscordBot(discord.AutoShardedClient):
     """The client; `replies` are the replies in flight, which shutdown drains."""
 
-    def __init__(self, service: ChatPort, options: DiscordOptions, **client_options: Any):
+    def __init__(
+        self,
+        service: ChatPort,
+        options: DiscordOptions,
+        cluster: ProcessCluster | None = None,
+        **client_options: Any,
+    ):
         if options.shard_ids is not None:
             client_options["shard_ids"] = list(options.shard_ids)
         super().__init__(
@@ -46,6 +52,7 @@ class DiscordBot(discord.AutoShardedClient):
         )
         self.service = service
         self.options = options
+        self.cluster = cluster
         self.replies = RepliesInFlight()
         self.handlers = DiscordHandlers(self, service, options, self.replies)
         self.tree: app_commands.CommandTree[DiscordBot] = app_commands.CommandTree(self)
@@ -60,7 +67,9 @@ class DiscordBot(discord.AutoShardedClient):
     async def setup_hook(self) -> None:
         await self.tree.set_translator(CatalogTranslator())
         try:
-            await sync_commands(self.tree, self.options, application_id=self.application_id)
+            await sync_commands(
+                self.tree, self.options, application_id=self.application_id, cluster=self.cluster
+            )
         except discord.HTTPException:
             # Chat still works without slash commands (e.g. invited without applications.commands).
             log.exception("could not register the slash commands")

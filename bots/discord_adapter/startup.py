@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from bots.discord_adapter.client import DiscordBot
@@ -10,7 +11,7 @@ from bots.discord_adapter.incoming import PLATFORM
 from bots.discord_adapter.options import DiscordOptions
 from bots.discord_adapter.push import DiscordPush
 from config.settings import Settings
-from core.boundary import ChatPort
+from core.boundary import ChatPort, ProcessCluster, process_name
 
 log = logging.getLogger(__name__)
 
@@ -21,14 +22,48 @@ async def run_discord(
     chat: ChatPort,
     settings: Settings,
     stop: asyncio.Event,
+    cluster: ProcessCluster | None = None,
     *,
     drain_timeout: float = DRAIN_TIMEOUT_S,
 ) -> None:
-    """Run until `stop` is set, then let replies in progress finish (bounded) and disconnect."""
+    """Run until `stop` is set, then let replies in progress finish (bounded) and disconnect.
+
+    With `cluster` (several processes on PostgreSQL) one process runs a given set of shards:
+    another started with the same DISCORD_SHARD_IDS (N web processes that all have the Discord
+    token, say) stands by and takes over when it stops, instead of a second gateway session
+    answering every message again."""
     options = DiscordOptions.from_settings(settings)
     if not options.token:
         raise RuntimeError("DISCORD_TOKEN is not set")
-    bot = DiscordBot(chat, options)
+    if cluster is None:
+        await _run(chat, options, stop, None, drain_timeout)
+        return
+    ids = "all" if options.shard_ids is None else ",".join(map(str, options.shard_ids))
+    role = f"discord-shards {ids} of {options.shard_count or 'auto'}"
+    if not await cluster.take_role(role, stop):
+        return
+    try:
+        await _run(chat, options, stop, cluster, drain_timeout)
+    finally:
+        with contextlib.suppress(Exception):
+            await cluster.release_role(role)
+
+
+async def _run(
+    chat: ChatPort,
+    options: DiscordOptions,
+    stop: asyncio.Event,
+    cluster: ProcessCluster | None,
+    drain_timeout: float,
+) -> None:
+    bot = DiscordBot(chat, options, cluster)
+    shards = "all shards" if options.shard_ids is None else f"shards {list(options.shard_ids)}"
+    log.info(
+        "discord: %s of %s, process %s",
+        shards,
+        options.shard_count or "auto",
+        process_name(),
+    )
     async with bot:
         running = asyncio.create_task(bot.start(options.token), name="discord")
         stopping = asyncio.create_task(stop.wait(), name="discord-stop")

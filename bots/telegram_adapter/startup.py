@@ -6,6 +6,7 @@ Telegram only the updates that were answered."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import Callable
@@ -32,8 +33,10 @@ from bots.telegram_adapter.options import TelegramOptions
 from bots.telegram_adapter.polling import UpdatePoller
 from bots.telegram_adapter.push import TelegramPush
 from bots.telegram_adapter.send_pacing import SendPacing
+from bots.telegram_adapter.shared_intake import StoredUpdates
 from bots.telegram_adapter.webhook import WebhookServer
 from config.settings import ConfigError
+from core.boundary import ProcessCluster, UpdateInbox, process_name
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -46,18 +49,23 @@ log = logging.getLogger(__name__)
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+POLLER_ROLE = "telegram-poller"
 
 
 async def run_telegram(
     chat: ChatPort,
     settings: Settings,
     stop: asyncio.Event,
+    cluster: ProcessCluster | None = None,
     *,
     web_mount: Callable[[web.Application], None] | None = None,
 ) -> None:
     """Run the bot until `stop` is set; then let replies in flight finish (bounded) and return.
-    `web_mount` adds routes (the web console) to the webhook's server, when there is one."""
-    await serve(chat, TelegramOptions.from_settings(settings), stop, web_mount)
+
+    With `cluster` (PostgreSQL, any number of processes): webhook deliveries go through the
+    shared inbox, and only one process polls (the others stand by). `web_mount` adds routes
+    (the web console) to the webhook's server, when there is one."""
+    await serve(chat, TelegramOptions.from_settings(settings), stop, cluster, web_mount)
 
 
 def build_application(
@@ -94,9 +102,31 @@ async def serve(
     chat: ChatPort,
     options: TelegramOptions,
     stop: asyncio.Event,
+    cluster: ProcessCluster | None = None,
     web_mount: Callable[[web.Application], None] | None = None,
 ) -> None:
     """Long polling (or webhook when configured) until `stop`, with PTB's manual lifecycle."""
+    if cluster is not None and not options.webhook_url:
+        # Telegram serves one getUpdates at a time: a second poller would steal updates and
+        # make both fail with 409 Conflict.
+        if not await cluster.take_role(POLLER_ROLE, stop):
+            return
+        try:
+            await _serve(chat, options, stop, cluster, web_mount)
+        finally:
+            with contextlib.suppress(Exception):
+                await cluster.release_role(POLLER_ROLE)
+        return
+    await _serve(chat, options, stop, cluster, web_mount)
+
+
+async def _serve(
+    chat: ChatPort,
+    options: TelegramOptions,
+    stop: asyncio.Event,
+    cluster: ProcessCluster | None,
+    web_mount: Callable[[web.Application], None] | None,
+) -> None:
     # PTB >= 22.2 warns on every RetryAfter unless durations are opted in to timedelta, which
     # send_pacing.retry_after_seconds already handles.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -123,8 +153,13 @@ async def serve(
         poller: UpdatePoller | None = None
         webhook: WebhookServer | None = None
         polling: asyncio.Task[None] | None = None
+        inbox: UpdateInbox | None = None
         try:
             if options.webhook_url:
+                if cluster is not None:
+                    stored = StoredUpdates(application, slots)
+                    inbox = cluster.inbox(PLATFORM, stored.handle, options.max_concurrent_updates)
+                    inbox.start()  # with a sweep at once: what a stopped process left
                 webhook = WebhookServer(
                     application,
                     ledger,
@@ -132,6 +167,8 @@ async def serve(
                     secret=options.effective_webhook_secret,
                     port=options.port,
                     mount=web_mount,
+                    inbox=inbox,
+                    health={"role": "telegram webhook", "process": process_name()},
                 )
                 await webhook.start()  # listening before Telegram is told to send here
                 await application.bot.set_webhook(
@@ -139,7 +176,12 @@ async def serve(
                     secret_token=options.effective_webhook_secret,
                     allowed_updates=ALLOWED_UPDATES,
                 )
-                log.info("telegram: webhook on port %s", options.port)
+                log.info(
+                    "telegram: webhook on port %s, process %s, %s",
+                    options.port,
+                    process_name(),
+                    "shared inbox on PostgreSQL" if inbox is not None else "one process",
+                )
             else:
                 poller = UpdatePoller(
                     application,
@@ -148,7 +190,9 @@ async def serve(
                     allowed_updates=ALLOWED_UPDATES,
                 )
                 polling = asyncio.create_task(poller.run())
-                log.info("telegram: polling as @%s", application.bot.username)
+                log.info(
+                    "telegram: polling as @%s, process %s", application.bot.username, process_name()
+                )
             await _until_stopped(stop, polling)
         except InvalidToken as exc:  # the token was revoked while running
             raise refused_token(exc, options) from None
@@ -161,6 +205,8 @@ async def serve(
                 await asyncio.gather(polling, return_exceptions=True)
             if webhook is not None:
                 await webhook.stop()
+            if inbox is not None:
+                await inbox.stop(options.shutdown_grace_s)
             await _stop_within(application, replies, options.shutdown_grace_s)
             if poller is not None:
                 await poller.confirm_answered()

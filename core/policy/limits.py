@@ -1,7 +1,9 @@
 """Abuse limits: messages per minute and spending budgets, per user and per chat.
 
-Rates live in memory (one float per key active in the last minute); budgets are summed from the
-usage table, so they hold across restarts and across processes sharing a database.
+Rates live in memory (one float per key active in the last minute) for one process on SQLite,
+and in the database (`SharedRateLimiter`) when several processes share PostgreSQL, so that a
+user's allowance is one allowance however many processes answer them; budgets are summed from
+the usage table, so they hold across restarts and across processes sharing a database.
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ import time
 from collections.abc import Callable
 from dataclasses import astuple, dataclass, replace
 from datetime import UTC, datetime
+from typing import Protocol
 
 from core.boundary import IncomingMessage
+from core.storage.rate_counters import RateCounterStore
 from core.storage.records import Spending
 from core.storage.usage import UsageStore
 from core.texts import Texts
@@ -60,6 +64,66 @@ class RateLimiter:
         self._full_at = {k: t for k, t in self._full_at.items() if t > now}
         self._refused = {k: t for k, t in self._refused.items() if now - t < WINDOW_S}
         self._next_sweep = now + WINDOW_S
+
+
+class Rates(Protocol):
+    """A rate limiter as AbuseLimits uses it."""
+
+    def __len__(self) -> int: ...
+
+    async def take(self, key: tuple[str, ...]) -> float: ...
+
+    async def first_refusal(self, key: tuple[str, ...]) -> bool: ...
+
+
+class LocalRates:
+    """`RateLimiter` (this process's memory) behind the `Rates` interface."""
+
+    def __init__(self, limiter: RateLimiter) -> None:
+        self._limiter = limiter
+
+    def __len__(self) -> int:
+        return len(self._limiter)
+
+    async def take(self, key: tuple[str, ...]) -> float:
+        return self._limiter.take(key)
+
+    async def first_refusal(self, key: tuple[str, ...]) -> bool:
+        return self._limiter.first_refusal(key)
+
+
+class SharedRateLimiter:
+    """The same GCRA as `RateLimiter`, kept in the database: one allowance per key for every
+    process. Wall-clock seconds, since processes' monotonic clocks differ."""
+
+    def __init__(
+        self,
+        store: RateCounterStore,
+        name: str,
+        per_minute: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._name = name  # "user", "chat", "command": one allowance per kind and key
+        self._interval = WINDOW_S / per_minute
+        self._clock = clock
+        self._next_sweep = clock() + WINDOW_S
+
+    def __len__(self) -> int:
+        return 0  # nothing in this process's memory
+
+    def _key(self, key: tuple[str, ...]) -> str:
+        return ":".join((self._name, *key))[:200]
+
+    async def take(self, key: tuple[str, ...]) -> float:
+        now = self._clock()
+        if now >= self._next_sweep:
+            self._next_sweep = now + WINDOW_S
+            await self._store.sweep(now, WINDOW_S)
+        return await self._store.take(self._key(key), now, self._interval, WINDOW_S + 1e-9)
+
+    async def first_refusal(self, key: tuple[str, ...]) -> bool:
+        return await self._store.first_refusal(self._key(key), self._clock(), WINDOW_S)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,34 +200,42 @@ class AbuseLimits:
         config: LimitConfig,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        shared: RateCounterStore | None = None,  # several processes: count in the database
     ) -> None:
         self._usage = usage
         self.config = config
         self.active = config.any_on()  # asked on every turn: computed once
         self._now = now
-        self._user_rate = RateLimiter(config.user_per_min, clock) if config.user_per_min else None
-        self._chat_rate = RateLimiter(config.chat_per_min, clock) if config.chat_per_min else None
-        commands = config.user_commands_per_min
-        self._command_rate = RateLimiter(commands, clock) if commands else None
+
+        def rates(name: str, per_minute: int) -> Rates | None:
+            if not per_minute:
+                return None
+            if shared is not None:
+                return SharedRateLimiter(shared, name, per_minute)
+            return LocalRates(RateLimiter(per_minute, clock))
+
+        self._user_rate = rates("user", config.user_per_min)
+        self._chat_rate = rates("chat", config.chat_per_min)
+        self._command_rate = rates("command", config.user_commands_per_min)
 
     def tracked_keys(self) -> int:
         """How many keys the rate limiters hold now (for tests and the soak run)."""
         limiters = (self._user_rate, self._chat_rate, self._command_rate)
         return sum(len(r) for r in limiters if r is not None)
 
-    def admit_command(self, message: IncomingMessage, is_owner: bool) -> Refusal | None:
+    async def admit_command(self, message: IncomingMessage, is_owner: bool) -> Refusal | None:
         """None when one more command of this user may run now (and it is counted)."""
         limiter = self._command_rate
         if is_owner or limiter is None:
             return None
         key = (message.key.platform, message.author.user_id)
-        wait = limiter.take(key)
+        wait = await limiter.take(key)
         if not wait:
             return None
         return Refusal(
             "limit.rate_user",
             {"limit": self.config.user_commands_per_min, "seconds": max(1, round(wait))},
-            announce=limiter.first_refusal(key),
+            announce=await limiter.first_refusal(key),
         )
 
     async def admit(self, message: IncomingMessage, is_owner: bool) -> Refusal | None:
@@ -179,12 +251,12 @@ class AbuseLimits:
         ):
             if limiter is None:
                 continue
-            wait = limiter.take(key)
+            wait = await limiter.take(key)
             if wait:
                 return Refusal(
                     text_key,
                     {"limit": limit, "seconds": max(1, round(wait))},
-                    announce=limiter.first_refusal(key),
+                    announce=await limiter.first_refusal(key),
                 )
         for status in await self.statuses(message):
             if status.spent >= status.budget.limit:

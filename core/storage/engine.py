@@ -29,7 +29,7 @@ from urllib.parse import urlencode
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import OperationalError
@@ -37,8 +37,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import SingletonThreadPool
 
 from core.storage.errors import DatabaseClosed
+from core.storage.lock_keys import lock_key
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+MIGRATION_LOCK = lock_key("migrations")
 
 Result = TypeVar("Result")
 Work = Callable[[Connection], Result]
@@ -163,7 +165,9 @@ class AsyncServer(Database):
         await self.engine.dispose()
 
 
-def open_database(database_url: str, busy_timeout_s: float = 30.0) -> Database:
+def open_database(
+    database_url: str, busy_timeout_s: float = 30.0, pool_size: int = 10, max_overflow: int = 10
+) -> Database:
     """`busy_timeout_s`: how long a SQLite write waits for another process's writer.
 
     Every engine hides statement parameters from its errors: they hold what users wrote, and a
@@ -195,8 +199,8 @@ def open_database(database_url: str, busy_timeout_s: float = 30.0) -> Database:
             url,
             connect_args=connect_args,
             pool_pre_ping=True,
-            pool_size=10,
-            max_overflow=10,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
             pool_timeout=120,
             hide_parameters=True,
         )
@@ -302,6 +306,10 @@ async def migrate(database: Database) -> None:
 
 
 def _upgrade(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        # Processes started together (a deploy of N) migrate one after the other: the first
+        # upgrades, the others then find the schema at head. Released at the commit.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection

@@ -233,3 +233,57 @@ class ReminderRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class InboundUpdateRow(Base):
+    """An update a platform delivered, stored before it is acknowledged (issue 15): any process
+    of the bot answers it, one conversation at a time in `update_id` order, and a redelivery
+    finds it here (stored once). Rows are kept a day after they are done, then pruned."""
+
+    __tablename__ = "inbound_updates"
+    __table_args__ = (
+        # What is left to do, by conversation and in order: the only query on the hot path.
+        Index(
+            "ix_inbound_updates_pending",
+            "conversation",
+            "update_id",
+            sqlite_where=text("done_at IS NULL"),
+            postgresql_where=text("done_at IS NULL"),
+        ),
+        Index("ix_inbound_updates_received_at", "received_at"),
+    )
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    conversation: Mapped[str] = mapped_column(String(160))  # the lock's name: platform:chat:thread
+    # Its advisory lock's key (lock_keys.lock_key): the sweep asks pg_locks which are free.
+    lock_key: Mapped[int] = mapped_column(BigInteger)
+    album: Mapped[str | None] = mapped_column(String(64), nullable=True)  # a media group's id
+    payload: Mapped[str] = mapped_column(Text)  # the update's JSON, as delivered
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class RateCounterRow(Base):
+    """A rate limit's allowance per key, shared by every process (GCRA: one timestamp, when the
+    key's allowance is fully back), and when a refusal was last said. Seconds since the epoch:
+    processes' monotonic clocks differ."""
+
+    __tablename__ = "rate_counters"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    full_at: Mapped[float] = mapped_column(Float)
+    refused_at: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+
+
+class BotStateRow(Base):
+    """Small facts the processes share, by name: e.g. the hash of the slash commands last
+    synced with Discord, so that only one process of a deploy syncs them."""
+
+    __tablename__ = "bot_state"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )

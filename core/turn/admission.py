@@ -36,9 +36,9 @@ class Admission:
             return Refused(Failure(texts.get("not_allowed_user")))
         return Refused(None)
 
-    def refuse_command(self, message: IncomingMessage, texts: Texts) -> Refused | None:
+    async def refuse_command(self, message: IncomingMessage, texts: Texts) -> Refused | None:
         """The commands' own rate per user (issue 11 item 5): said once a minute, then quiet."""
-        refusal = self._limits.admit_command(message, self.is_owner(message))
+        refusal = await self._limits.admit_command(message, self.is_owner(message))
         if refusal is None:
             return None
         return _said(refusal, message, texts)

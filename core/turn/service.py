@@ -22,6 +22,7 @@ from core.boundary import (
 from core.commands.catalog import TURN_COMMANDS, names_another_bot, parse_command
 from core.commands.context import CommandContext
 from core.commands.runner import CommandRunner
+from core.log_context import current_conversation
 from core.media.out_params import MediaOutOptions
 from core.model.catalog import ModelCatalog
 from core.model.client import ChatModel
@@ -144,7 +145,6 @@ class ChatService:
         return self._pushes.offer(platform, push)
 
     async def set_answer_all(self, key: ConversationKey, on: bool) -> None:
-        """Make the bot answer every message of a conversation (a thread it opened, say)."""
         async with self._locks.hold(key):
             conversation = await self._storage.conversations.conversation(key)
             await self._storage.conversations.update_conversation(conversation.id, answer_all=on)
@@ -152,7 +152,6 @@ class ChatService:
     # -- the entry point -----------------------------------------------------------------------
 
     async def thread_refusal(self, message: IncomingMessage) -> Failure | None:
-        """None when the author may have the bot open a thread; else why not."""
         return await self._admission.refuse_thread(message, Texts(message.author.language))
 
     async def handle(self, message: IncomingMessage) -> AsyncIterator[ReplyEvent]:
@@ -164,6 +163,7 @@ class ChatService:
         messages (in a group) under one reply, and a command must run on its own.
         """
         message = storable_message(message)
+        current_conversation.set(str(message.key))  # this generator's context: its log lines
         texts = Texts(message.author.language)
         refused = self._admission.refuse_user(message, texts)
         if refused is not None:
@@ -225,7 +225,7 @@ class ChatService:
     ) -> AsyncIterator[ReplyEvent]:
         known = self._commands.knows(name)
         if known or message.is_private:  # in a group an unknown one may be another bot's
-            refused = self._admission.refuse_command(message, texts)
+            refused = await self._admission.refuse_command(message, texts)
             if refused is not None:
                 if refused.said is not None:
                     yield refused.said

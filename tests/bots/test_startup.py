@@ -242,4 +242,9 @@ def test_the_web_process_needs_a_webhook_url(tmp_path: Path) -> None:
         "process instead (long polling)"
     ]
     procfile = (ROOT / "Procfile").read_text().splitlines()
-    assert procfile == ["worker: python -m bots", "web: python -m bots web"]
+    assert procfile == [
+        "worker: python -m bots",
+        "web: python -m bots web",
+        "telegram: python -m bots telegram",  # scaled out: N webhook processes (README, Scaling)
+        "discord: python -m bots discord",  # shards per process by DISCORD_SHARD_IDS
+    ]

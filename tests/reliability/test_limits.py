@@ -7,12 +7,15 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from config.settings import load_settings
 from core.bootstrap import App
 from core.boundary import Author, Failure
-from core.policy.limits import RateLimiter
+from core.policy.limits import RateLimiter, SharedRateLimiter
+from core.storage.engine import migrate, open_database
+from core.storage.rate_counters import RateCounterStore
 from core.storage.schema import MessageRow, UsageRow
 from fakes.openai_server import FakeOpenAI
 from tests.core.helpers import ALICE, BOB, collect, group, private, say
@@ -205,3 +208,45 @@ async def test_forget_keeps_what_was_spent_so_budgets_still_hold(make_app: MakeA
         # Bob's private chat was deleted, but its budget follows the chat, not the row.
         assert "This chat has used up" in await say(app.service, private("back", author=BOB))
     assert await user_texts(app) == []
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_processes_sharing_postgresql_share_one_rate_allowance(
+    make_app: MakeApp, llm: FakeOpenAI
+) -> None:
+    """Two bots on one database (as two processes are): the user's allowance is one, wherever
+    their messages land, and the refusal is said once across both (issue 15)."""
+    async with (
+        make_app(rate_limit_user_per_min=2) as first,
+        make_app(rate_limit_user_per_min=2) as second,
+    ):
+        assert (await say(first.service, private("one"))).startswith("You said: one")
+        assert (await say(second.service, private("two"))).startswith("You said: two")
+        (refused,) = await collect(first.service, private("three"))
+        assert isinstance(refused, Failure)
+        assert refused.text.startswith("You're sending messages too fast (at most 2 a minute)")
+        assert await collect(second.service, private("four")) == []  # said once, by either
+        assert await user_texts(first) == ["one", "two"]
+        assert len(llm.chat_requests) == 2
+        assert (await say(second.service, group("hi", author=BOB))).startswith("You said: Bob: hi")
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_the_shared_rate_limiter_counts_like_the_one_in_memory(database_url: str) -> None:
+    database = open_database(database_url)
+    try:
+        await migrate(database)
+        store = RateCounterStore(database)
+        now = [1_000_000.0]
+        limiter = SharedRateLimiter(store, "user", per_minute=3, clock=lambda: now[0])
+        assert [await limiter.take(("u",)) for _ in range(3)] == [0.0, 0.0, 0.0]
+        assert await limiter.take(("u",)) == pytest.approx(20.0)  # the next slot frees in 60/3 s
+        assert await limiter.first_refusal(("u",)) and not await limiter.first_refusal(("u",))
+        assert await limiter.take(("other",)) == 0.0
+        now[0] += 20.0
+        assert await limiter.take(("u",)) == 0.0
+        assert await limiter.take(("u",)) > 0
+        now[0] += 61.0  # a minute of silence: the sweep forgets every key
+        assert await store.sweep(now[0], 60.0) == 2
+    finally:
+        await database.dispose()

@@ -1,0 +1,1 @@
+"""Several bot processes on one PostgreSQL database (issue 15): locks and the inbox they share."""
