@@ -45,7 +45,7 @@ async def test_one_server_takes_updates_and_serves_the_console(
         stop = asyncio.Event()
         options = TelegramOptions.from_settings(settings)
         mount = Mounter(console_deps(settings, app.console))
-        task = asyncio.create_task(serve(app.service, options, stop, mount))
+        task = asyncio.create_task(serve(app.service, options, stop, web_mount=mount))
         try:
             base = f"http://127.0.0.1:{port}"
             async with aiohttp.ClientSession() as http:
