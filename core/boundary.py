@@ -228,6 +228,16 @@ class ChatPush(Protocol):
         ...
 
 
+def pushed_texts(events: Sequence[ReplyEvent]) -> list[str]:
+    """What a push says, one message each: the texts of its notices, command replies and
+    failures (one rule for every adapter's `ChatPush`)."""
+    return [
+        event.text
+        for event in events
+        if isinstance(event, Notice | CommandReply | Failure) and event.text
+    ]
+
+
 class ChatPort(Protocol):
     """The chat service as adapters see it: the one entry point, and what menus need."""
 

@@ -11,7 +11,7 @@ import discord
 
 from bots.chunking import split_message
 from bots.discord_adapter.streaming import LIMIT, NO_MENTIONS
-from core.boundary import CommandReply, ConversationKey, Failure, Notice, ReplyEvent
+from core.boundary import ConversationKey, ReplyEvent, pushed_texts
 
 log = logging.getLogger(__name__)
 
@@ -23,11 +23,7 @@ class DiscordPush:
         self._client = client
 
     async def push(self, key: ConversationKey, events: Sequence[ReplyEvent]) -> bool:
-        texts = [
-            event.text
-            for event in events
-            if isinstance(event, Notice | CommandReply | Failure) and event.text
-        ]
+        texts = pushed_texts(events)
         try:
             # Sent right after start, a reminder waits for the login (or fails, and is retried).
             await asyncio.wait_for(self._client.wait_until_ready(), READY_TIMEOUT_S)

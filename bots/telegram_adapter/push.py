@@ -11,7 +11,7 @@ from telegram.error import TelegramError
 from bots.chunking import split_message, utf16_len
 from bots.telegram_adapter.bot_api import Outbox
 from bots.telegram_adapter.formatting import plain
-from core.boundary import CommandReply, ConversationKey, Failure, Notice, ReplyEvent
+from core.boundary import ConversationKey, ReplyEvent, pushed_texts
 
 log = logging.getLogger(__name__)
 
@@ -23,11 +23,7 @@ class TelegramPush:
         self._bot = bot
 
     async def push(self, key: ConversationKey, events: Sequence[ReplyEvent]) -> bool:
-        texts = [
-            event.text
-            for event in events
-            if isinstance(event, Notice | CommandReply | Failure) and event.text
-        ]
+        texts = pushed_texts(events)
         try:
             outbox = Outbox(self._bot, int(key.chat_id), int(key.thread_id or 0) or None)
             for text in texts:
