@@ -29,8 +29,11 @@ def new_id() -> int:
     return next(_ids)
 
 
-def guild_payload(*, channels: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """A server with #general, an @everyone role, a "Mods" role with Manage Server and "Helpers"."""
+def guild_payload(
+    *, channels: list[dict[str, Any]] | None = None, guild_id: int = GUILD_ID
+) -> dict[str, Any]:
+    """A server with #general, an @everyone role, a "Mods" role with Manage Server and "Helpers";
+    another `guild_id` makes another server (give it its own `channels`)."""
 
     def role(role_id: int, name: str, permissions: int, position: int) -> dict[str, Any]:
         return {
@@ -45,7 +48,7 @@ def guild_payload(*, channels: list[dict[str, Any]] | None = None) -> dict[str, 
         }
 
     return {
-        "id": str(GUILD_ID),
+        "id": str(guild_id),
         "name": "Test Server",
         "owner_id": str(OWNER_ID),
         "icon": None,
@@ -59,7 +62,7 @@ def guild_payload(*, channels: list[dict[str, Any]] | None = None) -> dict[str, 
         "nsfw_level": 0,
         "member_count": 3,
         "roles": [
-            role(GUILD_ID, "@everyone", EVERYONE_PERMISSIONS, 0),
+            role(guild_id, "@everyone", EVERYONE_PERMISSIONS, 0),
             role(MOD_ROLE_ID, "Mods", MANAGE_GUILD, 2),
             role(HELPER_ROLE_ID, "Helpers", 0, 1),
         ],
@@ -71,7 +74,7 @@ def guild_payload(*, channels: list[dict[str, Any]] | None = None) -> dict[str, 
             {
                 "id": str(CHANNEL_ID),
                 "type": 0,
-                "guild_id": str(GUILD_ID),
+                "guild_id": str(guild_id),
                 "name": "general",
                 "position": 0,
                 "permission_overwrites": [],
@@ -129,6 +132,7 @@ def message_payload(
     replying_to: dict[str, Any] | None = None,
     message_id: int | None = None,
     attachments: list[dict[str, Any]] | None = None,
+    guild_id: int = GUILD_ID,
 ) -> dict[str, Any]:
     """MESSAGE_CREATE as Discord sends it (member data included in servers)."""
     author = user_payload(author_id, author_name, bot=bot)
@@ -150,7 +154,7 @@ def message_payload(
         "components": [],
     }
     if guild:
-        data["guild_id"] = str(GUILD_ID)
+        data["guild_id"] = str(guild_id)
         data["member"] = {
             k: v
             for k, v in member_payload(author_id, author_name, roles=roles).items()
@@ -160,7 +164,7 @@ def message_payload(
         data["message_reference"] = {
             "message_id": replying_to["id"],
             "channel_id": replying_to["channel_id"],
-            "guild_id": str(GUILD_ID) if guild else None,
+            "guild_id": str(guild_id) if guild else None,
         }
         data["referenced_message"] = replying_to
     return data

@@ -5,8 +5,11 @@ the same class), so pointing that at this server runs the library's real HTTP co
 limit handling, retries and error mapping. The server records each call and answers with
 plausible payloads; `fail_next` scripts 429/5xx/404 answers. GET /gateway/bot points
 `Client.start` at a websocket here that says HELLO, answers heartbeats, sends READY (plus
-`after_ready` events) on IDENTIFY, and lets a test `dispatch` events as Discord would. Files
-users attach are served from a fake CDN on the same server (`attachment` describes one).
+`after_ready` events) on IDENTIFY, and lets a test `dispatch` events as Discord would. Like
+Discord, the gateway is sharded: each connection identifies as shard [id, count] and receives
+only the events of the guilds that shard owns (`shard_of`; DMs go to shard 0), and its READY
+lists only those of `guilds` (each then sent as GUILD_CREATE). Files users attach are served
+from a fake CDN on the same server (`attachment` describes one).
 """
 
 from __future__ import annotations
@@ -30,6 +33,29 @@ OWNER_ID = 1
 GUILD_ID = 5000  # the one server the fake knows (its threads belong to it)
 DROP = 0  # a scripted "failure" that closes the connection instead of answering
 DROP_AFTER = 1  # ... or that does what was asked, then closes the connection unanswered
+
+
+def shard_of(guild_id: int | None, shard_count: int) -> int:
+    """The shard Discord sends a guild's events to; events without a guild (DMs) go to 0."""
+    return 0 if guild_id is None else (guild_id >> 22) % shard_count
+
+
+def _event_guild(event: str, data: dict[str, Any]) -> int | None:
+    guild_id = data.get("id") if event.startswith("GUILD_") else data.get("guild_id")
+    return None if guild_id is None else int(guild_id)
+
+
+@dataclass
+class _Connection:
+    """One gateway websocket: its shard once identified, its own sequence numbers."""
+
+    socket: web.WebSocketResponse
+    shard: tuple[int, int] | None = None  # (shard id, shard count)
+    sequence: int = 0
+
+    async def send(self, event: str, data: dict[str, Any]) -> None:
+        self.sequence += 1
+        await self.socket.send_json({"op": 0, "t": event, "s": self.sequence, "d": data})
 
 
 @dataclass(frozen=True)
@@ -72,11 +98,14 @@ class FakeDiscord:
     # The message each interaction response created, by interaction id.
     responses: dict[str, dict[str, Any]] = field(default_factory=dict)
     after_ready: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # Guild payloads the bot is in: each shard's READY lists its own, then sends GUILD_CREATE.
+    guilds: list[dict[str, Any]] = field(default_factory=list)
+    # (shard id, event, data) of every event sent over the gateway, in order.
+    delivered: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
     identified: asyncio.Event = field(default_factory=asyncio.Event)
     gateway_closed: asyncio.Event = field(default_factory=asyncio.Event)
-    _sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    _connections: list[_Connection] = field(default_factory=list)
     _new_call: asyncio.Event = field(default_factory=asyncio.Event)
-    _sequence: int = 0
     _failures: list[_Failure] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(900_000))
     cdn: dict[str, bytes] = field(default_factory=dict)  # attachment bytes by CDN path
@@ -136,10 +165,33 @@ class FakeDiscord:
         self._failures.append(_Failure(method, re.compile(path_regex), DROP_AFTER, {}))
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        """Send a gateway event (op 0) to every connected shard."""
-        self._sequence += 1
-        for socket in self._sockets:
-            await socket.send_json({"op": 0, "t": event, "s": self._sequence, "d": data})
+        """Send a gateway event (op 0) as Discord does: only to the identified connection(s) of
+        the shard that owns its guild (shard 0 for DMs)."""
+        guild_id = _event_guild(event, data)
+        for connection in list(self._connections):
+            if connection.shard is not None:
+                shard_id, shard_count = connection.shard
+                if shard_of(guild_id, shard_count) == shard_id:
+                    await self._send(connection, event, data)
+
+    async def _send(self, connection: _Connection, event: str, data: dict[str, Any]) -> None:
+        assert connection.shard is not None
+        self.delivered.append((connection.shard[0], event, data))
+        await connection.send(event, data)
+
+    async def _identify(self, connection: _Connection, identify: dict[str, Any]) -> None:
+        """READY with the shard's guilds (unavailable until their GUILD_CREATE), as Discord."""
+        shard_id, shard_count = identify.get("shard", [0, 1])
+        connection.shard = (shard_id, shard_count)
+        own = [g for g in self.guilds if shard_of(int(g["id"]), shard_count) == shard_id]
+        ready = _ready(self, identify)
+        ready["guilds"] = [{"id": g["id"], "unavailable": True} for g in own]
+        await self._send(connection, "READY", ready)
+        for guild in own:
+            await self._send(connection, "GUILD_CREATE", guild)
+        for event, data in self.after_ready:
+            if shard_of(_event_guild(event, data), shard_count) == shard_id:
+                await self._send(connection, event, data)
 
     def record(self, call: Call) -> None:
         self.calls.append(call)
@@ -375,7 +427,8 @@ async def fake_discord() -> AsyncIterator[FakeDiscord]:
     async def gateway(request: web.Request) -> web.WebSocketResponse:
         socket = web.WebSocketResponse()
         await socket.prepare(request)
-        fake._sockets.append(socket)
+        connection = _Connection(socket)
+        fake._connections.append(connection)
         await socket.send_json({"op": 10, "d": {"heartbeat_interval": 45_000}, "s": None})
         async for frame in socket:
             message = json.loads(frame.data)
@@ -383,11 +436,9 @@ async def fake_discord() -> AsyncIterator[FakeDiscord]:
                 await socket.send_json({"op": 11, "d": None, "s": None})
             elif message["op"] == 2:  # identify
                 fake.record(Call("IDENTIFY", "/gateway", message["d"], time.monotonic()))
-                await fake.dispatch("READY", _ready(fake, message["d"]))
-                for event, data in fake.after_ready:
-                    await fake.dispatch(event, data)
+                await fake._identify(connection, message["d"])
                 fake.identified.set()
-        fake._sockets.remove(socket)
+        fake._connections.remove(connection)
         fake.gateway_closed.set()
         return socket
 
@@ -413,7 +464,7 @@ async def fake_discord() -> AsyncIterator[FakeDiscord]:
         yield fake
     finally:
         discord.http.Route.BASE = old_base
-        for socket in list(fake._sockets):
-            await socket.close()
+        for connection in list(fake._connections):
+            await connection.socket.close()
         await runner.cleanup()
         await asyncio.sleep(0)
