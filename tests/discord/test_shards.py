@@ -211,7 +211,15 @@ async def test_two_shard_processes_answer_each_message_of_their_guilds_exactly_o
             if first_seen is None:
                 first_seen = earlier
             assert earlier == first_seen + 2 * turn, (channel, texts)
-    # ... by the process that received it: Discord sent it to the shard owning its server.
+    # Each reply quotes the message it answers: every message quoted by exactly one reply.
+    quoted = [
+        str(call.json["message_reference"]["message_id"])
+        for call in discord_api.calls_to("POST", r"/channels/\d+/messages")
+        if isinstance(call.json, dict) and "message_reference" in call.json
+    ]
+    assert sorted(quoted) == sorted(sent)
+    # ... by the process that received it: Discord sent it to the shard owning its server, and
+    # a process can answer only what its own shards received.
     received = [(s, d) for s, event, d in discord_api.delivered if event == "MESSAGE_CREATE"]
     assert sorted(d["id"] for _, d in received) == sorted(sent)
     assert all(s == (int(d["guild_id"]) >> 22) % 2 for s, d in received)
