@@ -55,6 +55,7 @@ from core.tools.reminders import ReminderConfig, ReminderTools
 from core.tools.sources import opened_tool_sources
 from core.tools.toolbox import ToolBox
 from core.turn.admission import Admission
+from core.turn.outcome_counts import OutcomeCounts
 from core.turn.service import ChatService, ServiceConfig
 from core.turn.tool_loop import ToolLoopConfig
 
@@ -146,7 +147,9 @@ async def bootstrap(
             model=model,
             models=models,
             personas=personas,
-            admission=Admission(access_policy_of(settings), limits),
+            admission=Admission(
+                access_policy_of(settings), limits, OutcomeCounts(storage.turn_events)
+            ),
             config=ServiceConfig(
                 default_context_tokens=settings.default_context_tokens,
                 window_low_watermark=settings.window_low_watermark,

@@ -81,9 +81,9 @@ class UsageReport:
     by_kind: tuple[UsageSeries, ...]
     costliest: tuple[ChatCost, ...]
     budgets: tuple[BudgetLine, ...]
-    # Refusals and provider errors are logged, not stored: the report says so instead of
-    # showing zeros.
-    refusals_stored: bool = False
+    # Refused and failed turns per UTC day, by kind (`refused.rate_limit`, `refused.budget`,
+    # `error.provider.server`...; core/turn/outcome_counts.py): a series' `turns` are the count.
+    events_by_kind: tuple[UsageSeries, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,6 @@
 """The Overview's figures: usage rows summed per UTC day, sliced by model, platform and kind;
-the costliest chats; each budget that is on and how near the top spender is to it."""
+refused and failed turns per day and kind; the costliest chats; each budget that is on and how
+near the top spender is to it."""
 
 from __future__ import annotations
 
@@ -39,7 +40,16 @@ async def usage_report(
             if cid in keys
         ),
         budgets=tuple(await _budgets(queries, limits, today)),
+        events_by_kind=_sliced(await _events(queries, first), span, lambda b: b.kind),
     )
+
+
+async def _events(queries: ConsoleQueries, first: date) -> list[UsageBucket]:
+    """Refused and failed turns as buckets of turns (no tokens, no cost), to slice the same way."""
+    return [
+        UsageBucket(day, "", platform, kind, count, 0, 0.0)
+        for day, platform, kind, count in await queries.turn_events(first)
+    ]
 
 
 async def _facts(queries: ConsoleQueries, ids: list[int]) -> list[ConversationFacts]:

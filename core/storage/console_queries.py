@@ -1,5 +1,6 @@
-"""Read-only queries for the owner's web console: usage summed per UTC day, conversations with
-their message counts and cost, a transcript's newest messages. Nothing here is on a turn's path.
+"""Read-only queries for the owner's web console: usage summed per UTC day, refused and failed
+turns per day, conversations with their message counts and cost, a transcript's newest
+messages. Nothing here is on a turn's path.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from sqlalchemy import ColumnElement, Connection, func, literal, select
 from core.boundary import ConversationKey
 from core.storage.engine import Database
 from core.storage.retry import Store, retried
-from core.storage.schema import ConversationRow, MessageRow, UsageRow
+from core.storage.schema import ConversationRow, MessageRow, TurnEventRow, UsageRow
 
 FORGOTTEN = "forgotten"  # usage kept after /forget deleted its private chat: no platform left
 
@@ -97,6 +98,14 @@ class ConsoleQueries(Store):
             )
             for r in rows
         ]
+
+    @retried
+    async def turn_events(self, since: date) -> list[tuple[date, str, str, int]]:
+        """(day, platform, kind, count) of refused and failed turns from `since` on."""
+        row = TurnEventRow
+        query = select(row.day, row.platform, row.kind, row.count).where(row.day >= since)
+        rows = await self.database.read(lambda c: c.execute(query).all())
+        return [(_as_date(r[0]), r[1], r[2], int(r[3])) for r in rows]
 
     @retried
     async def costliest(self, since: datetime, limit: int) -> list[tuple[int, int, int, float]]:

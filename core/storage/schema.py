@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -287,3 +288,16 @@ class BotStateRow(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+
+
+class TurnEventRow(Base):
+    """How many turns were refused or failed, per UTC day, platform and kind
+    (`refused.rate_limit`, `error.provider.server`...): the Overview's refusals and errors.
+    Counted with one upsert by whichever process saw it (core/turn/outcome_counts.py)."""
+
+    __tablename__ = "turn_events"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -13,6 +13,7 @@ from core.storage.messages import MessageStore
 from core.storage.reminders import ReminderStore
 from core.storage.retry import Store
 from core.storage.token_ratios import TokenRatioStore
+from core.storage.turn_events import TurnEventStore
 from core.storage.usage import UsageStore
 from core.storage.window_cache import DEFAULT_CONVERSATIONS
 
@@ -26,6 +27,7 @@ class Storage:
     erasure: ErasureStore
     token_ratios: TokenRatioStore
     reminders: ReminderStore
+    turn_events: TurnEventStore
 
     @classmethod
     def open(
@@ -48,6 +50,7 @@ class Storage:
             erasure=ErasureStore(database, messages.windows, salt, retry_s),
             token_ratios=TokenRatioStore(database, retry_s),
             reminders=ReminderStore(database, retry_s),
+            turn_events=TurnEventStore(database, retry_s),
         )
 
     def stores(self) -> tuple[Store, ...]:
@@ -59,4 +62,5 @@ class Storage:
             self.erasure,
             self.token_ratios,
             self.reminders,
+            self.turn_events,
         )

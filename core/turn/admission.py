@@ -1,6 +1,7 @@
 """Admitting a turn: who may use the bot at all, and whether their limits allow one more answer.
 
-A refused message is not stored: it was not accepted.
+A refused message is not stored: it was not accepted. Each refusal is counted per day and kind
+(core/turn/outcome_counts.py) for the owner's web console.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from core.model.catalog import ModelSpec
 from core.policy.access import AccessPolicy
 from core.policy.limits import AbuseLimits, Refusal, refusal_text
 from core.texts import Texts
+from core.turn.outcome_counts import NOT_ALLOWED, OutcomeCounts, refusal_kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,17 +22,21 @@ class Refused:
 
 
 class Admission:
-    def __init__(self, access: AccessPolicy, limits: AbuseLimits) -> None:
+    def __init__(
+        self, access: AccessPolicy, limits: AbuseLimits, counts: OutcomeCounts | None = None
+    ) -> None:
         self._access = access
         self._limits = limits
+        self.counts = counts or OutcomeCounts()
 
     def is_owner(self, message: IncomingMessage) -> bool:
         return self._access.is_owner(message)
 
-    def refuse_user(self, message: IncomingMessage, texts: Texts) -> Refused | None:
+    async def refuse_user(self, message: IncomingMessage, texts: Texts) -> Refused | None:
         """Allow- and deny-lists, for every message, commands included."""
         if self._access.allows(message):
             return None
+        await self.counts.add(message.key.platform, NOT_ALLOWED)
         # In a group a refusal would be noise for everyone else; privately it is an answer.
         if message.is_private or message.is_interaction:
             return Refused(Failure(texts.get("not_allowed_user")))
@@ -41,6 +47,7 @@ class Admission:
         refusal = await self._limits.admit_command(message, self.is_owner(message))
         if refusal is None:
             return None
+        await self.counts.add(message.key.platform, refusal_kind(refusal))
         return _said(refusal, message, texts)
 
     async def refuse_turn(self, message: IncomingMessage, texts: Texts) -> Refused | None:
@@ -48,9 +55,10 @@ class Admission:
         refusal = await self._limits.admit(message, self.is_owner(message))
         if refusal is None:
             return None
+        await self.counts.add(message.key.platform, refusal_kind(refusal))
         return _said(refusal, message, texts)
 
-    def refuse_model(
+    async def refuse_model(
         self, message: IncomingMessage, spec: ModelSpec, texts: Texts
     ) -> Refused | None:
         """A model without a price while a budget in dollars is on (issue 11 item 3): its use
@@ -59,6 +67,7 @@ class Admission:
         """
         if spec.priced or not self._limits.config.usd_on() or self.is_owner(message):
             return None
+        await self.counts.add(message.key.platform, "refused.unpriced")
         return Refused(Failure(texts.get("model.unpriced_turn", name=spec.name[:40])))
 
     async def refuse_thread(self, message: IncomingMessage, texts: Texts) -> Failure | None:
@@ -68,12 +77,14 @@ class Admission:
         counted then, and a member allowed to create threads could open one without the bot.
         """
         if not self._access.allows(message):
+            await self.counts.add(message.key.platform, NOT_ALLOWED)
             return Failure(texts.get("not_allowed_user"))
         if self.is_owner(message) or not self._limits.active:
             return None
         for status in await self._limits.statuses(message):
             if status.spent >= status.budget.limit:
                 refusal = Refusal(f"limit.budget_{status.budget.scope}", {"status": status})
+                await self.counts.add(message.key.platform, refusal_kind(refusal))
                 return Failure(refusal_text(refusal, texts))
         return None
 

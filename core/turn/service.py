@@ -30,7 +30,6 @@ from core.model.params import DEFAULT_REPLY_TOKENS
 from core.model.token_ratios import TokenRatios
 from core.personas import PersonaBook
 from core.reminders.scheduler import PushOffer
-from core.storage.errors import StorageError
 from core.storage.records import NewImage
 from core.storage.stores import Storage
 from core.texts import Texts
@@ -42,6 +41,7 @@ from core.turn.conversation_locks import ConversationQueue, Place
 from core.turn.deciding import Decision, decide
 from core.turn.history import read_window
 from core.turn.media_out import MediaOut
+from core.turn.outcome_counts import BACKLOG, provider_kind
 from core.turn.owner_actions import OwnerActions
 from core.turn.prompt_plan import NO_TOOLS, Prompt, PromptPlanner, PromptTools
 from core.turn.recording import learned_ratio, record_turn, usage_of
@@ -165,7 +165,7 @@ class ChatService:
         message = storable_message(message)
         current_conversation.set(str(message.key))  # this generator's context: its log lines
         texts = Texts(message.author.language)
-        refused = self._admission.refuse_user(message, texts)
+        refused = await self._admission.refuse_user(message, texts)
         if refused is not None:
             if refused.said is not None:
                 yield refused.said
@@ -178,21 +178,16 @@ class ChatService:
         place = self._locks.enter(message.key)
         if place is None:
             log.debug("%s is flooded: a message past its backlog was refused", message.key)
+            await self._admission.counts.add(message.key.platform, BACKLOG)
             if (message.addressed or message.is_private) and (
                 message.is_interaction or self._locks.first_refusal(message.key)
             ):
                 yield Failure(texts.get("busy.backlog_full"))
             return
-        try:
-            async for event in self._in_turn(message, texts, command, place):
+        turn = self._in_turn(message, texts, command, place)
+        try:  # a storage failure or a bug ends the turn with a short message (and is counted)
+            async for event in self._admission.counts.guarded(turn, message, texts):
                 yield event
-        except StorageError:
-            log.exception("storage failed for %s", message.key)
-            yield Failure(texts.get("error.storage"))
-        except Exception:
-            # A bug must not reach the chat as a traceback or as silence.
-            log.exception("turn failed for %s", message.key)
-            yield Failure(texts.get("error.internal"))
         finally:
             place.leave()  # a no-op once the turn has run
 
@@ -299,7 +294,9 @@ class ChatService:
         plan, tools = await plan_with_tools(
             self._planner, toolbox, message, is_owner, conversation, self._clock()
         )
-        unpriced = self._admission.refuse_model(message, plan.spec, texts) if answers else None
+        unpriced = (
+            await self._admission.refuse_model(message, plan.spec, texts) if answers else None
+        )
         if unpriced is not None:
             if unpriced.said is not None:
                 yield unpriced.said
@@ -385,6 +382,8 @@ class ChatService:
         more = [spent for spent in earlier if spent is not None] + loop.tool_usage
         await record_turn(messages, conversation.id, answer, usage, ratio, loop.stored, more)
         outcome, endings = self._reporter.outcome(answer, message.key, texts)
+        if answer.failure is not None:
+            await self._admission.counts.add(message.key.platform, provider_kind(outcome))
         for event in endings:
             yield event
         if answer.failure is None:

@@ -26,7 +26,7 @@ from bots.web_console.deps import ConsoleConfig, ConsoleDeps, build_deps
 from bots.web_console.security import LockoutPolicy
 from core.bootstrap import App
 from core.boundary import ConversationKey
-from core.storage.schema import ConversationRow, UsageRow
+from core.storage.schema import ConversationRow, TurnEventRow, UsageRow
 from tests.core.helpers import ADMIN, ALICE, BOB, group, private, say
 from tests.database import session_on
 
@@ -44,6 +44,14 @@ PAST_USAGE = (
     (12, "gpt-4o-mini", 0.05, 300, 100),
     (29, "gpt-4.1-mini", 0.40, 900, 400),
     (45, "gpt-4o", 9.00, 9000, 9000),  # older than the 30 days shown
+)
+# Refused and failed turns the seed counts on earlier days: (days ago, platform, kind, count).
+PAST_EVENTS = (
+    (1, "telegram", "refused.rate_limit", 4),
+    (1, "discord", "refused.rate_limit", 2),
+    (1, "telegram", "error.provider.server", 3),
+    (3, "telegram", "refused.budget", 5),
+    (45, "telegram", "refused.budget", 70),  # older than the 30 days shown
 )
 
 
@@ -107,6 +115,13 @@ async def seed(app: App) -> None:
                     "created_at": now - timedelta(days=days_ago),
                 }
                 for days_ago, model, cost, prompt, completion in PAST_USAGE
+            ],
+        )
+        await session.execute(
+            insert(TurnEventRow),
+            [
+                {"day": (now - timedelta(days=ago)).date(), "platform": p, "kind": k, "count": n}
+                for ago, p, k, n in PAST_EVENTS
             ],
         )
 

@@ -60,7 +60,18 @@ async def test_overview_shows_the_seeded_figures(signed_in: Any, console: Runnin
     assert max(per_day, key=lambda d: per_day[d]) == yesterday.date().isoformat()
     model_row = page.locator("#splits tr[data-by=model][data-name='gpt-4o'] td").nth(4)
     assert await model_row.inner_text() == usd(1.5 + 0.75)
-    assert "Not stored" in await page.inner_text("#refusals")
+    # Refusals and provider errors per kind, the 45-day-old ones left out; yesterday's bar.
+    counts = await page.locator("#refusals tbody tr").evaluate_all(
+        "rs => rs.map(r => [r.dataset.kind, r.cells[1].innerText])"
+    )
+    assert sorted(counts) == [
+        ["error.provider.server", "3"],
+        ["refused.budget", "5"],
+        ["refused.rate_limit", "6"],
+    ]
+    bars = page.locator(f"#chart-refusals rect[data-day='{yesterday.date().isoformat()}']")
+    values = await bars.evaluate_all("rs => rs.map(r => [r.dataset.slice, r.dataset.value])")
+    assert sorted(values) == [["error.provider.server", "3.0"], ["refused.rate_limit", "6.0"]]
     await screenshot(page, "overview")
 
 

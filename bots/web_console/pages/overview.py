@@ -1,5 +1,5 @@
-"""Overview: turns, tokens and cost per day for 30 days, split by model, platform and kind; the
-costliest chats; budgets and what is left of them."""
+"""Overview: turns, tokens and cost per day for 30 days, split by model, platform and kind;
+refusals and provider errors per day; the costliest chats; budgets and what is left of them."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ async def overview(request: web.Request) -> web.Response:
         "cost_by_model": stacked(report.by_model, "cost_usd", days),
         "tokens_by_platform": stacked(report.by_platform, "tokens", days),
         "turns_by_kind": stacked(report.by_kind, "turns", days),
+        "events_by_kind": stacked(report.events_by_kind, "turns", days),
     }
     today = report.total.days[-1] if report.total.days else None
     return render(
