@@ -5,7 +5,7 @@ command handlers, in the conversation's turn order)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from core.boundary import Author, CommandReply, ConversationKey, IncomingMessage
 from core.commands.context import CommandContext
@@ -30,18 +30,16 @@ class OwnerActions:
         commands: CommandRunner,
         locks: ConversationQueue,
         low_watermark_share: float,
+        toolbox: ToolBox,
+        clock: Callable[[], datetime],
     ) -> None:
         self._storage = storage
         self._planner = planner
         self._commands = commands
         self._locks = locks
         self._low_watermark_share = low_watermark_share
-        self._toolbox = ToolBox(enabled=False)
-        self._clock: Callable[[], datetime] = lambda: datetime.now(UTC)
-
-    def offered(self, toolbox: ToolBox, clock: Callable[[], datetime]) -> None:
-        """The tools turns offer (their definitions take room from the window) and their clock."""
-        self._toolbox, self._clock = toolbox, clock
+        self._toolbox = toolbox  # the tools turns offer: their definitions take window room
+        self._clock = clock
 
     async def next_window(
         self, key: ConversationKey, *, is_private: bool, space_id: str = ""

@@ -122,10 +122,10 @@ class ChatService:
         self._reporter = TurnReporter()
         self._locks = ConversationQueue(config.conversation_backlog)
         # What the owner's web console does in a conversation, with these same parts.
+        watermark = config.window_low_watermark
         self.owner = OwnerActions(
-            storage, self._planner, commands, self._locks, config.window_low_watermark
+            storage, self._planner, commands, self._locks, watermark, self._toolbox, clock
         )
-        self.owner.offered(self._toolbox, clock)
         self.on_turn = on_turn
         self._pushes = pushes
         self._clock = clock
@@ -290,7 +290,7 @@ class ChatService:
                     yield refused.said
                 return
         is_owner = self._admission.is_owner(message)
-        toolbox = self._toolbox if answers else ToolBox(enabled=False)
+        toolbox = self._toolbox if answers else None  # kept as context: nothing is sent
         plan, tools = await plan_with_tools(
             self._planner, toolbox, message, is_owner, conversation, self._clock()
         )

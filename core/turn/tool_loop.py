@@ -223,7 +223,7 @@ def turn_tools(
 
 async def plan_with_tools(
     planner: PromptPlanner,
-    toolbox: ToolBox,
+    toolbox: ToolBox | None,  # None: a message kept as context, sent nowhere
     message: IncomingMessage,
     is_owner: bool,
     conversation: ConversationState,
@@ -232,6 +232,8 @@ async def plan_with_tools(
     """The turn's plan, its history budget less the tool definitions sent with it, and those
     tools: one rule for the turn and for the console's preview of the next window."""
     plan = await planner.plan(message, conversation)
+    if toolbox is None:
+        return plan, None
     tools = turn_tools(toolbox, message, is_owner, conversation, plan.spec, now)
     return plan.minus(tools.definitions.tokens if tools else 0), tools
 

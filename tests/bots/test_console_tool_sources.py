@@ -65,4 +65,4 @@ async def test_a_page_on_a_private_address_is_refused(llm: FakeOpenAI, tmp_path:
     out, _ = await run_console(llm, tmp_path, ["read http://169.254.169.254/latest/meta-data"])
     said = out.splitlines()[-1]
     assert said.startswith("The tool said: ")
-    assert "169.254.169.254" in said and "refuse" in said.lower()
+    assert "169.254.169.254 is a private, local or reserved address" in said

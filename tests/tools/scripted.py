@@ -73,15 +73,16 @@ class ScriptedSource:
 
 # The tools every bot has by default besides a test's own (the clock, reminders, reading a web
 # page): left out of the assertions about what a test's sources offer.
-TIMEKEEPING = frozenset(
+DEFAULT_TOOLS = frozenset(
     {"current_time", "set_reminder", "list_reminders", "cancel_reminder", "read_web_page"}
 )
 
 
-def without_timekeeping(names_or_lines: list[str]) -> list[str]:
+def without_default_tools(names_or_lines: list[str]) -> list[str]:
     """`names_or_lines` without the timekeeping tools' names or /tools lines."""
     return [
         item
         for item in names_or_lines
-        if item not in TIMEKEEPING and item.split(" ", 1)[-1].split(":", 1)[0] not in TIMEKEEPING
+        if item not in DEFAULT_TOOLS
+        and item.split(" ", 1)[-1].split(":", 1)[0] not in DEFAULT_TOOLS
     ]

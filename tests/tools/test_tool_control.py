@@ -12,12 +12,12 @@ from core.boundary import CommandReply, IncomingMessage, ReplyEvent
 from fakes.openai_server import FakeOpenAI, FakeReply
 from fakes.openai_tools import FakeToolCall
 from tests.core.helpers import ADMIN, ALICE, BOB, collect, group, private, say
-from tests.tools.scripted import ScriptedSource, ScriptedTool, answering, without_timekeeping
+from tests.tools.scripted import ScriptedSource, ScriptedTool, answering, without_default_tools
 
 
 def offered(llm: FakeOpenAI) -> list[str]:
     body = llm.chat_requests[-1].body
-    return without_timekeeping([tool["function"]["name"] for tool in body.get("tools", ())])
+    return without_default_tools([tool["function"]["name"] for tool in body.get("tools", ())])
 
 
 async def test_tools_on_and_off_in_a_group_and_in_private(
@@ -29,7 +29,7 @@ async def test_tools_on_and_off_in_a_group_and_in_private(
     async with bootstrap(settings, tool_sources=[ScriptedSource([web, clock])]) as app:
         service = app.service
         listing = await say(service, group("/tools"))
-        assert without_timekeeping(listing.splitlines()) == [
+        assert without_default_tools(listing.splitlines()) == [
             "Tools in this chat (/tools on|off NAME):",
             "builtin:",  # the clock and reminders first, then the sources given
             "✅ clock: The clock tool.",

@@ -23,7 +23,7 @@ from tests.tools.scripted import (
     ScriptedTool,
     answering,
     hanging,
-    without_timekeeping,
+    without_default_tools,
 )
 
 MODEL = "gpt-4o-mini"
@@ -76,7 +76,7 @@ async def test_two_parallel_calls_answer_the_question(
 
         first, second = [r.body for r in llm.chat_requests]
         names = [tool["function"]["name"] for tool in first["tools"]]
-        assert without_timekeeping(names) == [
+        assert without_default_tools(names) == [
             "draw_image",
             "weather",
             "clock",
