@@ -36,7 +36,10 @@ class Admission:
         """Allow- and deny-lists, for every message, commands included."""
         if self._access.allows(message):
             return None
-        await self.counts.add(message.key.platform, NOT_ALLOWED)
+        if message.addressed or message.is_private:
+            # Not every line of a group's chatter: a database write each would be a cost on
+            # every message of a busy group with an allow-list.
+            await self.counts.add(message.key.platform, NOT_ALLOWED)
         # In a group a refusal would be noise for everyone else; privately it is an answer.
         if message.is_private or message.is_interaction:
             return Refused(Failure(texts.get("not_allowed_user")))

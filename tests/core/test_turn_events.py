@@ -13,7 +13,7 @@ from core.bootstrap import App
 from core.boundary import AnswerDone, Failure
 from core.storage.schema import TurnEventRow
 from fakes.openai_server import FakeOpenAI
-from tests.core.helpers import BOB, collect, private
+from tests.core.helpers import BOB, collect, group, private
 from tests.database import session_on
 
 MakeApp = Callable[..., AbstractAsyncContextManager[App]]
@@ -45,6 +45,17 @@ async def test_a_rate_limited_turn_counts_one_each_time(make_app: MakeApp) -> No
     assert [(s.name, s.turns, s.days[-1].turns) for s in report.events_by_kind] == [
         ("refused.rate_limit", 2, 2)
     ]
+
+
+async def test_a_stranger_is_counted_when_they_address_the_bot_not_for_group_chatter(
+    make_app: MakeApp,
+) -> None:
+    async with make_app(allowed_users=frozenset({"11"})) as app:  # Alice only; Bob is not
+        assert await collect(app.service, group("just chatting", author=BOB, addressed=False)) == []
+        assert await counted(app) == {}
+        await collect(app.service, group("@bot hello", author=BOB))
+        await collect(app.service, private("hi", author=BOB))
+        assert await counted(app) == {"refused.not_allowed": 2}
 
 
 async def test_a_budget_refusal_counts_one(make_app: MakeApp) -> None:
