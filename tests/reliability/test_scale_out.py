@@ -57,9 +57,14 @@ class Gate:
     def __init__(self) -> None:
         self.open = asyncio.Event()
         self.open.set()
+        self.held = 0  # requests waiting at the closed gate now
 
     async def respond(self, body: Body) -> str | FakeReply:
-        await self.open.wait()
+        self.held += 1
+        try:
+            await self.open.wait()
+        finally:
+            self.held -= 1
         # In one piece: one sendMessage per answer, no edits (Telegram paces a private chat at
         # about one message or edit a second, which would make the test slow, not stricter).
         return FakeReply(default_responder(body), chunk_size=1000)
@@ -228,17 +233,21 @@ async def _run(
     bots: list[ConsoleBot],
     database_url: str,
 ) -> None:
+    gate_closed = asyncio.Event()
     killed = asyncio.Event()
     first_halves = asyncio.Event()
     at_half: set[int] = set()
+    half = MESSAGES // 2
 
     async def conversation(chat: int) -> None:
         for k in range(1, MESSAGES + 1):
-            if k == MESSAGES // 2 + 1:
+            if k == half + 1:
                 at_half.add(chat)
                 if len(at_half) == CONVERSATIONS:
                     first_halves.set()
-                await killed.wait()  # the second half goes to two live processes and a dead one
+                await gate_closed.wait()  # this one's turn is held at the model when the kill comes
+            if k == half + 2:
+                await killed.wait()  # the rest goes to two live processes and a dead one
             message = telegram.incoming(chat, f"c{chat} m{k}")
             await sender.deliver({"update_id": sender.next_id(), "message": message})
             await asyncio.sleep(random.uniform(0, 0.4))  # the user types on
@@ -246,6 +255,14 @@ async def _run(
     senders = asyncio.gather(*(conversation(chat) for chat in _chats()))
     try:
         await first_halves.wait()
+        gate.open.clear()
+        gate_closed.set()
+        # Every conversation has a turn waiting for the model: the victim holds about a third of
+        # them, so it dies mid-turn (their questions are asked again by the process taking over).
+        for _ in range(1200):
+            if gate.held >= CONVERSATIONS:
+                break
+            await asyncio.sleep(0.1)
         await _kill_between_turns(telegram, gate, bots[0], database_url)
         killed.set()
         await asyncio.wait_for(senders, 120)
