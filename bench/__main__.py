@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.concurrency import ConcurrencyResult, run_client_alone, run_concurrency
+from bench.core_paced import run_core_at_telegram_pace
 from bench.cost import run_cost
 from bench.harness import Database, FakeModelProcess, Workdir, fresh_postgres
 from bench.media import run_media
@@ -53,9 +54,7 @@ async def run(
             return report
         if only_telegram:
             await _concurrency(report, workdir, "", (100,), all_pg=False)
-            for chats in counts_telegram(quick=True):
-                report.step(f"through Telegram, {chats} chats")
-                report.telegram.append(await run_telegram_bench(workdir.sqlite(), workdir, chats))
+            await _through_telegram(report, workdir, quick=True)
             return report
         async with FakeModelProcess(0.0) as instant:
             report.step("overhead vs history, sqlite")
@@ -79,14 +78,23 @@ async def run(
             report.media = await run_media(model_url=instant.base_url)
         sweep = SWEEP[:1] if quick else SWEEP
         await _concurrency(report, workdir, postgres_url, (*sweep, counts["chats"]), all_pg=False)
-        for chats in counts_telegram(quick):
-            report.step(f"through Telegram, {chats} chats")
-            report.telegram.append(await run_telegram_bench(workdir.sqlite(), workdir, chats))
+        await _through_telegram(report, workdir, quick)
         report.step("cost")
         report.cost = await run_cost(workdir.sqlite(), workdir, counts["cost_turns"])
     finally:
         workdir.close()
     return report
+
+
+async def _through_telegram(report: Report, workdir: Workdir, quick: bool) -> None:
+    """The Telegram runs, then the core alone at their pace (what their CPU is compared with)."""
+    for chats in counts_telegram(quick):
+        report.step(f"through Telegram, {chats} chats")
+        report.telegram.append(await run_telegram_bench(workdir.sqlite(), workdir, chats))
+    report.step("the core alone at Telegram's pace, 100 chats")
+    report.core_at_telegram_pace = await run_core_at_telegram_pace(
+        workdir.sqlite(), workdir, chats=100
+    )
 
 
 async def _concurrency(

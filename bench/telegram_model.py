@@ -77,6 +77,15 @@ async def serve(port: int, latency_s: float, first_token_s: float, log: TextIO) 
         await asyncio.Event().wait()
 
 
+FIRST_TOKEN_S = 0.05  # the model's first text comes this long after the request
+
+
+def first_text_args(log: Path) -> tuple[str, ...]:
+    """`FakeModelProcess` arguments for this module: the first text after FIRST_TOKEN_S, each
+    noted in `log`."""
+    return ("--first-token", str(FIRST_TOKEN_S), "--first-text", str(log))
+
+
 def read_first_texts(path: Path) -> dict[tuple[int, int], float]:
     first: dict[tuple[int, int], float] = {}
     for line in path.read_text().splitlines():

@@ -6,8 +6,14 @@ CPU-bound), N bot processes, and this process as the outside world (the fake Bot
 webhook POSTs, spread at random over the processes as a PaaS router does). Every conversation
 POSTs its three messages at once, in order, so each has a backlog that the shared inbox answers
 in order. Reported: turns per second from the first POST to the last answer, and the bots' CPU
-per turn (their /proc CPU time over the run, start-up excluded) — the cost of the cross-process
-ordering shows as CPU per turn growing with N.
+per turn (their /proc CPU time over the run, start-up excluded).
+
+CPU per turn grows with N for two reasons the sweep separates: the processes share the machine's
+cores (and each serves fewer turns at a time, so less work shares each pass of its event loop),
+and a conversation's updates land on processes that do not hold its lock (the cross-process
+ordering). Above one process each count runs twice: POSTs spread at random, then each
+conversation's POSTs always to the same process ("sticky", no lock ever taken by another
+process). The random run's CPU over the sticky run's is the ordering's own cost.
 """
 
 from __future__ import annotations
@@ -36,6 +42,11 @@ class WorkersResult:
     turns: int
     wall_s: float
     cpu_s: float  # the bot processes' CPU over the run
+    # "random": each POST to any process, as a PaaS router spreads them; "sticky": a
+    # conversation's POSTs always to the same process, so no process ever waits for another's
+    # lock. Same code path (the shared inbox and its locks) either way: the difference between
+    # the two at the same N is what ordering across processes costs.
+    routing: str = "random"
 
     @property
     def turns_per_s(self) -> float:
@@ -58,7 +69,11 @@ def _cpu_s(pid: int) -> float:
 
 
 async def run_workers(
-    postgres_url: str, workers: int, conversations: int = 400, messages: int = 3
+    postgres_url: str,
+    workers: int,
+    conversations: int = 400,
+    messages: int = 3,
+    routing: str = "random",
 ) -> WorkersResult:
     database = await fresh_postgres(postgres_url)
     workdir = Workdir()
@@ -100,7 +115,7 @@ async def run_workers(
                 await _until_healthy(session, ports)
                 cpu_before = sum(_cpu_s(p.pid) for p in processes)
                 started = time.perf_counter()
-                await _load(session, telegram, ports, conversations, messages)
+                await _load(session, telegram, ports, conversations, messages, routing)
                 wall = time.perf_counter() - started
                 cpu = sum(_cpu_s(p.pid) for p in processes) - cpu_before
     finally:
@@ -109,7 +124,7 @@ async def run_workers(
                 process.terminate()
                 await process.wait()
         workdir.close()
-    return WorkersResult(workers, conversations * messages, wall, cpu)
+    return WorkersResult(workers, conversations * messages, wall, cpu, routing)
 
 
 async def _until_healthy(session: aiohttp.ClientSession, ports: list[int]) -> None:
@@ -132,6 +147,7 @@ async def _load(
     ports: list[int],
     conversations: int,
     messages: int,
+    routing: str,
 ) -> None:
     ids = iter(range(1, 10**9))
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
@@ -140,7 +156,7 @@ async def _load(
         for k in range(1, messages + 1):
             update = {"update_id": next(ids), "message": telegram.incoming(chat, f"m{k}")}
             while True:
-                port = random.choice(ports)
+                port = ports[chat % len(ports)] if routing == "sticky" else random.choice(ports)
                 url = f"http://127.0.0.1:{port}/telegram"
                 async with session.post(url, json=update, headers=headers) as response:
                     if response.status == 200:
@@ -159,24 +175,35 @@ async def _load(
 
 def table(results: list[WorkersResult], cores: int) -> str:
     base = results[0]
+    sticky = {r.workers: r for r in results if r.routing == "sticky"}
     lines = [
         f"worker sweep through Telegram webhooks on PostgreSQL ({cores} cores)",
-        "| processes | turns | turns/s | × one process | CPU per turn | vs one process |",
-        "|---|---|---|---|---|---|",
+        "| processes | routing | turns | turns/s | × one process | CPU per turn "
+        "| vs one process | vs sticky (ordering's cost) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for result in results:
+        same_n = sticky.get(result.workers)
+        ordering = (
+            f"{result.cpu_ms_per_turn / same_n.cpu_ms_per_turn - 1:+.0%}"
+            if same_n is not None and result.routing == "random"
+            else "-"
+        )
         lines.append(
-            f"| {result.workers} | {result.turns} | {result.turns_per_s:.0f} "
-            f"| {result.turns_per_s / base.turns_per_s:.2f}× "
+            f"| {result.workers} | {result.routing} | {result.turns} "
+            f"| {result.turns_per_s:.0f} | {result.turns_per_s / base.turns_per_s:.2f}× "
             f"| {result.cpu_ms_per_turn:.1f} ms "
-            f"| {result.cpu_ms_per_turn / base.cpu_ms_per_turn - 1:+.0%} |"
+            f"| {result.cpu_ms_per_turn / base.cpu_ms_per_turn - 1:+.0%} | {ordering} |"
         )
     return "\n".join(lines)
 
 
 async def sweep(postgres_url: str, counts: list[int], conversations: int) -> str:
+    """Each count with random routing; above one process, with sticky routing right after (the
+    same machine state, so the pair's difference is the ordering's own cost)."""
     results = []
     for workers in counts:
-        print(f"bench: {workers} worker process(es)…", file=sys.stderr)
-        results.append(await run_workers(postgres_url, workers, conversations))
+        for routing in ("random", "sticky") if workers > 1 else ("random",):
+            print(f"bench: {workers} worker process(es), {routing} routing…", file=sys.stderr)
+            results.append(await run_workers(postgres_url, workers, conversations, routing=routing))
     return table(results, os.cpu_count() or 1)

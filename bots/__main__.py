@@ -18,6 +18,7 @@ import signal
 import sys
 from typing import Any, NoReturn, cast
 
+from bots.heap import frozen_startup_heap
 from bots.logging_setup import configure_logging, redact_uncaught_exceptions
 from bots.supervisor import Runner, supervise
 from config.settings import ConfigError, Settings, load_settings
@@ -132,7 +133,8 @@ async def serve(settings: Settings, which: str) -> int:
             _end_after_grace(stop, supervisors, settings.shutdown_grace_s)
         )
         try:
-            await asyncio.wait(supervisors)
+            with frozen_startup_heap():
+                await asyncio.wait(supervisors)
         finally:
             watchdog.cancel()
             console_stop.set()  # the console serves as long as a chat adapter runs
