@@ -154,7 +154,7 @@ def autocompletions(chat: ChatPort) -> dict[ArgKind, Autocomplete]:
     ) -> list[app_commands.Choice[str]]:
         key = conversation_key(interaction.channel)  # type: ignore[arg-type]
         return matching_choices(
-            await chat.persona_names(key, space_id(interaction.guild, key)), current
+            await chat.persona_names(key, space_id(interaction.guild_id, key)), current
         )
 
     async def models(

@@ -60,7 +60,7 @@ class DiscordHandlers:
                 )
                 if incoming is None:
                     return
-                reference = message if message.guild is not None and incoming.addressed else None
+                reference = message if not incoming.is_private and incoming.addressed else None
                 if isinstance(channel, discord.Thread) and channel.owner_id == me.id:
                     reference = None  # in its own thread the bot answers everything: no quoting
                 await self._reply_in_channel(incoming, channel, reference=reference)

@@ -22,15 +22,48 @@ def conversation_key(
     return ConversationKey(PLATFORM, str(getattr(channel, "id", "")))
 
 
-def space_id(guild: discord.Guild | None, key: ConversationKey) -> str:
+def server_id(message: discord.Message) -> int | None:
+    """The server a message was sent in, or None outside servers.
+
+    discord.py leaves `message.guild` None for a server it has not cached (just after start, or
+    while its GUILD_CREATE is still on the way): the channel is then a PartialMessageable that
+    still holds the server's id.
+    """
+    if message.guild is not None:
+        return message.guild.id
+    channel = message.channel
+    return channel.guild_id if isinstance(channel, discord.PartialMessageable) else None
+
+
+def is_direct(message: discord.Message) -> bool:
+    """A DM: no server behind the channel. A Member author only ever comes from a server."""
+    return server_id(message) is None and not isinstance(message.author, discord.Member)
+
+
+def space_id(guild_id: int | None, key: ConversationKey) -> str:
     """Custom personas belong to the server; in DMs, to the DM channel."""
-    return str(guild.id) if guild is not None else key.chat_id
+    return str(guild_id) if guild_id is not None else key.chat_id
 
 
-def can_manage(user: discord.User | discord.Member, manager_role: str) -> bool:
-    """Manage Server permission, or the configured role (name or id); always in DMs."""
-    if not isinstance(user, discord.Member):
+def can_manage(user: discord.User | discord.Member, manager_role: str, *, in_dm: bool) -> bool:
+    """Always in DMs; in a server only on evidence: Manage Server or the configured role (name
+    or id).
+
+    Discord resolves an interaction's member permissions itself (owner and Administrator
+    included); a message's are computed from the cached server's roles. An author discord.py
+    holds only as a User, or a Member of a server it has not cached, shows neither: not a
+    manager, and the core refuses management commands as it does for anyone.
+    """
+    if in_dm:
         return True
+    if not isinstance(user, discord.Member):
+        return False
+    resolved = user.resolved_permissions
+    if resolved is not None and resolved.manage_guild:
+        return True
+    guild: discord.Guild | None = getattr(user, "guild", None)  # None when not cached
+    if guild is None:
+        return False
     if user.guild_permissions.manage_guild:
         return True
     return bool(manager_role) and any(
@@ -39,13 +72,17 @@ def can_manage(user: discord.User | discord.Member, manager_role: str) -> bool:
 
 
 def to_author(
-    user: discord.User | discord.Member, manager_role: str, language: str | None = None
+    user: discord.User | discord.Member,
+    manager_role: str,
+    *,
+    in_dm: bool,
+    language: str | None = None,
 ) -> Author:
     return Author(
         user_id=str(user.id),
         display_name=user.display_name,
         language=language,
-        can_manage=can_manage(user, manager_role),
+        can_manage=can_manage(user, manager_role, in_dm=in_dm),
     )
 
 
@@ -53,7 +90,7 @@ def is_addressed(
     message: discord.Message, me: discord.ClientUser, channel: object | None = None
 ) -> bool:
     """DMs, an @mention of the bot (not its name), a reply to the bot, or the bot's own thread."""
-    if message.guild is None:
+    if is_direct(message):
         return True
     if any(user.id == me.id for user in message.mentions):
         return True
@@ -104,14 +141,15 @@ def message_to_incoming(
         return None
     channel = channel or message.channel
     key = conversation_key(channel)
+    in_dm = is_direct(message)
     return IncomingMessage(
         key=key,
-        author=to_author(message.author, manager_role),
+        author=to_author(message.author, manager_role, in_dm=in_dm),
         text=text,
         addressed=is_addressed(message, me, channel),
-        is_private=message.guild is None,
+        is_private=in_dm,
         message_id=str(message.id),
-        space_id=space_id(message.guild, key),
+        space_id=space_id(server_id(message), key),
         attachments=attachments,
     )
 
@@ -128,13 +166,16 @@ def interaction_to_incoming(
     thread it opened. The user's Discord locale is the language the core answers in.
     """
     key = conversation_key(channel or interaction.channel)  # type: ignore[arg-type]
+    in_dm = interaction.guild_id is None  # the payload's own field, cached or not
     return IncomingMessage(
         key=key,
-        author=to_author(interaction.user, manager_role, language=str(interaction.locale)),
+        author=to_author(
+            interaction.user, manager_role, in_dm=in_dm, language=str(interaction.locale)
+        ),
         text=text,
         addressed=True,
-        is_private=interaction.guild is None,
+        is_private=in_dm,
         message_id=f"interaction-{interaction.id}",
-        space_id=space_id(interaction.guild, key),
+        space_id=space_id(interaction.guild_id, key),
         is_interaction=True,
     )
