@@ -425,20 +425,25 @@ class FakeTelegram:
         self, chat_id: int, message_id: int, data: str, *, user: dict[str, Any] | None = None
     ) -> str:
         """A user presses an inline button under one of the bot's messages."""
+        press = self.button_press(chat_id, message_id, data, user=user)
+        self.push_update(press)
+        return str(press["callback_query"]["id"])
+
+    def button_press(
+        self, chat_id: int, message_id: int, data: str, *, user: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The update (without update_id) of a press of an inline button under one of the
+        bot's messages, to deliver by webhook or `push_update`."""
         sent = self.messages[(chat_id, message_id)]
-        query_id = f"q{next(self._update_ids)}"
-        self.push_update(
-            {
-                "callback_query": {
-                    "id": query_id,
-                    "from": user or self.user(chat_id if chat_id > 0 else 500),
-                    "chat_instance": str(chat_id),
-                    "data": data,
-                    "message": self._message_dict(sent),
-                }
+        return {
+            "callback_query": {
+                "id": f"q{next(self._update_ids)}",
+                "from": user or self.user(chat_id if chat_id > 0 else 500),
+                "chat_instance": str(chat_id),
+                "data": data,
+                "message": self._message_dict(sent),
             }
-        )
-        return query_id
+        }
 
     # ----- inspecting what the bot did -------------------------------------------------------
 

@@ -11,8 +11,10 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application
 
+from bots.telegram_adapter.buttons import SEPARATOR
 from bots.telegram_adapter.intake import UpdateSlots
 from core.boundary import StoredUpdate
+from core.commands.catalog import answers_a_waiting_turn
 
 PLATFORM = "telegram"
 MESSAGE_FIELDS = ("message", "edited_message", "channel_post", "edited_channel_post")
@@ -20,9 +22,15 @@ MESSAGE_FIELDS = ("message", "edited_message", "channel_post", "edited_channel_p
 
 def conversation_of(update: dict[str, Any]) -> str:
     """The lock's name for a raw update: its chat and forum topic, as the core keys the
-    conversation (incoming.py); an update without a chat is a conversation of its own."""
+    conversation (incoming.py); an update without a chat is a conversation of its own, and so
+    is the press of a button a turn waits for (a tool's Yes or No): that turn holds its chat's
+    conversation until the answer comes, so the press must not queue behind it. Stored and
+    acknowledged like any update, it is handled at once by the process that received it, and
+    once (a redelivery is stored once); the core takes care that only the asker answers, once."""
     message = next((update[f] for f in MESSAGE_FIELDS if isinstance(update.get(f), dict)), None)
     query = update.get("callback_query")
+    if isinstance(query, dict) and _answers_a_waiting_turn(query.get("data")):
+        return f"{PLATFORM}:press:{update.get('update_id')}"
     if message is None and isinstance(query, dict) and isinstance(query.get("message"), dict):
         message = query["message"]
     chat = message.get("chat") if message is not None else None
@@ -32,6 +40,16 @@ def conversation_of(update: dict[str, Any]) -> str:
     if message.get("is_topic_message") and message.get("message_thread_id"):
         thread = str(message["message_thread_id"])
     return f"{PLATFORM}:{chat['id']}:{thread}"
+
+
+def _answers_a_waiting_turn(data: object) -> bool:
+    """From a button's callback data as it comes: its command before the signature (buttons.py).
+    Checked here only to route the press; whether this bot issued it is checked as for any
+    press, when it is handled."""
+    if not isinstance(data, str):
+        return False
+    command, separator, _ = data.rpartition(SEPARATOR)
+    return bool(separator) and answers_a_waiting_turn(command)
 
 
 def album_of(update: dict[str, Any]) -> str | None:

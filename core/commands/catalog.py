@@ -116,6 +116,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
 )
 COMMAND_NAMES = {spec.name: spec for spec in COMMANDS}
 TURN_COMMANDS = frozenset(spec.name for spec in COMMANDS if spec.turn)
+# A press of a tool's "Yes" or "No" (`/confirm ID yes|no`, core/turn/tool_loop.py): not declared
+# above (nobody types it), and never queued behind its conversation, whose turn waits for it.
+ANSWER_COMMAND = "confirm"
 
 
 def value_suggestions(parameter: str) -> list[str]:
@@ -155,3 +158,10 @@ def names_another_bot(text: str) -> bool:
     """
     word = text.strip().split(maxsplit=1)[0] if text.strip() else ""
     return "@" in word
+
+
+def answers_a_waiting_turn(text: str) -> bool:
+    """Whether a message is the answer a turn of its conversation waits for (a tool's Yes or
+    No): it must be handled at once, never after that turn."""
+    command = parse_command(text)
+    return command is not None and command[0] == ANSWER_COMMAND and not names_another_bot(text)

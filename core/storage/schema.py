@@ -301,3 +301,17 @@ class TurnEventRow(Base):
     platform: Mapped[str] = mapped_column(String(16), primary_key=True)
     kind: Mapped[str] = mapped_column(String(64), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ToolConfirmationRow(Base):
+    """A tool call waiting for its user's Yes or No, and the answer once given: the turn that
+    asked waits on this row, whichever process took the press (core/tools/confirmations.py).
+    Removed by the waiting turn when it is done; one whose turn died goes when it is long
+    expired. Seconds since the epoch: processes' monotonic clocks differ."""
+
+    __tablename__ = "tool_confirmations"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64))  # only they may answer
+    answer: Mapped[bool | None] = mapped_column(Boolean, nullable=True)  # None: not yet
+    expires_at: Mapped[float] = mapped_column(Float, index=True)  # presses after it are refused

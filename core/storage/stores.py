@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from core.storage.confirmations import ConfirmationStore
 from core.storage.conversations import ConversationStore
 from core.storage.custom_personas import CustomPersonaStore
 from core.storage.engine import Database
@@ -28,6 +29,7 @@ class Storage:
     token_ratios: TokenRatioStore
     reminders: ReminderStore
     turn_events: TurnEventStore
+    confirmations: ConfirmationStore  # tool calls waiting for the user's Yes
 
     @classmethod
     def open(
@@ -51,6 +53,7 @@ class Storage:
             token_ratios=TokenRatioStore(database, retry_s),
             reminders=ReminderStore(database, retry_s),
             turn_events=TurnEventStore(database, retry_s),
+            confirmations=ConfirmationStore(database, retry_s),
         )
 
     def stores(self) -> tuple[Store, ...]:
@@ -63,4 +66,5 @@ class Storage:
             self.token_ratios,
             self.reminders,
             self.turn_events,
+            self.confirmations,
         )

@@ -118,7 +118,7 @@ class ChatService:
             self._token_ratios,
         )
         self._toolbox = toolbox or ToolBox(enabled=False)
-        self._confirmations = Confirmations()
+        self._confirmations = Confirmations(storage.confirmations)
         self._reporter = TurnReporter()
         self._locks = ConversationQueue(config.conversation_backlog)
         # What the owner's web console does in a conversation, with these same parts.
@@ -171,9 +171,8 @@ class ChatService:
                 yield refused.said
             return
         command = parse_command(message.text)
-        if command is not None and command[0] == "confirm" and not names_another_bot(message.text):
-            # Not queued: the turn waiting for this answer holds the conversation's lock.
-            yield confirmation_reply(self._confirmations, message, command[1], texts)
+        if (pressed := await confirmation_reply(self._confirmations, message, texts)) is not None:
+            yield pressed  # not queued: the turn waiting for this answer holds the conversation
             return
         place = self._locks.enter(message.key)
         if place is None:

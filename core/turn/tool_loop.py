@@ -31,6 +31,7 @@ from core.boundary import (
     Thinking,
     VoiceReply,
 )
+from core.commands.catalog import answers_a_waiting_turn, parse_command
 from core.model.catalog import ModelSpec
 from core.model.client import ChatModel, ToolCall
 from core.storage.records import ConversationState, NewMessage, UsageRecord
@@ -163,15 +164,16 @@ class ToolLoop:
         progress = [line for call in calls if (line := _progress(tools.get(call.name), call))]
         if progress:
             yield Thinking("\n".join(progress))
-        asked: dict[int, tuple[str, asyncio.Future[bool]]] = {}
+        asked: dict[int, str] = {}  # the calls' indexes: their questions' ids
         for index, call in enumerate(calls):
             tool = tools.get(call.name)
             if tool is None or not tool.spec.needs_confirmation:
                 continue
             if parsed_arguments(call) is None:
                 continue  # refused as it is, without asking
-            confirm_id, future = self._confirmations.ask(context.user_id)
-            asked[index] = (confirm_id, future)
+            wait = self._config.confirm_timeout_s
+            confirm_id = await self._confirmations.ask(context.user_id, wait)
+            asked[index] = confirm_id
             yield CommandReply(
                 texts.get("tools.confirm", tool=call.name, arguments=_shown(call.arguments)),
                 (
@@ -184,9 +186,8 @@ class ToolLoop:
 
         async def one(index: int, call: ToolCall) -> ToolOutput:
             if index in asked:
-                confirm_id, future = asked[index]
                 wait = self._config.confirm_timeout_s
-                if not await self._confirmations.wait(confirm_id, future, wait):
+                if not await self._confirmations.wait(asked[index], wait):
                     return ToolOutput("The user declined to run this tool.", is_error=True)
             left = deadline - self._clock() if index not in asked else time_left
             return await run_call(tools.get(call.name), call, context, left)
@@ -238,16 +239,20 @@ async def plan_with_tools(
     return plan.minus(tools.definitions.tokens if tools else 0), tools
 
 
-def confirmation_reply(
-    confirmations: Confirmations, message: IncomingMessage, args: str, texts: Texts
-) -> CommandReply:
-    """A press of "Yes" or "No" (`/confirm ID yes|no`), answered at once: the turn that asked
-    holds the conversation's lock while it waits for this very message."""
-    words = args.split()
+async def confirmation_reply(
+    confirmations: Confirmations, message: IncomingMessage, texts: Texts
+) -> CommandReply | None:
+    """The reply to a press of "Yes" or "No" (`/confirm ID yes|no`), answered at once: the turn
+    that asked holds the conversation's lock while it waits for this very message (in this
+    process or another: the answer goes through the database). None for any other message."""
+    command = parse_command(message.text)
+    if command is None or not answers_a_waiting_turn(message.text):
+        return None
+    words = command[1].split()
     if len(words) != 2 or words[1] not in ("yes", "no"):
         return texts.error("tools.expired")
     yes = words[1] == "yes"
-    answered = confirmations.answer(words[0], message.author.user_id, yes)
+    answered = await confirmations.answer(words[0], message.author.user_id, yes)
     if answered is Answered.NOT_YOURS:
         return texts.error("tools.not_yours")
     if answered is Answered.UNKNOWN:
