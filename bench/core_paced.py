@@ -18,10 +18,8 @@ import time
 from dataclasses import dataclass
 
 from bench.harness import Database, FakeModelProcess, Workdir, ask, running_bot
-from bench.telegram_model import first_text_args
+from bench.telegram_model import LATENCY_S, first_text_args
 from bots.heap import frozen_startup_heap
-
-LATENCY_S = 0.3
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,6 +78,7 @@ async def serve(port: int, latency_s: float, first_token_s: float, log: TextIO) 
 
 
 FIRST_TOKEN_S = 0.05  # the model's first text comes this long after the request
+LATENCY_S = 0.3  # and its whole answer this long after
 
 
 def first_text_args(log: Path) -> tuple[str, ...]:

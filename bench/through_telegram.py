@@ -34,7 +34,7 @@ from bench.harness import (
     ask,
     percentile,
 )
-from bench.telegram_model import first_text_args, read_first_texts
+from bench.telegram_model import LATENCY_S, first_text_args, read_first_texts
 from bench.telegram_users import FIRST_CHAT_ID
 from bots.heap import frozen_startup_heap
 from bots.telegram_adapter import run_telegram
@@ -71,7 +71,7 @@ async def run_telegram_bench(
     workdir: Workdir,
     chats: int,
     turns_per_chat: int = 5,
-    latency_s: float = 0.3,
+    latency_s: float = LATENCY_S,
 ) -> TelegramResult:
     first_text_log = workdir.path / f"first-text-{chats}.log"
     users_log = workdir.path / f"telegram-users-{chats}.json"
